@@ -1,0 +1,91 @@
+"""The results model: what grading one submission produces.
+
+These classes mirror `results.json` (see grader/schema/results.schema.json)
+one to one; reports only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+TestStatus = Literal["passed", "failed", "error", "timeout", "skipped"]
+AssignmentStatus = Literal["graded", "missing", "error"]
+
+
+@dataclass
+class TestResult:
+    """One hidden test: its verdict and the feedback written for the student."""
+
+    id: str  # "<slug>::<test name>"
+    status: TestStatus
+    points: float
+    max_points: float
+    message: str = ""  # what was observed and what was expected
+    hint: str = ""  # what to try next
+
+    @property
+    def name(self) -> str:
+        return self.id.split("::", 1)[-1]
+
+
+@dataclass
+class AssignmentResult:
+    """One assignment of one submission."""
+
+    slug: str
+    score: float
+    max_score: float
+    status: AssignmentStatus
+    message: str = ""  # why the status is missing/error; empty when graded cleanly
+    tests: list[TestResult] = field(default_factory=list)
+    duration: float = 0.0  # seconds of wall time the hidden suite took
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["slug"]
+        data["duration"] = round(self.duration, 3)
+        return data
+
+    @classmethod
+    def from_dict(cls, slug: str, data: dict[str, Any]) -> AssignmentResult:
+        tests = [TestResult(**t) for t in data.get("tests", [])]
+        fields = {k: v for k, v in data.items() if k != "tests"}
+        return cls(slug=slug, tests=tests, **fields)
+
+
+@dataclass
+class SubmissionResult:
+    """One student's submission: every assignment, in course order."""
+
+    student: str
+    assignments: dict[str, AssignmentResult]
+    message: str = ""  # a problem with the submission as a whole (bad zip, ...)
+
+    @property
+    def score(self) -> float:
+        return round(sum(a.score for a in self.assignments.values()), 2)
+
+    @property
+    def max_score(self) -> float:
+        return sum(a.max_score for a in self.assignments.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "assignments": {slug: a.to_dict() for slug, a in self.assignments.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        return cls(
+            student=data["student"],
+            message=data.get("message", ""),
+            assignments={
+                slug: AssignmentResult.from_dict(slug, a)
+                for slug, a in data["assignments"].items()
+            },
+        )

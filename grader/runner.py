@@ -1,0 +1,198 @@
+"""Run one assignment's hidden suite against one prepared submission.
+
+The suite runs in a fresh sandboxed Python process (grader.child). That
+process streams events to a report file; this module reads them and turns
+them into an AssignmentResult. Points come from the parent's own collection
+of the suite, never from the child, and a test that never reported a result
+gets none: a killed or crashed run keeps what finished and nothing more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import sandbox
+from grader.catalog import PACKAGE_DIR, SUITES_DIR, Assignment
+from grader.results import AssignmentResult, TestResult
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """A hidden test as the parent knows it: its id and its points."""
+
+    id: str
+    points: float
+
+
+class _Collector:
+    """pytest plugin that records test ids and points during --collect-only."""
+
+    def __init__(self) -> None:
+        self.specs: list[TestSpec] = []
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from grader.suites.plugin import points_of, test_id
+
+        self.specs = [TestSpec(test_id(item), points_of(item)) for item in session.items]
+
+
+_collected: dict[str, list[TestSpec]] = {}
+_collect_lock = threading.Lock()
+
+
+def collect(assignment: Assignment) -> list[TestSpec]:
+    """The suite's tests and points, collected once per process (no student code runs)."""
+    with _collect_lock:
+        if assignment.slug not in _collected:
+            collector = _Collector()
+            args = [str(assignment.suite), "--collect-only", "-c",
+                    str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
+                    "-p", "grader.suites.plugin", "-p", "no:terminal"]
+            code = pytest.main(args, plugins=[collector])
+            if code != 0 or not collector.specs:
+                raise RuntimeError(f"cannot collect the hidden suite of {assignment.slug}")
+            _collected[assignment.slug] = collector.specs
+        return _collected[assignment.slug]
+
+
+def child_env(workdir: Path) -> dict[str, str]:
+    """A minimal environment: nothing of the teacher's shell leaks into student code."""
+    return {
+        "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+        "HOME": str(workdir),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        "TMPDIR": str(workdir),
+    }
+
+
+def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> AssignmentResult:
+    """Grade `folder` (a private copy) on one assignment; never raises for student faults."""
+    specs = collect(assignment)
+    if not (folder / assignment.file).is_file():
+        return _missing(assignment, specs)
+    workdir = scratch / assignment.slug
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = workdir / "events.jsonl"
+    argv = [sys.executable, "-I", "-B", "-m", "grader.child", str(assignment.suite),
+            str(folder), assignment.module, str(report), str(assignment.test_timeout)]
+    outcome = sandbox.run(
+        argv,
+        workdir=workdir,
+        limits=sandbox.Limits(wall_seconds=assignment.suite_timeout),
+        env=child_env(workdir),
+        readable=[folder, PACKAGE_DIR, Path(sys.prefix)],
+        writable=[workdir],
+    )
+    return assemble(assignment, specs, read_events(report), outcome)
+
+
+def read_events(report: Path) -> list[dict[str, Any]]:
+    """Every well-formed event line; anything else in the file is ignored."""
+    if not report.is_file():
+        return []
+    events = []
+    with report.open(encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("event"), str):
+                events.append(event)
+    return events
+
+
+def _missing(assignment: Assignment, specs: list[TestSpec]) -> AssignmentResult:
+    message = f"{assignment.file} is missing: copy the stub, fill it in and hand it in"
+    tests = [TestResult(s.id, "error", 0, s.points, message) for s in specs]
+    return AssignmentResult(assignment.slug, 0, assignment.points, "missing", message, tests)
+
+
+def assemble(
+    assignment: Assignment,
+    specs: list[TestSpec],
+    events: list[dict[str, Any]],
+    outcome: sandbox.Outcome,
+) -> AssignmentResult:
+    """Combine the trusted test list with what the child reported before it ended."""
+    verdicts: dict[str, dict[str, Any]] = {}
+    running = ""
+    import_state = ""  # "", "started", "done", or the import error message
+    for event in events:
+        kind = event["event"]
+        if kind == "start":
+            running = str(event.get("test", ""))
+        elif kind == "result":
+            verdicts.setdefault(str(event.get("test", "")), event)
+            running = ""
+        elif kind == "import_start" and not import_state:
+            import_state = "started"
+        elif kind == "import_done" and import_state == "started":
+            import_state = str(event.get("error") or "") or "done"
+    unfinished = _unfinished_message(assignment, outcome, running)
+    tests = [_test_result(spec, verdicts.get(spec.id), unfinished, running, outcome.timed_out)
+             for spec in specs]
+    status, message = _status(assignment, import_state, unfinished)
+    if status != "graded":
+        tests = [_zeroed(t, message) for t in tests]
+    elif len(verdicts.keys() & {s.id for s in specs}) < len(specs):
+        message = unfinished
+    score = round(sum(t.points for t in tests), 2)
+    return AssignmentResult(
+        assignment.slug, score, assignment.points, status, message, tests, outcome.duration
+    )
+
+
+def _test_result(
+    spec: TestSpec, verdict: dict[str, Any] | None, unfinished: str, running: str,
+    timed_out: bool,
+) -> TestResult:
+    if verdict is None:
+        status = "timeout" if timed_out else "error"
+        note = unfinished if spec.id == running else f"not run: {unfinished}"
+        return TestResult(spec.id, status, 0, spec.points, note)
+    status = verdict.get("status")
+    if status not in ("passed", "failed", "error", "timeout", "skipped"):
+        status = "error"
+    points = spec.points if status == "passed" else 0
+    return TestResult(spec.id, status, points, spec.points,
+                      str(verdict.get("message", ""))[:2000], str(verdict.get("hint", ""))[:1000])
+
+
+def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, running: str) -> str:
+    during = f" while {running.split('::')[-1]} was running" if running else ""
+    if outcome.timed_out:
+        return (f"the hidden tests hit their {assignment.suite_timeout:.0f} s limit{during}: "
+                "the run was stopped")
+    reason = outcome.killed_reason or f"exit code {outcome.returncode}"
+    return f"the test process ended unexpectedly ({reason}){during}"
+
+
+def _status(assignment: Assignment, import_state: str, unfinished: str) -> tuple[str, str]:
+    """`error` when the module could not be imported at all, else `graded`."""
+    file = assignment.file
+    if import_state == "started":
+        return "error", (
+            f"importing {file} never finished: code at module level runs forever or blocks "
+            "(an infinite loop, input(), time.sleep...). Put such code under "
+            '`if __name__ == "__main__":`'
+        )
+    if import_state == "":
+        return "error", f"the hidden tests could not start: {unfinished}"
+    if import_state != "done":
+        return "error", f"could not import {file}: {import_state}"
+    return "graded", ""
+
+
+def _zeroed(test: TestResult, message: str) -> TestResult:
+    return TestResult(test.id, "error", 0, test.max_points, message, test.hint)

@@ -1,0 +1,27 @@
+"""Failures written for the student: what was observed, what was expected, a hint."""
+
+from __future__ import annotations
+
+
+class Feedback(AssertionError):
+    """A failed check that carries words for the student instead of test source."""
+
+    def __init__(self, observed: str, expected: str, hint: str = "") -> None:
+        super().__init__(f"{observed}; expected {expected}")
+        self.observed = observed
+        self.expected = expected
+        self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return f"{self.observed}; expected {self.expected}"
+
+
+def expect(condition: object, *, observed: str, expected: str, hint: str = "") -> None:
+    """Fail the current test with student feedback unless `condition` holds."""
+    if not condition:
+        raise Feedback(observed, expected, hint)
+
+
+class StudentImportError(Exception):
+    """The student's module could not be imported; every test of it is an error."""

@@ -1,0 +1,142 @@
+"""pytest plugin loaded into every hidden-suite run.
+
+It gives tests the `student` fixture, reads `@pytest.mark.points(n)`, and
+streams one JSON line per event to the report file as soon as it happens, so
+a run killed halfway still tells the parent which tests finished and which
+one was running. Messages are written for the student: never test source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from grader.suites.feedback import Feedback, StudentImportError
+from grader.suites.harness import StudentCode, student_location
+
+TIMEOUT_HINT = (
+    "look for an infinite loop, a blocking call such as time.sleep, "
+    "or an await on something that never finishes"
+)
+
+
+def test_id(item: pytest.Item) -> str:
+    """`<slug>::<name>`: the suite folder names the assignment, `test_` is dropped."""
+    return f"{item.path.parent.name}::{item.name.removeprefix('test_')}"
+
+
+def points_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid} has no @pytest.mark.points(n)")
+    return float(marker.args[0])
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader")
+    group.addoption("--grader-submission", help="the private copy of the submission folder")
+    group.addoption("--grader-module", help="the student's module name, e.g. long_func")
+    group.addoption("--grader-report", help="where to stream JSON-lines events")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points this hidden test is worth")
+    path = config.getoption("--grader-report", None)
+    config.stash[_STREAM] = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stream = config.stash.get(_STREAM, None)
+    if stream is not None:
+        stream.close()
+
+
+_STREAM = pytest.StashKey[IO[str] | None]()
+
+
+def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
+    stream = config.stash.get(_STREAM, None)
+    if stream is not None:
+        stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+        stream.flush()
+
+
+@pytest.fixture(scope="session")
+def student(pytestconfig: pytest.Config) -> StudentCode:
+    """The student's module for this run, imported once, between two events.
+
+    A hang at import leaves `import_start` without `import_done`, which is how
+    the parent tells an infinite loop at module level from a slow test.
+    """
+    folder = pytestconfig.getoption("--grader-submission")
+    module = pytestconfig.getoption("--grader-module")
+    if not folder or not module:
+        raise pytest.UsageError("hidden suites run through `grader`, not bare pytest")
+    code = StudentCode(Path(folder), module)
+    _emit(pytestconfig, {"event": "import_start"})
+    error = code.load()  # an error is kept by `code`: every test that uses it reports it
+    _emit(pytestconfig, {"event": "import_done", "error": error})
+    return code
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _emit(item.config, {"event": "start", "test": test_id(item)})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    finished = report.when == "call" or (report.when == "setup" and not report.passed)
+    if finished:
+        verdict = _verdict(item, call, report)
+        _emit(item.config, {"event": "result", "test": test_id(item), **verdict})
+    return report
+
+
+def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> dict:
+    if report.passed:
+        return {"status": "passed", "message": "", "hint": ""}
+    if report.skipped:
+        return {"status": "skipped", "message": _skip_reason(report), "hint": ""}
+    exc = call.excinfo.value if call.excinfo else None
+    if isinstance(exc, StudentImportError):
+        return {"status": "error", "message": f"could not import the module: {exc}",
+                "hint": "run `python <file>` yourself to see the error, fix it and check again"}
+    if isinstance(exc, Feedback):
+        return {"status": "failed", "message": exc.message, "hint": exc.hint}
+    if _is_timeout(exc):
+        return {"status": "timeout", "message": "the test did not finish in its time limit",
+                "hint": TIMEOUT_HINT}
+    return {"status": "failed", **describe_student_exception(exc, item)}
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) else ""
+
+
+def _is_timeout(exc: BaseException | None) -> bool:
+    return isinstance(exc, pytest.fail.Exception) and str(exc).startswith("Timeout")
+
+
+def describe_student_exception(exc: BaseException | None, item: pytest.Item) -> dict[str, str]:
+    """Message and hint for an exception the student's code raised during a test."""
+    if exc is None:
+        return {"message": "the check failed", "hint": ""}
+    student: StudentCode | None = getattr(item, "funcargs", {}).get("student")
+    where = student_location(exc, student.folder) if student else ""
+    suffix = f" ({where})" if where else ""
+    if isinstance(exc, NotImplementedError):
+        return {"message": f"still raises NotImplementedError{suffix}",
+                "hint": "replace the stub's `raise NotImplementedError` with your code"}
+    if isinstance(exc, SystemExit):
+        return {"message": f"your code called sys.exit({exc.code!r}){suffix}",
+                "hint": "return a value or raise an exception instead of exiting"}
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    detail = f": {text}" if text else ""
+    return {"message": f"your code raised {type(exc).__name__}{detail}{suffix}",
+            "hint": "reproduce the call yourself and read the traceback"}
