@@ -17,6 +17,8 @@ AssignmentStatus = Literal["graded", "missing", "error"]
 class TestResult:
     """One hidden test: its verdict and the feedback written for the student."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     id: str  # "<slug>::<test name>"
     status: TestStatus
     points: float

@@ -1,0 +1,206 @@
+"""Output for CI: the GitHub job summary, workflow annotations and a JUnit XML file."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from grader import catalog
+from grader.reports.feedback import (
+    assignment_problem,
+    file_of,
+    in_course_order,
+    plain_message,
+    problem_tests,
+    score_text,
+)
+from grader.results import AssignmentResult, SubmissionResult, TestResult
+
+_MAX_DETAIL_ITEMS = 300  # keeps the summary far below GitHub's 1 MiB per step
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# Characters XML 1.0 cannot hold at all, not even escaped (ANSI escapes, NUL, lone surrogates).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# --- job summary ---------------------------------------------------------------------------
+
+
+def _md(text: str) -> str:
+    """Text as itself in GitHub markdown, on one line (safe inside a table cell)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text.strip())
+    return "<br>".join(escaped.splitlines())
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _cell(assignment: AssignmentResult | None) -> str:
+    if assignment is None:
+        return "—"
+    text = score_text(assignment.score, assignment.max_score)
+    return text if assignment.status == "graded" else f"{text} ({assignment.status})"
+
+
+def _table(results: list[SubmissionResult]) -> list[str]:
+    slugs = [a.slug for a in catalog.assignments()]
+    lines = [
+        _row(["Student", "Total", *(f"`{slug}`" for slug in slugs)]),
+        _row(["---", "---:", *("---:" for _ in slugs)]),
+    ]
+    for result in results:
+        total = f"**{score_text(result.score, result.max_score)}**"
+        cells = [_cell(result.assignments.get(slug)) for slug in slugs]
+        lines.append(_row([_md(result.student), total, *cells]))
+    return lines
+
+
+def _problem_items(result: SubmissionResult) -> list[str]:
+    """One markdown list item per thing that cost points."""
+    items = [f"- {_md(result.message)}"] if result.message else []
+    for assignment in in_course_order(result):
+        if assignment.status != "graded":
+            problem = _md(assignment_problem(assignment))
+            items.append(f"- **{_md(assignment.slug)}** {assignment.status}: {problem}")
+        for test in problem_tests(assignment):
+            text = _md(plain_message(test.message) or "no details")
+            hint = f"<br>Hint: {_md(plain_message(test.hint))}" if test.hint else ""
+            items.append(f"- **{_md(test.id)}** {test.status}: {text}{hint}")
+    return items
+
+
+def _details(results: list[SubmissionResult]) -> list[str]:
+    lines = ["", "### Problems", ""]
+    listed = 0
+    for result in results:
+        items = _problem_items(result)
+        if not items:
+            continue
+        if listed >= _MAX_DETAIL_ITEMS:
+            lines.append("_More problems are not listed here: see results.json._")
+            break
+        summary = html.escape(f"{result.student} — {len(items)} problem(s)")
+        lines += [f"<details><summary>{summary}</summary>", "", *items, "", "</details>"]
+        listed += len(items)
+    return lines if listed else [*lines, "No failed tests."]
+
+
+def job_summary_markdown(results: list[SubmissionResult]) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY: a score table, then each student's failed tests."""
+    if not results:
+        return "## Grading results\n\nNo submissions were graded.\n"
+    return "\n".join(["## Grading results", "", *_table(results), *_details(results)]) + "\n"
+
+
+# --- workflow annotations ------------------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    """GitHub workflow-command escaping of a message."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """GitHub workflow-command escaping of a property value such as title=."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(level: str, title: str, message: str) -> str:
+    return f"::{level} title={_escape_property(title)}::{_escape_data(message)}"
+
+
+def _test_message(test: TestResult) -> str:
+    message = plain_message(test.message) or "no details"
+    return f"{message}\nHint: {plain_message(test.hint)}" if test.hint else message
+
+
+def annotations(results: list[SubmissionResult]) -> list[str]:
+    """Workflow commands, one per failed test or unusable assignment.
+
+    A missing file is a warning (maybe not started yet); a failed, crashed or
+    timed-out test and a file that cannot be imported are errors.
+    """
+    commands = []
+    for result in results:
+        for assignment in in_course_order(result):
+            if assignment.status != "graded":
+                level = "warning" if assignment.status == "missing" else "error"
+                title = f"{result.student}: {assignment.slug} {assignment.status}"
+                commands.append(_command(level, title, assignment_problem(assignment)))
+            for test in problem_tests(assignment):
+                title = f"{result.student}: {test.id} {test.status}"
+                commands.append(_command("error", title, _test_message(test)))
+    return commands
+
+
+# --- JUnit XML -----------------------------------------------------------------------------
+
+
+def _xml_text(text: str) -> str:
+    """Text XML can hold: forbidden characters written out as Python escapes."""
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _element(tag: str, text: str = "", **attributes: str) -> ET.Element:
+    element = ET.Element(tag, {k: _xml_text(v) for k, v in attributes.items()})
+    element.text = _xml_text(text) or None
+    return element
+
+
+def _verdict(test: TestResult) -> ET.Element | None:
+    """The child saying why a test case did not pass; None when it passed."""
+    body = _test_message(test)
+    first_line = body.splitlines()[0]
+    if test.status in ("failed", "timeout"):
+        return _element("failure", body, message=first_line, type=test.status)
+    if test.status == "error":
+        return _element("error", body, message=first_line, type="error")
+    if test.status == "skipped":
+        return _element("skipped", message=first_line)
+    return None
+
+
+def _test_case(classname: str, name: str, verdict: ET.Element | None) -> ET.Element:
+    case = _element("testcase", classname=classname, name=name)
+    if verdict is not None:
+        case.append(verdict)
+    return case
+
+
+def _status_case(classname: str, assignment: AssignmentResult) -> ET.Element:
+    """A missing or broken file as a test case of its own, so it shows in the counts."""
+    message = assignment_problem(assignment)
+    tag = "failure" if assignment.status == "missing" else "error"
+    verdict = _element(tag, message, message=message, type=assignment.status)
+    return _test_case(classname, f"{file_of(assignment.slug)} present and importable", verdict)
+
+
+def _count(element: ET.Element, cases: list[ET.Element]) -> None:
+    element.set("tests", str(len(cases)))
+    for tag, attribute in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
+        element.set(attribute, str(sum(case.find(tag) is not None for case in cases)))
+
+
+def _suite(student: str, assignment: AssignmentResult) -> ET.Element:
+    classname = f"{student}.{assignment.slug}"
+    suite = _element("testsuite", name=classname, time=f"{assignment.duration:.3f}")
+    cases = [_status_case(classname, assignment)] if assignment.status != "graded" else []
+    cases += [_test_case(classname, t.name, _verdict(t)) for t in assignment.tests]
+    suite.extend(cases)
+    _count(suite, cases)
+    return suite
+
+
+def write_junit(results: list[SubmissionResult], path: Path) -> None:
+    """JUnit XML: one testsuite per submission × assignment, one testcase per hidden test."""
+    root = _element("testsuites", name="grader")
+    for result in results:
+        root.extend(_suite(result.student, a) for a in in_course_order(result))
+    _count(root, root.findall("./testsuite/testcase"))
+    tree = ET.ElementTree(root)
+    ET.indent(tree)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)

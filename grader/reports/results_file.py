@@ -1,0 +1,264 @@
+"""The run's output files, OUT/results.json and OUT/gradebook.csv (spec/cli.md).
+
+Both are rewritten in full after every graded submission, each through a
+temporary file in the same folder, fsync and os.replace, so a run stopped at
+any moment (Ctrl-C, a killed CI job) leaves two valid files holding every
+submission graded so far, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from grader import __version__, catalog
+from grader.reports.feedback import format_points
+from grader.results import SubmissionResult
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
+RESULTS_NAME = "results.json"
+GRADEBOOK_NAME = "gradebook.csv"
+
+_EPS = 1e-6  # float noise when comparing sums of points
+_ROUNDING = 0.01 + _EPS  # totals are rounded to 2 decimals
+_MAX_REPORTED = 20
+
+
+class InvalidResults(ValueError):
+    """Results that break the schema or the score rules; the message lists the problems."""
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _schema_problems(data: Any) -> list[str]:
+    errors = sorted(_validator().iter_errors(data), key=lambda e: e.json_path)
+    return [f"{e.json_path}: {e.message}" for e in errors]
+
+
+def _over(where: str, what: str, value: float, limit: float, limit_name: str) -> list[str]:
+    if value > limit + _EPS:
+        return [f"{where}: {what} {value} is above {limit_name} {limit}"]
+    return []
+
+
+def _not_sum(where: str, what: str, value: float, parts: list[float], of: str) -> list[str]:
+    """A total that is not the sum of its parts (allowing for rounding to 2 decimals)."""
+    total = sum(parts)
+    if abs(total - value) > _ROUNDING:
+        return [f"{where}: {what} {value} is not the sum of its {of} ({total:g})"]
+    return []
+
+
+def _assignment_problems(where: str, slug: str, data: dict[str, Any]) -> list[str]:
+    problems = _over(where, "score", data["score"], data["max_score"], "max_score")
+    tests = data["tests"]
+    for test in tests:
+        test_where = f"{where}, test {test['id']!r}"
+        if not test["id"].startswith(f"{slug}::"):
+            problems.append(f"{test_where}: id does not start with '{slug}::'")
+        problems += _over(test_where, "points", test["points"], test["max_points"], "max_points")
+    if tests:  # missing/error assignments may have no tests and score 0
+        points = [t["points"] for t in tests]
+        problems += _not_sum(where, "score", data["score"], points, "tests' points")
+        most = sum(t["max_points"] for t in tests)
+        problems += _over(where, "tests' max_points total", most, data["max_score"], "max_score")
+    return problems
+
+
+def _submission_problems(data: dict[str, Any]) -> list[str]:
+    where = f"submission {data['student']!r}"
+    assignments = data["assignments"].values()
+    problems = _over(where, "score", data["score"], data["max_score"], "max_score")
+    scores = [a["score"] for a in assignments]
+    problems += _not_sum(where, "score", data["score"], scores, "assignments' scores")
+    most = [a["max_score"] for a in assignments]
+    problems += _not_sum(where, "max_score", data["max_score"], most, "assignments' max_score")
+    for slug, assignment in data["assignments"].items():
+        problems += _assignment_problems(f"{where}, {slug}", slug, assignment)
+    return problems
+
+
+def _score_problems(data: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    seen: set[str] = set()
+    for submission in data["submissions"]:
+        if submission["student"] in seen:
+            problems.append(f"student {submission['student']!r} appears more than once")
+        seen.add(submission["student"])
+        problems += _submission_problems(submission)
+    return problems
+
+
+def validate(data: Any) -> None:
+    """Check results.json data: the shipped schema, then score <= max_score and the sums."""
+    problems = _schema_problems(data)
+    if not problems:  # the score rules rely on the shapes the schema guarantees
+        problems = _score_problems(data)
+    if problems:
+        shown = problems[:_MAX_REPORTED]
+        more = len(problems) - len(shown)
+        tail = [f"... and {more} more"] if more else []
+        raise InvalidResults("invalid results.json data:\n  " + "\n  ".join(shown + tail))
+
+
+def load_results(path: Path) -> tuple[dict[str, Any], list[SubmissionResult]]:
+    """Read and validate results.json (or the OUT folder holding it).
+
+    Returns the top-level fields other than `submissions`, and the submissions.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InvalidResults(f"{path} is not valid JSON: {exc}") from None
+    try:
+        validate(data)
+    except InvalidResults as exc:
+        raise InvalidResults(f"{path}: {exc}") from None
+    meta = {key: value for key, value in data.items() if key != "submissions"}
+    return meta, [SubmissionResult.from_dict(s) for s in data["submissions"]]
+
+
+def student_sort_key(result: SubmissionResult) -> tuple[str, str]:
+    """Case-insensitive order, ties broken exactly, so the files read like a class list."""
+    return result.student.casefold(), result.student
+
+
+def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
+    """gradebook.csv's text: the spec's header, a row per submission, course order."""
+    slugs = [a.slug for a in catalog.assignments()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")  # LF: shell scripts see no stray \r
+    writer.writerow(["student", "total", "max_total", *slugs])
+    for result in results:
+        cells = [result.assignments.get(slug) for slug in slugs]
+        writer.writerow([
+            result.student,
+            format_points(result.score),
+            format_points(result.max_score),
+            *("" if a is None else format_points(a.score) for a in cells),
+        ])
+    return buffer.getvalue()
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable; only POSIX can open a folder for this."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so readers see the old file or the new one, never a mix."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:  # Ctrl-C included: leave no temp file behind
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _encode(text: str) -> bytes:
+    # A lone surrogate (a non-UTF-8 folder name) becomes the JSON escape \udcXX
+    # instead of aborting the run's output.
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+class ResultsFile:
+    """OUT/results.json and OUT/gradebook.csv of one run, rewritten after each submission.
+
+    Not thread-safe: the caller serialises calls to `add`.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        *,
+        isolation: str = "",
+        suite_hash: str | None = None,
+        grader_version: str | None = None,
+    ) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._meta = {
+            "grader_version": grader_version or __version__,
+            "suite_hash": suite_hash or catalog.suite_hash(),
+            "isolation": isolation,
+        }
+        self._results: dict[str, SubmissionResult] = {}
+        self._write()  # replace a previous run's files at once, not after the first grading
+
+    @property
+    def json_path(self) -> Path:
+        return self.out_dir / RESULTS_NAME
+
+    @property
+    def csv_path(self) -> Path:
+        return self.out_dir / GRADEBOOK_NAME
+
+    @property
+    def results(self) -> list[SubmissionResult]:
+        """Everything recorded so far, sorted by student."""
+        return sorted(self._results.values(), key=student_sort_key)
+
+    def add(self, result: SubmissionResult) -> None:
+        """Record one submission and rewrite both files."""
+        self.extend([result])
+
+    def extend(self, results: Iterable[SubmissionResult]) -> None:
+        """Record several submissions (e.g. merged shards) with a single rewrite.
+
+        A malformed result or a student already recorded raises before anything
+        is recorded, so the files stay valid.
+        """
+        batch = list(results)
+        validate(self.document(batch))  # also refuses a student twice within the batch
+        for result in batch:
+            if result.student in self._results:
+                raise ValueError(f"student {result.student!r} is already in {self.json_path}")
+        self._results.update((r.student, r) for r in batch)
+        self._write()
+
+    def document(self, results: list[SubmissionResult]) -> dict[str, Any]:
+        """results.json's content for `results` under this run's top-level fields."""
+        return {
+            "grader_version": self._meta["grader_version"],
+            "suite_hash": self._meta["suite_hash"],
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "isolation": self._meta["isolation"],
+            "submissions": [r.to_dict() for r in results],
+        }
+
+    def _write(self) -> None:
+        results = self.results
+        text = json.dumps(self.document(results), ensure_ascii=False, indent=2) + "\n"
+        write_atomic(self.json_path, _encode(text))
+        write_atomic(self.csv_path, _encode(gradebook_csv(results)))

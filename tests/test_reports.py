@@ -1,0 +1,396 @@
+"""Reports: results.json/gradebook.csv, student feedback, CI output and shard merging."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from grader import catalog
+from grader.reports import results_file
+from grader.reports.ci import annotations, job_summary_markdown, write_junit
+from grader.reports.feedback import format_points, render_check, render_summary_line
+from grader.reports.merge import merge, merge_with_meta
+from grader.reports.results_file import (
+    SCHEMA_PATH,
+    InvalidResults,
+    ResultsFile,
+    load_results,
+    validate,
+)
+
+# Aliased so pytest does not take the dataclass for a test class.
+from grader.results import AssignmentResult, SubmissionResult
+from grader.results import TestResult as Verdict
+
+COURSE_ORDER = ("long_func", "timing", "req", "wiki_stats")  # spec/cli.md's gradebook columns
+HASH = "ab" * 32
+OTHER_HASH = "cd" * 32
+ANSI = "\x1b["
+
+
+def graded(slug: str, failed: int = 0, tests: int = 2, **failure: str) -> AssignmentResult:
+    """`slug` with `tests` equal tests, the first `failed` of them failed with `failure`."""
+    each = catalog.get(slug).points / tests
+    results = [
+        Verdict(f"{slug}::case_{i}", "failed", 0, each, **failure)
+        if i < failed
+        else Verdict(f"{slug}::case_{i}", "passed", each, each)
+        for i in range(tests)
+    ]
+    score = sum(t.points for t in results)
+    return AssignmentResult(slug, score, catalog.get(slug).points, "graded", tests=results)
+
+
+def absent(slug: str, message: str = "") -> AssignmentResult:
+    return AssignmentResult(slug, 0, catalog.get(slug).points, "missing", message=message)
+
+
+def submission(student: str, *replaced: AssignmentResult) -> SubmissionResult:
+    """Full marks everywhere except the assignments given."""
+    assignments = {slug: graded(slug) for slug in COURSE_ORDER}
+    assignments.update({a.slug: a for a in replaced})
+    return SubmissionResult(student, assignments)
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+# --- results.json and gradebook.csv ----------------------------------------------------------
+
+
+def test_shipped_schema_is_a_valid_draft_2020_12_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+def test_every_rewrite_validates_and_holds_everything_added(tmp_path: Path) -> None:
+    out = ResultsFile(tmp_path / "out", suite_hash=HASH, isolation="bwrap")
+    students = ["sidorov", "Ivanov", "petrov"]
+    for count, student in enumerate(students, start=1):
+        out.add(submission(student, graded("req", failed=1)))
+        data = read_json(out.json_path)
+        validate(data)
+        assert len(data["submissions"]) == count
+        assert len(read_csv(out.csv_path)) == count + 1
+    assert [s["student"] for s in data["submissions"]] == ["Ivanov", "petrov", "sidorov"]
+    assert [row[0] for row in read_csv(out.csv_path)[1:]] == ["Ivanov", "petrov", "sidorov"]
+    assert [r.student for r in out.results] == ["Ivanov", "petrov", "sidorov"]
+    assert data["suite_hash"] == HASH and data["isolation"] == "bwrap"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["generated_at"])
+    assert sorted(p.name for p in out.out_dir.iterdir()) == ["gradebook.csv", "results.json"]
+
+
+def test_previous_run_files_are_replaced_before_the_first_result(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text('{"stale": tru', encoding="utf-8")
+    (tmp_path / "gradebook.csv").write_text("old,stuff\n", encoding="utf-8")
+    ResultsFile(tmp_path, suite_hash=HASH)
+    data = read_json(tmp_path / "results.json")
+    validate(data)
+    assert data["submissions"] == []
+    header = ["student", "total", "max_total", *COURSE_ORDER]
+    assert read_csv(tmp_path / "gradebook.csv") == [header]
+
+
+def test_interrupted_rewrite_leaves_the_previous_valid_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(submission("a"))
+    out.add(submission("b"))
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(results_file.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        out.add(submission("c"))
+    monkeypatch.undo()
+
+    data = read_json(tmp_path / "results.json")
+    validate(data)
+    assert [s["student"] for s in data["submissions"]] == ["a", "b"]
+    assert [row[0] for row in read_csv(tmp_path / "gradebook.csv")[1:]] == ["a", "b"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv", "results.json"]
+
+
+def test_add_refuses_a_malformed_result_and_keeps_the_files(tmp_path: Path) -> None:
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(submission("a"))
+    too_much = graded("long_func")
+    too_much.score = 25
+    with pytest.raises(InvalidResults, match="above max_score"):
+        out.add(submission("b", too_much))
+    with pytest.raises(ValueError, match="already"):
+        out.add(submission("a"))
+    assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a"]
+    assert [r.student for r in out.results] == ["a"]
+
+
+def test_gradebook_header_columns_and_numbers(tmp_path: Path) -> None:
+    assignments = {slug: graded(slug) for slug in reversed(COURSE_ORDER)}  # not course order
+    assignments["timing"] = graded("timing", failed=1)
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(SubmissionResult("ivanov_ivan", assignments))
+    lines = out.csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "student,total,max_total,long_func,timing,req,wiki_stats",
+        "ivanov_ivan,87.5,100,20,12.5,25,30",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(20.0, "20"), (12.5, "12.5"), (0, "0"), (8.333333, "8.33"), (0.1 + 0.2, "0.3")],
+)
+def test_points_are_printed_without_needless_decimals(value: float, text: str) -> None:
+    assert format_points(value) == text
+
+
+def test_cyrillic_student_names_round_trip(tmp_path: Path) -> None:
+    name = "Иванов Иван"
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(submission(name, absent("req")))
+    meta, loaded = load_results(tmp_path)
+    assert [r.student for r in loaded] == [name]
+    assert meta["suite_hash"] == HASH
+    raw = out.csv_path.read_bytes()
+    assert raw.startswith(b"student,")  # plain UTF-8: no BOM in front of the header
+    with out.csv_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["student"] == name and rows[0]["req"] == "0" and rows[0]["total"] == "75"
+
+
+def test_load_results_returns_what_was_added(tmp_path: Path) -> None:
+    original = submission(
+        "a", graded("timing", failed=1, message="took 3 s", hint="use await"), absent("req", "gone")
+    )
+    ResultsFile(tmp_path, suite_hash=HASH).add(original)
+    _, (loaded,) = load_results(tmp_path / "results.json")
+    assert loaded.to_dict() == original.to_dict()
+
+
+def _valid_document(folder: Path) -> dict:
+    out = ResultsFile(folder, suite_hash=HASH)
+    out.extend([submission("a", graded("timing", failed=1)), submission("b")])
+    return read_json(out.json_path)
+
+
+def _set(path: str, value: object):
+    def change(doc: dict) -> None:
+        *parents, last = path.split("/")
+        target = doc
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        target[last if isinstance(target, dict) else int(last)] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_set("submissions/0/assignments/long_func/score", 21), "above max_score"),
+        (_set("submissions/0/assignments/long_func/tests/0/points", 11), "above max_points"),
+        (_set("submissions/0/assignments/req/status", "passed"), "is not one of"),
+        (_set("submissions/0/assignments/timing/tests/0/status", "ok"), "is not one of"),
+        (_set("submissions/0/assignments/timing/tests/0/points", 5), "sum of its tests' points"),
+        (_set("submissions/0/assignments/long_func/tests/0/max_points", 15), "max_points total"),
+        (_set("submissions/0/score", 99), "not the sum"),
+        (_set("submissions/0/max_score", 120), "not the sum"),
+        (_set("submissions/0/assignments/timing/tests/0/id", "req::case_0"), "does not start"),
+        (_set("submissions/1/student", "a"), "more than once"),
+        (_set("submissions/0/score", "87.5"), "is not of type 'number'"),
+        (_set("suite_hash", "not a hash"), "does not match"),
+        (_set("submissions/0/assignments/req/grade", 1), "Additional properties"),
+    ],
+)
+def test_validate_rejects_broken_results(change, expected: str, tmp_path: Path) -> None:
+    document = _valid_document(tmp_path)
+    validate(copy.deepcopy(document))  # the unbroken document passes
+    change(document)
+    with pytest.raises(InvalidResults, match=re.escape(expected)):
+        validate(document)
+
+
+def test_load_results_names_the_file_when_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"grader_version": "x", "submissions": []}), encoding="utf-8")
+    with pytest.raises(InvalidResults, match="suite_hash") as caught:
+        load_results(path)
+    assert str(path) in str(caught.value)
+
+
+# --- feedback for students -------------------------------------------------------------------
+
+
+def test_check_report_shows_failures_with_hint_and_missing_file() -> None:
+    failing = graded("timing", failed=1, message="__name__ is 'wrapper'", hint="use wraps")
+    text = render_check(submission("ivanov_ivan", failing, absent("req")), color=False)
+    assert "ivanov_ivan" in text and "62.5/100" in text
+    assert "__name__ is 'wrapper'" in text
+    assert "Hint: use wraps" in text
+    assert "1 of 2 tests passed" in text
+    assert "case_1" not in text  # passed tests are only counted
+    assert "req.py is missing — create it from the stub" in text
+    assert re.search(r"✘ req\s+0/25", text) and re.search(r"✔ long_func\s+20/20", text)
+    assert "Fix timing: case_0 first" in text and "grader check" in text
+    assert ANSI not in text
+
+
+def test_check_report_keeps_course_order_and_runner_message() -> None:
+    assignments = {slug: graded(slug) for slug in reversed(COURSE_ORDER)}
+    assignments["wiki_stats"] = AssignmentResult(
+        "wiki_stats", 0, 30, "error", message="could not import wiki_stats.py: SyntaxError"
+    )
+    text = render_check(SubmissionResult("s", assignments), color=False)
+    positions = [text.index(f" {slug} ") for slug in COURSE_ORDER]
+    assert positions == sorted(positions)
+    assert "error: could not import wiki_stats.py: SyntaxError" in text
+
+
+def test_check_report_hides_grader_tracebacks() -> None:
+    message = (
+        "the call failed\nTraceback (most recent call last):\n"
+        '  File "/srv/grader/suites/req/test_hidden.py", line 12, in test_x\n'
+        "AssertionError: expected 200"
+    )
+    text = render_check(submission("s", graded("req", failed=1, message=message)), color=False)
+    assert "test_hidden.py" not in text and "Traceback" not in text
+    assert "the call failed AssertionError: expected 200" in text
+
+
+def test_check_report_colours_only_when_asked() -> None:
+    result = submission("s", absent("req"))
+    assert ANSI in render_check(result, color=True)
+    assert ANSI not in render_check(result, color=False)
+
+
+def test_full_marks_congratulates() -> None:
+    text = render_check(submission("s"), color=False)
+    assert "100/100" in text and "congratulations" in text
+    assert "✘" not in text
+
+
+def test_summary_line() -> None:
+    result = submission("ivanov_ivan", graded("timing", failed=1), absent("req"))
+    assert render_summary_line(result) == (
+        "ivanov_ivan  62.5/100  long_func 20/20 timing 12.5/25 req 0/25 (missing) wiki_stats 30/30"
+    )
+
+
+# --- CI output -------------------------------------------------------------------------------
+
+
+def test_annotations_escape_per_github_rules() -> None:
+    failing = graded("timing", failed=1, message="100% wrong\r\nsecond line", hint="a, b: c")
+    result = submission("a,b:c", failing, absent("req"))
+    assert annotations([result]) == [
+        "::error title=a%2Cb%3Ac%3A timing%3A%3Acase_0 failed"
+        "::100%25 wrong%0D%0Asecond line%0AHint: a, b: c",
+        "::warning title=a%2Cb%3Ac%3A req missing::req.py is missing — create it from the stub",
+    ]
+
+
+def test_junit_parses_and_counts_failures_despite_odd_characters(tmp_path: Path) -> None:
+    odd = 'bad \x00 \x1b[31mred\x1b[0m <&> "q" \udcff'
+    results = [
+        submission("Иванов", graded("timing", failed=2, message=odd), absent("req")),
+        submission("b", graded("long_func", failed=1, message="x")),
+    ]
+    path = tmp_path / "junit" / "report.xml"
+    write_junit(results, path)
+    root = ET.parse(path).getroot()
+    assert root.get("tests") == str((2 + 2 + 1 + 2) + (2 + 2 + 2 + 2))  # req: 1 status case
+    assert root.get("failures") == str(2 + 1 + 1)
+    assert len(root.findall("testsuite")) == 8
+    suite = root.find("testsuite[@name='Иванов.timing']")
+    assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == "2"
+    failure = suite.find("testcase/failure")
+    assert failure is not None and "<&>" in failure.text and "red" in failure.text
+    assert root.find("testsuite[@name='Иванов.req']/testcase/failure").get("type") == "missing"
+
+
+def test_job_summary_table_and_details() -> None:
+    failing = graded("req", failed=1, message="status | was 500", hint="call raise_for_status")
+    summary = job_summary_markdown([submission("x|y", failing), submission("z")])
+    lines = summary.splitlines()
+    header = next(line for line in lines if line.startswith("| Student"))
+    assert [c.strip(" `") for c in header.strip("|").split("|")] == [
+        "Student", "Total", *COURSE_ORDER
+    ]
+    row = next(line for line in lines if line.startswith("| x"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == len(COURSE_ORDER) + 3  # escaped pipe stays text
+    assert "12.5/25" in row and "**87.5/100**" in row
+    assert "status \\| was 500" in summary and "Hint: call raise\\_for\\_status" in summary
+    assert "<summary>z" not in summary  # full marks: nothing to list
+
+
+# --- merging shards --------------------------------------------------------------------------
+
+
+def write_shard(folder: Path, *results: SubmissionResult, **options: str) -> Path:
+    options.setdefault("suite_hash", HASH)
+    ResultsFile(folder, **options).extend(results)
+    return folder
+
+
+def test_merge_combines_disjoint_shards_in_student_order(tmp_path: Path) -> None:
+    one = write_shard(tmp_path / "1", submission("c"), submission("a"), isolation="bwrap")
+    two = write_shard(tmp_path / "2", submission("b", absent("req")), isolation="unshare")
+    meta, merged = merge_with_meta([one, two])
+    assert [r.student for r in merged] == ["a", "b", "c"]
+    assert merged[1].assignments["req"].status == "missing"
+    assert meta == {"grader_version": "0.1.0", "suite_hash": HASH, "isolation": "bwrap, unshare"}
+    assert [r.student for r in merge([one, two])] == ["a", "b", "c"]
+
+
+def test_merge_refuses_different_suite_hashes(tmp_path: Path) -> None:
+    one = write_shard(tmp_path / "1", submission("a"))
+    two = write_shard(tmp_path / "2", submission("b"), suite_hash=OTHER_HASH)
+    with pytest.raises(ValueError, match="suite_hash"):
+        merge([one, two])
+
+
+def test_merge_refuses_different_grader_versions(tmp_path: Path) -> None:
+    one = write_shard(tmp_path / "1", submission("a"))
+    two = write_shard(tmp_path / "2", submission("b"), grader_version="0.2.0")
+    with pytest.raises(ValueError, match="grader versions"):
+        merge([one, two])
+
+
+def test_merge_refuses_a_student_graded_differently(tmp_path: Path) -> None:
+    one = write_shard(tmp_path / "1", submission("a"))
+    two = write_shard(tmp_path / "2", submission("a", absent("req")))
+    with pytest.raises(ValueError, match="'a' appears in"):
+        merge([one, two])
+
+
+def test_merge_accepts_a_student_graded_alike_in_two_shards(tmp_path: Path) -> None:
+    slower = submission("a")
+    slower.assignments["req"].duration = 7.5
+    one = write_shard(tmp_path / "1", submission("a"))
+    two = write_shard(tmp_path / "2", slower, submission("b"))
+    assert [r.student for r in merge([one, two])] == ["a", "b"]
+
+
+def test_merge_refuses_a_folder_without_results(tmp_path: Path) -> None:
+    one = write_shard(tmp_path / "1", submission("a"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no results.json"):
+        merge([one, tmp_path / "empty"])
+    with pytest.raises(ValueError, match="nothing to merge"):
+        merge([])
