@@ -1,0 +1,18 @@
+import asyncio
+
+import aiohttp
+
+
+async def req(url, params=None, headers=None, response_type="json"):
+    if response_type not in {"json", "text"}:
+        raise ValueError(f"unknown response_type: {response_type}")
+    # aiohttp.request opens a session for this one request and closes it afterwards
+    async with aiohttp.request("GET", url, params=params, headers=headers) as resp:
+        resp.raise_for_status()
+        if response_type == "text":
+            return await resp.text()
+        return await resp.json()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(req("https://www.gosuslugi.ru/", response_type="text")))

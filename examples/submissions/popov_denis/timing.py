@@ -1,0 +1,23 @@
+import asyncio
+import functools
+import time
+
+
+def async_timeit(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        result = await func(*args, **kwargs)
+        print(f"Время выполнения {func.__name__}: {time.perf_counter() - start:.4f} секунд")
+        return result
+
+    return wrapper
+
+
+if __name__ == "__main__":
+
+    @async_timeit
+    async def sleepy():
+        await asyncio.sleep(1)
+
+    asyncio.run(sleepy())

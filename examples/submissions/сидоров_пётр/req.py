@@ -1,0 +1,17 @@
+import asyncio
+
+import aiohttp
+
+
+async def req(url, params=None, headers=None, response_type="json"):
+    if response_type != "json" and response_type != "text":
+        raise ValueError("response_type должен быть 'json' или 'text'")
+    async with aiohttp.ClientSession(raise_for_status=True) as session:
+        async with session.get(url, params=params, headers=headers) as response:
+            if response_type == "json":
+                return await response.json()
+            return await response.text()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(req("https://www.gosuslugi.ru/", response_type="text")))
