@@ -27,7 +27,7 @@ def pytest_args(suite: str, submission: str, module: str, report: str, timeout: 
         "--grader-submission", submission,
         "--grader-module", module,
         "--grader-report", report,
-        "-q", "--no-header", "-rN", "-W", "ignore",
+        "-q", "--no-header", "-rN", "--tb=no", "-W", "ignore",
     ]
 
 

@@ -40,12 +40,19 @@ class Reply:
     def as_callback_result(self) -> CallbackResult:
         # A reason is required: without it raise_for_status() fails with a bare
         # AssertionError inside aiohttp instead of ClientResponseError (field notes).
-        reason = HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else "Status"
+        reason = _reason(self.status)
         if self.json is not None:
             return CallbackResult(status=self.status, payload=self.json, reason=reason,
                                   headers=self.headers)
         return CallbackResult(status=self.status, body=self.body, reason=reason,
                               headers=self.headers)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Status"
 
 
 @dataclass
