@@ -1,0 +1,14 @@
+import asyncio
+
+import aiohttp
+
+
+async def req(url, params=None, headers=None, response_type="json"):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, params=params, headers=headers) as resp:
+            resp.raise_for_status()
+            return await resp.json()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(req("https://www.gosuslugi.ru/", response_type="text")))

@@ -1,0 +1,17 @@
+import asyncio
+
+import aiohttp
+
+
+async def req(url, params=None, headers=None, response_type="json"):
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, params=params, headers=headers) as resp:
+            resp.raise_for_status()
+            if response_type == "json":
+                return await resp.json()
+            elif response_type == "text":
+                return await resp.text()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(req("https://www.gosuslugi.ru/", response_type="text")))
