@@ -1,0 +1,765 @@
+"""Run one untrusted command: limits, no network, and as much isolation as the machine allows.
+
+Student code (and the hidden suites that import it) runs here, never in the
+grader's own process. The machine decides what we get, detected once:
+
+1. bubblewrap: new mount/pid/net/ipc/uts namespaces, a read-only system, a
+   private /tmp, loopback up, everything killed with the sandbox's pid 1;
+2. `unshare` of the network namespace only (no bwrap installed);
+3. nothing but rlimits and a process group.
+
+A fork bomb is contained by a pids cgroup of our own when cgroupfs is
+writable (root), else by RLIMIT_NPROC inside a user namespace (non-root;
+RLIMIT_NPROC is ignored for uid 0). `isolation()` says which applied.
+Set GRADER_SANDBOX=bwrap|unshare|none to force a weaker level (debugging).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import errno
+import fcntl
+import functools
+import itertools
+import os
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHUNK = 64 << 10
+_TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
+_DRAIN_GRACE = 1.0  # seconds to wait for pipes to close once the main process is gone
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_ETC_FILES = (
+    "passwd", "group", "hosts", "host.conf", "nsswitch.conf", "gai.conf", "localtime",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates", "alternatives",
+    "mime.types",
+)  # fmt: skip
+_SIGNAL_REASONS: dict[int, str] = {
+    int(signal.SIGXCPU): "cpu time",
+    int(signal.SIGXFSZ): "file size",
+}
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Limits:
+    """What one run may use; generous enough for a pytest run with aiohttp."""
+
+    wall_seconds: float
+    cpu_seconds: int = 120
+    memory_bytes: int = 1 << 30  # RLIMIT_AS
+    file_bytes: int = 64 << 20  # RLIMIT_FSIZE, also the size of the private /tmp
+    max_processes: int = 64  # tasks (processes and threads): the fork-bomb guard
+    output_bytes: int = 256 << 10  # per stream; the rest is read and discarded
+
+
+@dataclass
+class Outcome:
+    """How a run ended, with its (capped) output."""
+
+    returncode: int | None  # None if we killed it (timeout); -N if a signal N killed it
+    timed_out: bool
+    stdout: str
+    stderr: str
+    duration: float
+    killed_reason: str  # "", "timeout", "memory", "cpu time", "file size", "signal N", ...
+
+
+# --------------------------------------------------------------------------- detection
+
+
+@dataclass(frozen=True)
+class _Cgroup:
+    """A pids-cgroup directory under which each run gets a cgroup of its own."""
+
+    parent: Path
+    version: int
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What this machine gives us, found once per grader process."""
+
+    kind: str  # "bwrap", "unshare" or "none"
+    bwrap: str = ""
+    bwrap_flags: tuple[str, ...] = ()  # user-namespace flags that worked here
+    tmpfs_size: bool = False  # bwrap knows --size (0.7+): cap the private /tmp
+    userns: bool = False  # the sandbox has a user namespace of its own (non-root only)
+    cgroup: _Cgroup | None = None
+
+    @property
+    def nproc_guard(self) -> bool:
+        """RLIMIT_NPROC set inside a fresh user namespace counts only the sandbox's tasks."""
+        return self.cgroup is None and self.userns and _prlimit_ok(self)
+
+    def describe(self) -> str:
+        base = {
+            "bwrap": "bubblewrap (no network, read-only system, private /tmp, own pid namespace)",
+            "unshare": "unshare --net (no network; the system is not read-only)",
+            "none": "none: rlimits and a process group only",
+        }[self.kind]
+        if self.cgroup is not None:
+            guard = f"fork guard: pids cgroup v{self.cgroup.version}"
+        elif self.nproc_guard:
+            guard = "fork guard: RLIMIT_NPROC in a user namespace"
+        else:
+            guard = "no fork guard (needs a writable pids cgroup or a user namespace)"
+        return f"{base}; {guard}"
+
+
+_setup_lock = threading.Lock()
+_setup_cache: dict[str, _Setup] = {}
+_run_ids = itertools.count()
+_libc = ctypes.CDLL(None, use_errno=True)
+_HAS_PRCTL = hasattr(_libc, "prctl")
+
+
+def isolation() -> str:
+    """Which isolation runs get on this machine, for reports and `grader check`."""
+    return _setup().describe()
+
+
+def _setup() -> _Setup:
+    """Detect once (thread-safe); GRADER_SANDBOX may force a weaker level."""
+    with _setup_lock:
+        if "setup" not in _setup_cache:
+            _setup_cache["setup"] = _detect(os.environ.get("GRADER_SANDBOX", ""))
+        return _setup_cache["setup"]
+
+
+def _detect(forced: str) -> _Setup:
+    cgroup = _find_cgroup()
+    bwrap = shutil.which("bwrap") if forced in ("", "bwrap") else None
+    if bwrap:
+        features = _bwrap_features(bwrap)
+        for flags in _userns_variants(features):
+            setup = _Setup("bwrap", bwrap, flags, userns=bool(flags) and os.geteuid() != 0,
+                           tmpfs_size="--size" in features, cgroup=cgroup)
+            if _probe(setup):
+                return setup
+    if forced in ("", "bwrap", "unshare"):
+        setup = _Setup("unshare", userns=os.geteuid() != 0, cgroup=cgroup)
+        if _probe(setup):
+            return setup
+    return _Setup("none", cgroup=cgroup)
+
+
+_PROBE_CODE = """
+import socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+socket.create_connection(srv.getsockname(), timeout=2).close()
+print([name for _, name in socket.if_nameindex()] == ["lo"] and "ok")
+"""
+
+
+def _probe(setup: _Setup) -> bool:
+    """Check under `setup` that loopback is up and is the only interface: it must really work."""
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
+        try:
+            outcome = _run(setup, [sys.executable, "-I", "-S", "-c", _PROBE_CODE],
+                           Path(tmp), Limits(wall_seconds=10), {}, (), ())
+        except OSError:
+            return False
+    return outcome.returncode == 0 and outcome.stdout.strip() == "ok"
+
+
+def _bwrap_features(bwrap: str) -> set[str]:
+    """The options this bwrap understands (Ubuntu 22.04 ships 0.6, without --size)."""
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True,
+                              timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {word for word in text.split() if word.startswith("--")}
+
+
+def _userns_variants(features: set[str]) -> list[tuple[str, ...]]:
+    """User-namespace flags to try, strongest first; none at all as the last resort."""
+    variants: list[tuple[str, ...]] = []
+    if "--disable-userns" in features:
+        variants.append(("--unshare-user", "--disable-userns"))
+    return [*variants, ("--unshare-user",), ()]
+
+
+def _prlimit_ok(setup: _Setup) -> bool:
+    return setup.kind != "bwrap" or Path("/usr/bin/prlimit").is_file()
+
+
+def _find_cgroup() -> _Cgroup | None:
+    """A pids cgroup we may create children in (v1 hierarchy or v2 root), probed for real."""
+    for candidate in _cgroup_candidates():
+        if _cgroup_works(candidate):
+            _sweep_stale(candidate)
+            return candidate
+    return None
+
+
+def _cgroup_candidates() -> list[_Cgroup]:
+    own = _own_cgroups()
+    found = []
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    for line in mountinfo:
+        fields = line.split(" - ")
+        if len(fields) != 2:
+            continue
+        mount_point = Path(fields[0].split()[4])
+        fstype, _source, options = (fields[1].split() + ["", ""])[:3]
+        if fstype == "cgroup" and "pids" in options.split(","):
+            inner = own.get("pids", "/").lstrip("/")
+            parent = mount_point / inner if (mount_point / inner).is_dir() else mount_point
+            found.append(_Cgroup(parent, 1))
+        elif fstype == "cgroup2" and _v2_has_pids(mount_point):
+            found.append(_Cgroup(mount_point, 2))
+    return found
+
+
+def _own_cgroups() -> dict[str, str]:
+    """controller -> our cgroup path, from /proc/self/cgroup."""
+    result = {}
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _id, controllers, path = line.split(":", 2)
+            for name in controllers.split(","):
+                result[name] = path
+    except (OSError, ValueError):
+        pass
+    return result
+
+
+def _v2_has_pids(mount_point: Path) -> bool:
+    try:
+        return "pids" in (mount_point / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return False
+
+
+def _cgroup_works(cgroup: _Cgroup) -> bool:
+    """Create a cgroup, move a real process into it, and see pids.max refuse a fork."""
+    try:
+        path = _cgroup_create(cgroup, 1)
+    except OSError:
+        return False
+    try:
+        code = "import os\ntry:\n    os.fork() or os._exit(0)\nexcept OSError:\n    print('ok')"
+        probe = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                               text=True, timeout=10, preexec_fn=_joiner(cgroup, path))
+        return probe.stdout.strip() == "ok"
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        _cgroup_remove(cgroup, path)
+
+
+def _sweep_stale(cgroup: _Cgroup) -> None:
+    """Remove empty run cgroups left behind by grader processes that died.
+
+    Only rmdir, never kill: in a container the pid in the name may belong to
+    a live grader we cannot see, and rmdir fails harmlessly on a busy cgroup.
+    """
+    for path in cgroup.parent.glob("grader-*-*"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------------- cgroups
+
+
+def _cgroup_create(cgroup: _Cgroup, max_tasks: int) -> Path:
+    path = cgroup.parent / f"grader-{os.getpid()}-{next(_run_ids)}"
+    path.mkdir()
+    try:
+        (path / "pids.max").write_text(str(max_tasks))
+    except OSError:
+        path.rmdir()
+        raise
+    return path
+
+
+def _cgroup_kill(cgroup: _Cgroup, path: Path) -> None:
+    """Kill every task of the run, including ones that left its process group."""
+    if cgroup.version == 2 and (path / "cgroup.kill").exists():
+        try:
+            (path / "cgroup.kill").write_text("1")
+            return
+        except OSError:
+            pass
+    killed: set[int] = set()
+    for _ in range(50):  # repeat for tasks forked while we were killing
+        try:
+            pids = {int(p) for p in (path / "cgroup.procs").read_text().split()}
+        except OSError:
+            return
+        if pids <= killed:  # what is left are zombies waiting to be reaped
+            return
+        for pid in pids - killed:
+            _kill(pid)
+        killed |= pids
+
+
+def _cgroup_remove(cgroup: _Cgroup, path: Path) -> None:
+    """rmdir the run's cgroup; tasks take a moment to leave it after SIGKILL."""
+    deadline = time.monotonic() + 2
+    while True:
+        try:
+            path.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                return  # left for _sweep_stale of a later grader process
+        _cgroup_kill(cgroup, path)
+        time.sleep(0.002)
+
+
+def _fork_refusals(path: Path | None) -> int:
+    """How many forks pids.max refused during the run (for killed_reason)."""
+    if path is None:
+        return 0
+    try:
+        for line in (path / "pids.events").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max":
+                return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# --------------------------------------------------------------------------- the child side
+
+
+def _joiner(cgroup: _Cgroup, cgroup_dir: Path) -> Callable[[], None]:
+    """Move the (just forked, single-threaded) child into the run's cgroup.
+
+    On v1 we write our own thread to `tasks`: moving one thread skips the
+    kernel-wide threadgroup lock that `cgroup.procs` takes, whose RCU wait
+    cost about 10 ms per run here. v2 has no such per-thread file.
+    """
+    name = "tasks" if cgroup.version == 1 else "cgroup.procs"
+    procs = os.fsencode(cgroup_dir / name)
+
+    def join() -> None:
+        fd = os.open(procs, os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+    return join
+
+
+def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None) -> Callable[[], None]:
+    """What the child does between fork and exec: plain syscalls only, nothing imported."""
+    join = None
+    if cgroup_dir is not None and setup.cgroup is not None:
+        join = _joiner(setup.cgroup, cgroup_dir)
+    parent = os.getpid()
+
+    def child() -> None:
+        if join is not None:
+            join()
+        if setup.kind != "bwrap":
+            _die_with_parent(parent)
+        if setup.kind == "unshare":
+            _unshare_net(setup.userns)
+        _set_limit(resource.RLIMIT_AS, limits.memory_bytes)
+        _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
+        _set_limit(resource.RLIMIT_FSIZE, limits.file_bytes)
+        _set_limit(resource.RLIMIT_CORE, 0)
+        if setup.kind == "unshare" and setup.nproc_guard:
+            _set_limit(resource.RLIMIT_NPROC, limits.max_processes)
+
+    return child
+
+
+def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
+    """Lower a limit, never above the current hard limit (non-root cannot raise it).
+
+    A limit the OS refuses (macOS has no usable RLIMIT_AS) is skipped rather
+    than failing the run: the wall-clock kill still bounds it.
+    """
+    try:
+        _cur_soft, cur_hard = resource.getrlimit(which)
+        hard = soft if hard is None else hard
+        if cur_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, cur_hard), min(hard, cur_hard)
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL us when the thread that spawned us exits (the grader died); Linux only."""
+    if _HAS_PRCTL:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(137)
+
+
+def _unshare_net(userns: bool) -> None:
+    """New network namespace (plus a user namespace if not root), with loopback up."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = _CLONE_NEWNET | (_CLONE_NEWUSER if userns else 0)
+    if _libc.unshare(flags) != 0:
+        raise OSError(ctypes.get_errno(), "unshare failed")
+    if userns:
+        _write_proc("/proc/self/setgroups", b"deny")
+        _write_proc("/proc/self/uid_map", f"{uid} {uid} 1".encode())
+        _write_proc("/proc/self/gid_map", f"{gid} {gid} 1".encode())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags_now = struct.unpack("16sH14x", fcntl.ioctl(sock, _SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags_now | _IFF_UP))
+
+
+def _write_proc(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- bubblewrap
+
+
+@functools.cache
+def _system_binds() -> tuple[str, ...]:
+    """Read-only /usr (and its merged-usr links) plus a minimal /etc."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return (*args, "--ro-bind", str(_etc_copy()), "/etc")
+
+
+@functools.cache
+def _etc_copy() -> Path:
+    """A private copy of the few /etc files Python needs, bound as one mount.
+
+    One mount instead of a dozen: every bind is a mount, and mounts contend
+    for a kernel-wide lock when many sandboxes start at once. It also leaves
+    out everything else in /etc (shadow, ssl/private, ...).
+    """
+    _sweep_stale_etc()
+    target = Path(tempfile.mkdtemp(prefix=f"grader-etc-{os.getpid()}-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    for name in _ETC_FILES:
+        source, copy = Path("/etc") / name, target / name
+        try:
+            if source.is_symlink():
+                copy.symlink_to(os.readlink(source))
+            elif source.is_dir():
+                shutil.copytree(source, copy, symlinks=True,
+                                ignore=shutil.ignore_patterns("private"))
+            elif source.is_file():
+                shutil.copy2(source, copy)
+        except OSError:
+            continue  # unreadable: the sandbox does without it
+    target.chmod(0o755)
+    return target
+
+
+def _sweep_stale_etc() -> None:
+    """Remove the /etc copies of our own grader processes that were killed (no atexit)."""
+    for path in Path(tempfile.gettempdir()).glob("grader-etc-*-*"):
+        pid = path.name.split("-")[2]
+        try:
+            ours = path.lstat().st_uid == os.getuid() and path.is_dir() and not path.is_symlink()
+        except OSError:
+            continue
+        if ours and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=32)
+def _python_roots(program: str, search_path: str) -> tuple[Path, ...]:
+    """Install prefixes along the interpreter's symlink chain (venv, then the real Python)."""
+    found = shutil.which(program, path=search_path) or program
+    path = Path(os.path.abspath(found))
+    roots: list[Path] = []
+    for _ in range(40):
+        root = path.parent.parent if path.parent.name == "bin" else path.parent
+        if root not in roots and root != Path("/") and not root.is_relative_to("/usr"):
+            roots.append(root)
+        if not path.is_symlink():
+            break
+        path = Path(os.path.normpath(path.parent / os.readlink(path)))
+    return tuple(roots)
+
+
+def _bwrap_command(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
+                   env: dict[str, str], readable: Sequence[Path],
+                   writable: Sequence[Path]) -> list[str]:
+    command = [setup.bwrap, "--unshare-all", *setup.bwrap_flags, "--die-with-parent",
+               "--new-session", "--hostname", "sandbox"]
+    if os.geteuid() == 0:
+        command += ["--cap-drop", "ALL"]
+    command += _system_binds()
+    command += ["--proc", "/proc", "--dev", "/dev"]
+    size = ["--size", str(limits.file_bytes)] if setup.tmpfs_size else []  # RAM-backed
+    command += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm"]
+    ro = [*_python_roots(argv[0], env.get("PATH", os.defpath)), _PACKAGE_DIR,
+          *map(Path, readable)]
+    rw = [*map(Path, writable), workdir]
+    command += _binds(ro, rw)
+    command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(workdir), "--"]
+    if setup.nproc_guard:
+        command += ["/usr/bin/prlimit", f"--nproc={limits.max_processes + 1}", "--"]
+    return command + list(argv)
+
+
+def _binds(readable: Sequence[Path], writable: Sequence[Path]) -> list[str]:
+    """Bind shallow paths first so nested ones win; writable wins over readable."""
+    entries = {}
+    for path, flag in [(p, "--ro-bind-try") for p in readable] + [(p, "--bind") for p in writable]:
+        real = path.resolve()
+        entries[real] = flag if entries.get(real) != "--bind" else "--bind"
+    args: list[str] = []
+    for real in sorted(entries, key=lambda p: (len(p.parts), str(p))):
+        args += [entries[real], str(real), str(real)]
+    return args
+
+
+# --------------------------------------------------------------------------- running
+
+
+class _Capture:
+    """One output stream: the first `cap` bytes, a count of the rest, and a short tail."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.head = bytearray()
+        self.dropped = 0
+        self.tail = b""
+
+    def feed(self, data: bytes) -> None:
+        room = self.cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+        self.dropped += max(0, len(data) - max(room, 0))
+        self.tail = (self.tail + data)[-_TAIL:]
+
+    def text(self) -> str:
+        text = self.head.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[… output truncated: {self.dropped} more bytes discarded …]\n"
+        return text
+
+
+def run(argv: list[str], *, workdir: Path, limits: Limits, env: dict[str, str],
+        readable: Sequence[Path] = (), writable: Sequence[Path] = ()) -> Outcome:
+    """Run `argv` in `workdir` under the machine's best isolation; never raises for the child.
+
+    Spawns and waits in the calling thread: bwrap's --die-with-parent (and the
+    parent-death signal of the fallbacks) fires when the *thread* that spawned
+    the child exits, so the thread must outlive the child, which this guarantees.
+    """
+    return _run(_setup(), argv, Path(workdir).resolve(strict=True), limits, env,
+                readable, writable)
+
+
+def _run(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
+         env: dict[str, str], readable: Sequence[Path], writable: Sequence[Path]) -> Outcome:
+    child_env = {**env, "HOME": str(workdir)}
+    cgroup_dir = None
+    if setup.cgroup is not None:
+        extra = 2 if setup.kind == "bwrap" else 0  # bwrap's own two processes
+        try:
+            cgroup_dir = _cgroup_create(setup.cgroup, limits.max_processes + extra)
+        except OSError:
+            pass  # cgroupfs went away since detection: run without the guard
+    try:
+        if setup.kind == "bwrap":
+            command = _bwrap_command(setup, argv, workdir, limits, child_env, readable, writable)
+        else:
+            command = list(argv)
+        return _spawn_and_wait(setup, command, workdir, limits, child_env, cgroup_dir)
+    finally:
+        if cgroup_dir is not None and setup.cgroup is not None:
+            _cgroup_remove(setup.cgroup, cgroup_dir)
+
+
+def _spawn_and_wait(setup: _Setup, command: list[str], workdir: Path, limits: Limits,
+                    env: dict[str, str], cgroup_dir: Path | None) -> Outcome:
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_preexec(setup, limits, cgroup_dir),
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        message = f"cannot start {command[0]}: {exc}\n"
+        return Outcome(127, False, "", message, time.monotonic() - start, "")
+    out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
+    kill = _killer(setup, proc, cgroup_dir)
+    try:
+        timed_out = _pump(proc, out, err, start + limits.wall_seconds, kill)
+    finally:
+        kill()
+        proc.wait()
+    duration = time.monotonic() - start
+    return _outcome(setup, proc.returncode, timed_out, out, err, duration,
+                    _fork_refusals(cgroup_dir))
+
+
+def _killer(setup: _Setup, proc: subprocess.Popen[bytes],
+            cgroup_dir: Path | None) -> Callable[[], None]:
+    """Kill the whole run: its process group, and every task of its cgroup."""
+
+    def kill() -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if proc.returncode is None:  # not reaped yet, so the pid is still ours
+            _kill(proc.pid)
+        if cgroup_dir is not None and setup.cgroup is not None:
+            _cgroup_kill(setup.cgroup, cgroup_dir)
+
+    return kill
+
+
+class _Pump:
+    """Drains a child's two pipes and notices its exit, all in the calling thread.
+
+    One selector on stdout, stderr and a pidfd: no threads, no polling, and a
+    full pipe never blocks the child.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: _Capture, err: _Capture) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(proc.stdout, selectors.EVENT_READ, out)
+        self.selector.register(proc.stderr, selectors.EVENT_READ, err)
+        self.pidfd = _pidfd(proc.pid)
+        if self.pidfd is not None:
+            self.selector.register(self.pidfd, selectors.EVENT_READ, None)
+        self.open_pipes = 2
+        self.exited = False
+
+    def step(self, wait: float) -> None:
+        """Wait up to `wait` seconds for output or the exit, and take what came."""
+        if self.pidfd is None and not self.exited:
+            wait = min(wait, 0.02)  # no pidfd (old kernel): poll the exit
+        for key, _ in self.selector.select(max(wait, 0.0)):
+            if key.data is None:
+                self.selector.unregister(key.fileobj)
+                self.exited = True
+            elif not _read_into(key.fileobj, key.data):
+                self.selector.unregister(key.fileobj)
+                self.open_pipes -= 1
+        if self.pidfd is None and not self.exited and self.proc.poll() is not None:
+            self.exited = True
+
+    def close(self) -> None:
+        self.selector.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()  # a leftover still writing gets EPIPE, not us
+
+
+def _pump(proc: subprocess.Popen[bytes], out: _Capture, err: _Capture, deadline: float,
+          kill: Callable[[], None]) -> bool:
+    """Drain until the main process ends, kill what is left, drain the rest; True on timeout.
+
+    The exit is seen before the process is reaped, so its process group id
+    cannot have been reused when `kill` runs.
+    """
+    pump = _Pump(proc, out, err)
+    try:
+        while not pump.exited and time.monotonic() < deadline:
+            pump.step(deadline - time.monotonic())
+        timed_out = not pump.exited
+        kill()  # on timeout the whole run; otherwise whatever it left running
+        grace_end = time.monotonic() + _DRAIN_GRACE
+        while pump.open_pipes and time.monotonic() < grace_end:
+            pump.step(grace_end - time.monotonic())
+    finally:
+        pump.close()
+    return timed_out
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _read_into(stream: object, capture: _Capture) -> bool:
+    data = os.read(stream.fileno(), _CHUNK)  # type: ignore[attr-defined]
+    if not data:
+        return False
+    capture.feed(data)
+    return True
+
+
+def _outcome(setup: _Setup, rc: int | None, timed_out: bool, out: _Capture, err: _Capture,
+             duration: float, fork_refusals: int) -> Outcome:
+    if timed_out:
+        return Outcome(None, True, out.text(), err.text(), duration, "timeout")
+    assert rc is not None
+    if setup.kind == "bwrap" and 128 < rc < 128 + signal.NSIG:
+        rc = 128 - rc  # bwrap reports a signal death as 128+N
+    reason = ""
+    if rc < 0:
+        reason = _SIGNAL_REASONS.get(-rc, f"signal {-rc}")
+    elif rc != 0 and b"MemoryError" in err.tail:
+        reason = "memory"
+    elif rc != 0 and b"File too large" in err.tail:
+        reason = "file size"
+    elif rc != 0 and fork_refusals:
+        reason = "process limit"
+    return Outcome(rc, False, out.text(), err.text(), duration, reason)

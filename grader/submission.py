@@ -1,0 +1,515 @@
+"""Find student submissions and make a private, sanitised copy of one to grade.
+
+A submission comes from a student, so it is treated as hostile: it is never
+modified and never run in place. `prepare` copies only plain files and folders
+into a directory the grader owns, within limits, refusing archives that try
+to escape or explode, and drops files that would take over the Python or
+pytest run (a `conftest.py`, a `json.py` shadowing the standard library, ...).
+Every decision that changes what gets graded is written into `Prepared.notes`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import struct
+import sys
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+MAX_FILES = 500
+MAX_TOTAL_BYTES = 20 << 20
+MAX_FILE_BYTES = 2 << 20  # a bigger single file is skipped, not fatal
+MAX_DEPTH = 10  # folder levels
+MAX_ZIP_ENTRIES = 5000  # raw entries of an archive, junk included
+MAX_UNWRAP = 5  # "one folder holding one folder" levels unwrapped
+
+CONTRACT_FILES = frozenset({"long_func.py", "timing.py", "req.py", "wiki_stats.py"})
+JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})  # ignored silently
+HIJACK_FILES = frozenset(
+    {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "tox.ini",
+     "setup.cfg", "pyproject.toml"}
+)  # fmt: skip
+HIJACK_SUFFIXES = (".pth", ".pyc", ".pyo")
+PROTECTED_MODULES = frozenset(sys.stdlib_module_names) | {
+    "aiohttp", "aioresponses", "pytest", "_pytest", "pytest_asyncio", "pytest_timeout",
+    "grader", "multidict", "yarl", "click",
+}  # fmt: skip
+MODULE_SUFFIXES = (".py", ".pyw", ".so", ".pyd")
+COPY_NAME = "submission"  # the folder created inside `dest`
+_CHUNK = 64 << 10
+_UNICODE_PATH_EXTRA = 0x7075  # Info-ZIP's UTF-8 name field
+_UTF8_FLAG = 0x800
+_ENCRYPTED_FLAG = 0x1
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded; the message is shown as-is to people."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's hand-in: a folder or a .zip, named after the student."""
+
+    student: str
+    source: Path
+
+
+@dataclass
+class Prepared:
+    """The private copy to grade and what was changed on the way."""
+
+    folder: Path
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- finding
+
+
+def discover(directory: Path) -> list[Submission]:
+    """Every folder or .zip directly inside `directory`, sorted by student.
+
+    Hidden entries and other files are ignored; a symlink counts if it leads to
+    a folder or a .zip (named after the link). When a folder and an archive
+    share a name, the archive keeps its ".zip" so no two students collide.
+    """
+    directory = Path(directory)
+    try:
+        names = sorted(entry.name for entry in os.scandir(directory))
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the folder {directory}: {exc.strerror}") from exc
+    found = [s for name in names if not name.startswith(".")
+             if (s := _as_submission(directory / name)) is not None]
+    return _unique(found)
+
+
+def submission_for(path: Path) -> Submission:
+    """The submission at `path` (a folder or a .zip); `.` is named after the real folder."""
+    if not Path(path).exists():
+        raise SubmissionError(f"no such folder or .zip archive: {path}")
+    path = Path(os.path.abspath(path))  # "." and ".." get their real names
+    submission = _as_submission(path, path.name or path.resolve().name)
+    if submission is None:
+        raise SubmissionError(f"{path} is neither a folder nor a .zip archive")
+    return submission
+
+
+def _as_submission(path: Path, name: str | None = None) -> Submission | None:
+    name = name or path.name
+    try:
+        target = path.resolve(strict=True) if path.is_symlink() else path
+        if target.is_dir():
+            return Submission(_display(name), target)
+        if target.is_file() and _is_zip(name, target):
+            return Submission(_display(_strip_zip(name)), target)
+    except (OSError, RuntimeError):
+        pass  # dangling or looping link, unreadable entry: not a submission
+    return None
+
+
+def _is_zip(name: str, target: Path) -> bool:
+    return name.lower().endswith(".zip") or target.name.lower().endswith(".zip")
+
+
+def _strip_zip(name: str) -> str:
+    return name[:-4] if name.lower().endswith(".zip") else name
+
+
+def _unique(found: list[Submission]) -> list[Submission]:
+    """Sort by student; a name seen twice keeps its source's full name the second time."""
+    found.sort(key=lambda s: (s.student.casefold(), s.student, s.source.suffix.lower()))
+    seen: set[str] = set()
+    result = []
+    for submission in found:
+        if submission.student in seen:
+            submission = Submission(_display(submission.source.name), submission.source)
+        seen.add(submission.student)
+        result.append(submission)
+    return result
+
+
+def _display(name: str) -> str:
+    """A name safe to print and to write as UTF-8 JSON (NFC, no lone surrogates)."""
+    clean = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return unicodedata.normalize("NFC", clean)
+
+
+# --------------------------------------------------------------------------- the listing
+
+
+@dataclass
+class _Entry:
+    """A file or folder to copy, with its path relative to the submission root."""
+
+    parts: tuple[str, ...]
+    is_dir: bool
+    size: int = 0
+    open: Callable[[], BinaryIO] | None = None
+
+
+class _Listing:
+    """Collects what a scan keeps, enforcing the limits and recording notes."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.entries: list[_Entry] = []
+        self.notes: dict[str, None] = {}  # ordered, without duplicates
+        self.hidden: dict[str, None] = {}
+        self.files = 0
+        self.bytes = 0
+
+    def note(self, text: str) -> None:
+        self.notes[text] = None
+
+    def admit(self, parts: tuple[str, ...], is_dir: bool) -> bool:
+        """Filter junk, hidden and hijacking entries (noting the last two); True to keep."""
+        if any(part in JUNK_NAMES for part in parts):
+            return False
+        hidden = next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+        if hidden is not None:
+            folder = is_dir or hidden + 1 < len(parts)
+            self.hidden[_show(parts[: hidden + 1]) + ("/" if folder else "")] = None
+            return False
+        if "__pycache__" in parts:
+            cache = parts[: parts.index("__pycache__") + 1]
+            self.note(f"dropped {_show(cache)}/: compiled files are rebuilt from the sources")
+            return False
+        name = parts[-1]
+        if not is_dir and (name in HIJACK_FILES or name.endswith(HIJACK_SUFFIXES)):
+            self.note(f"dropped {_show(parts)}: it could change how Python or pytest runs")
+            return False
+        self._check_depth(parts, is_dir)
+        return True
+
+    def add_dir(self, parts: tuple[str, ...]) -> None:
+        if parts:
+            self.entries.append(_Entry(parts, True))
+
+    def add_file(self, parts: tuple[str, ...], size: int, opener: Callable[[], BinaryIO]) -> None:
+        if size > MAX_FILE_BYTES:
+            self.note(f"skipped {_show(parts)}: {_mb(size)} is over the {_mb(MAX_FILE_BYTES)} "
+                      "limit for one file")
+            return
+        self.files += 1
+        self.bytes += size
+        if self.files > MAX_FILES:
+            raise SubmissionError(f"submission too large: {self.label} holds more than "
+                                  f"{MAX_FILES} files")
+        if self.bytes > MAX_TOTAL_BYTES:
+            raise SubmissionError(f"submission too large: {self.label} holds more than "
+                                  f"{_mb(MAX_TOTAL_BYTES)} of files")
+        self.entries.append(_Entry(parts, False, size, opener))
+
+    def all_notes(self) -> list[str]:
+        notes = list(self.notes)
+        if self.hidden:
+            shown = list(self.hidden)[:10]
+            more = f" and {len(self.hidden) - 10} more" if len(self.hidden) > 10 else ""
+            notes.append(f"skipped hidden files and folders: {', '.join(shown)}{more}")
+        return notes
+
+    def _check_depth(self, parts: tuple[str, ...], is_dir: bool) -> None:
+        if len(parts) - (0 if is_dir else 1) > MAX_DEPTH:
+            raise SubmissionError(f"submission too large: {self.label} nests folders more than "
+                                  f"{MAX_DEPTH} levels deep")
+
+
+def _show(parts: Iterable[str]) -> str:
+    return _display("/".join(parts))
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MB"
+
+
+# --------------------------------------------------------------------------- scanning a folder
+
+
+def _scan_folder(root: Path, label: str) -> _Listing:
+    """List a folder without following any link out of it."""
+    listing = _Listing(label)
+    try:
+        real_root = root.resolve(strict=True)
+        if not os.access(real_root, os.R_OK | os.X_OK):
+            raise PermissionError(13, "permission denied")
+        _walk(real_root, real_root, (), listing)
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the submission {root}: "
+                              f"{exc.strerror or exc}") from exc
+    return listing
+
+
+def _walk(real_root: Path, folder: Path, parts: tuple[str, ...], listing: _Listing) -> None:
+    with os.scandir(folder) as scan:
+        children = sorted(scan, key=lambda e: e.name)
+    for child in children:
+        child_parts = (*parts, child.name)
+        try:
+            _visit(real_root, Path(child.path), child_parts, listing)
+        except PermissionError:
+            listing.note(f"skipped {_show(child_parts)}: it cannot be read")
+
+
+def _visit(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listing) -> None:
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        _visit_link(real_root, path, parts, listing)
+    elif stat.S_ISDIR(info.st_mode):
+        if not listing.admit(parts, True):
+            return
+        if (path / "pyvenv.cfg").exists():
+            listing.note(f"skipped {_show(parts)}/: a virtual environment is not part of the work")
+            return
+        listing.add_dir(parts)
+        _walk(real_root, path, parts, listing)
+    elif stat.S_ISREG(info.st_mode):
+        if listing.admit(parts, False):
+            listing.add_file(parts, info.st_size, _file_opener(path))
+    elif listing.admit(parts, False):
+        listing.note(f"skipped {_show(parts)}: not a regular file")
+
+
+def _visit_link(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listing) -> None:
+    """A link inside the submission is copied as the file it points to; any other is skipped."""
+    if not listing.admit(parts, False):
+        return
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        listing.note(f"skipped the symlink {_show(parts)}: it is broken or loops")
+        return
+    if not target.is_relative_to(real_root) or target == real_root:
+        listing.note(f"skipped the symlink {_show(parts)}: it points outside the submission")
+    elif not target.is_file():
+        listing.note(f"skipped the symlink {_show(parts)}: it does not point to a file")
+    else:
+        listing.add_file(parts, target.stat().st_size, _file_opener(target))
+
+
+class _Unreadable(Exception):
+    """A file of a folder that cannot be opened: skipped with a note, not fatal."""
+
+
+def _file_opener(path: Path) -> Callable[[], BinaryIO]:
+    def opener() -> BinaryIO:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as exc:
+            raise _Unreadable(exc.strerror or str(exc)) from exc
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _Unreadable("it is no longer a regular file")
+        return os.fdopen(fd, "rb")
+
+    return opener
+
+
+# --------------------------------------------------------------------------- scanning a zip
+
+
+def _scan_zip(archive: zipfile.ZipFile, label: str) -> _Listing:
+    """List an archive, refusing it whole if any entry is unsafe or it is too big."""
+    infos = archive.infolist()
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise SubmissionError(f"submission too large: {label} has {len(infos)} entries "
+                              f"(limit {MAX_ZIP_ENTRIES})")
+    named = [(info, _zip_parts(info, label)) for info in infos]
+    if any(info.flag_bits & _ENCRYPTED_FLAG for info in infos):
+        raise SubmissionError(f"{label} is password-protected: pack it again without a password")
+    listing = _Listing(label)
+    for info, parts in named:
+        if parts:
+            _zip_entry(archive, info, parts, listing)
+    return listing
+
+
+def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: tuple[str, ...],
+               listing: _Listing) -> None:
+    mode = info.external_attr >> 16
+    is_dir = info.is_dir() or stat.S_ISDIR(mode)
+    if not listing.admit(parts, is_dir):
+        return
+    if stat.S_ISLNK(mode):
+        listing.note(f"skipped the symlink {_show(parts)} stored in the archive")
+    elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
+        listing.note(f"skipped {_show(parts)}: not a regular file")
+    elif "\0" in "".join(parts):
+        listing.note(f"skipped {_show(parts)}: its name is not valid")
+    elif is_dir:
+        listing.add_dir(parts)
+    else:
+        listing.add_file(parts, info.file_size, lambda: archive.open(info))  # type: ignore[misc]
+
+
+def _zip_parts(info: zipfile.ZipInfo, label: str) -> tuple[str, ...]:
+    """The entry's path as safe components; an absolute or `..` path rejects the archive."""
+    name = _zip_name(info).replace("\\", "/")
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
+        raise SubmissionError(f"{label} is unsafe: the entry {_display(name)!r} has an "
+                              "absolute path")
+    parts = tuple(part for part in name.split("/") if part not in ("", "."))
+    if ".." in parts:
+        raise SubmissionError(f"{label} is unsafe: the entry {_display(name)!r} points "
+                              "outside the archive with '..'")
+    return parts
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """Decode an entry name: UTF-8 when flagged, else Info-ZIP's UTF-8 field, UTF-8, cp866."""
+    if info.flag_bits & _UTF8_FLAG:
+        return unicodedata.normalize("NFC", info.filename)
+    raw = info.filename.encode("cp437")  # zipfile decoded it as cp437, which round-trips
+    name = _unicode_path_field(info, raw)
+    if name is None:
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            russian = raw.decode("cp866")  # Windows' built-in zip in a Russian locale
+            name = russian if all(c.isascii() or "\u0400" <= c <= "\u04ff" or c == "№"
+                                  for c in russian) else info.filename
+    return unicodedata.normalize("NFC", name)
+
+
+def _unicode_path_field(info: zipfile.ZipInfo, raw: bytes) -> str | None:
+    """The UTF-8 name of Info-ZIP's extra field 0x7075, if it matches this header's name."""
+    extra = info.extra
+    while len(extra) >= 4:
+        tag, size = struct.unpack("<HH", extra[:4])
+        data, extra = extra[4 : 4 + size], extra[4 + size :]
+        if tag == _UNICODE_PATH_EXTRA and len(data) > 5 and data[0] == 1:
+            if struct.unpack("<I", data[1:5])[0] == zlib.crc32(raw):
+                try:
+                    return data[5:].decode("utf-8")
+                except UnicodeDecodeError:
+                    return None
+    return None
+
+
+# --------------------------------------------------------------------------- preparing
+
+
+def prepare(submission: Submission, dest: Path) -> Prepared:
+    """Copy `submission` into `dest` (an empty folder the caller owns), sanitised.
+
+    Raises SubmissionError when the submission cannot be graded at all.
+    """
+    source = Path(submission.source)
+    if not source.exists():
+        raise SubmissionError(f"the submission {source} does not exist")
+    if source.is_dir():
+        return _finish(_scan_folder(source, source.name), Path(dest))
+    with _open_zip(source) as archive:
+        try:
+            return _finish(_scan_zip(archive, source.name), Path(dest))
+        except _ZIP_ERRORS as exc:
+            raise SubmissionError(f"{source.name} is damaged: {exc}") from exc
+
+
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error,
+               NotImplementedError, RuntimeError, zlib.error)
+
+
+def _open_zip(source: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(source)
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the submission {source}: "
+                              f"{exc.strerror or exc}") from exc
+    except _ZIP_ERRORS as exc:
+        raise SubmissionError(f"{source.name} is not a valid zip archive: {exc}") from exc
+
+
+def _finish(listing: _Listing, dest: Path) -> Prepared:
+    """Unwrap, drop shadowing modules, and write the copy."""
+    notes = listing.all_notes()
+    prefix = _wrapper_prefix(listing.entries)
+    if prefix:
+        notes.append(f"graded the folder {_show(prefix)}/: the submission held nothing else")
+    entries = [_Entry(e.parts[len(prefix):], e.is_dir, e.size, e.open) for e in listing.entries
+               if e.parts[: len(prefix)] == prefix and len(e.parts) > len(prefix)]
+    entries = [e for e in entries if not _shadows(e, notes)]
+    root = dest / COPY_NAME
+    root.mkdir()
+    _write_all(entries, root, notes, listing.label)
+    return Prepared(root, notes)
+
+
+def _wrapper_prefix(entries: list[_Entry]) -> tuple[str, ...]:
+    """While the level holds nothing but one folder, descend into it (bounded)."""
+    prefix: tuple[str, ...] = ()
+    for _ in range(MAX_UNWRAP):
+        depth = len(prefix)
+        below = [e for e in entries if e.parts[:depth] == prefix and len(e.parts) > depth]
+        names = {e.parts[depth] for e in below}
+        if len(names) != 1:
+            break
+        is_folder = any(e.is_dir or len(e.parts) > depth + 1 for e in below)
+        if not is_folder:
+            break
+        prefix = (*prefix, names.pop())
+    return prefix
+
+
+def _shadows(entry: _Entry, notes: list[str]) -> bool:
+    """A top-level module or package named like one the grader imports (contract files kept)."""
+    name = entry.parts[0]
+    if name in CONTRACT_FILES:
+        return False
+    if entry.is_dir or len(entry.parts) > 1:
+        module = name
+    elif name.endswith(MODULE_SUFFIXES):
+        module = name.split(".", 1)[0]
+    else:
+        return False
+    if module not in PROTECTED_MODULES:
+        return False
+    shown = f"{_display(name)}/" if entry.is_dir or len(entry.parts) > 1 else _display(name)
+    text = (f"dropped {shown}: it would shadow the module {module!r} that Python or "
+            "the tests import")
+    if text not in notes:
+        notes.append(text)
+    return True
+
+
+def _write_all(entries: list[_Entry], root: Path, notes: list[str], label: str) -> None:
+    """Write the entries, counting the bytes really written against the limits."""
+    budget = [MAX_TOTAL_BYTES]
+    for entry in sorted(entries, key=lambda e: e.parts):
+        target = root.joinpath(*entry.parts)
+        try:
+            if entry.is_dir:
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _write_file(entry, target, budget, label)
+        except FileExistsError:
+            notes.append(f"skipped {_show(entry.parts)}: the archive holds it twice")
+        except (NotADirectoryError, IsADirectoryError):
+            notes.append(f"skipped {_show(entry.parts)}: a file and a folder share its name")
+        except _Unreadable as exc:
+            notes.append(f"skipped {_show(entry.parts)}: {exc}")
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise  # the grader's own disk: not the student's fault
+            notes.append(f"skipped {_show(entry.parts)}: its name is too long")
+
+
+def _write_file(entry: _Entry, target: Path, budget: list[int], label: str) -> None:
+    assert entry.open is not None
+    with entry.open() as source:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            written = 0
+            while chunk := source.read(_CHUNK):
+                written += len(chunk)
+                budget[0] -= len(chunk)
+                if written > MAX_FILE_BYTES or budget[0] < 0:
+                    raise SubmissionError(f"submission too large: {label} unpacks to more "
+                                          "than it declares")
+                out.write(chunk)

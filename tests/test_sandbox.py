@@ -1,0 +1,426 @@
+"""Running untrusted commands (grader.sandbox): limits, kills, network, filesystem."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader import sandbox
+from grader.sandbox import Limits, Outcome
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_BWRAP = shutil.which("bwrap") is not None
+FORCED = os.environ.get("GRADER_SANDBOX", "bwrap") != "bwrap"
+needs_bwrap = pytest.mark.skipif(
+    not HAS_BWRAP or FORCED,
+    reason="bubblewrap is not installed (CI installs it: apt-get install -y bubblewrap) "
+    "or GRADER_SANDBOX forces another level",
+)
+
+
+def isolated() -> bool:
+    return not sandbox.isolation().startswith("none")
+
+
+def fork_guarded() -> bool:
+    return "fork guard:" in sandbox.isolation()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+def py(code: str, workdir: Path, setup: sandbox._Setup | None = None, **limits: Any) -> Outcome:
+    """Run Python code in the sandbox (the machine's setup unless one is given)."""
+    argv = [sys.executable, "-I", "-c", textwrap.dedent(code)]
+    chosen = Limits(wall_seconds=limits.pop("wall_seconds", 10), **limits)
+    env = {"PATH": "/usr/bin:/bin"}
+    if setup is None:
+        return sandbox.run(argv, workdir=workdir, limits=chosen, env=env)
+    return sandbox._run(setup, argv, workdir, chosen, env, (), ())
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose command line holds `marker`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(entry))
+    return found
+
+
+def wait_gone(marker: str, seconds: float = 3.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def kill_all(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def unique_sleep() -> str:
+    """A `sleep` argument no other process has, to find what a run left behind."""
+    return f"1000.{uuid.uuid4().int % 10**9}"
+
+
+# --------------------------------------------------------------------------- basics
+
+
+def test_isolation_is_described() -> None:
+    text = sandbox.isolation()
+    assert text.split()[0] in {"bubblewrap", "unshare", "none:"}
+    assert "fork guard:" in text or "no fork guard" in text
+
+
+def test_a_fork_guard_is_used_where_one_is_possible() -> None:
+    if os.geteuid() == 0:
+        possible = any(os.access(c.parent, os.W_OK) for c in sandbox._cgroup_candidates())
+    else:
+        possible = isolated()  # a user namespace of our own: RLIMIT_NPROC counts the sandbox
+    if not possible:
+        pytest.skip(f"neither a writable pids cgroup nor a user namespace here: "
+                    f"{sandbox.isolation()}")
+    assert fork_guarded(), sandbox.isolation()
+
+
+@needs_bwrap
+def test_bubblewrap_is_used_when_installed() -> None:
+    assert sandbox.isolation().startswith("bubblewrap"), sandbox.isolation()
+
+
+def test_exit_code_output_env_and_cwd(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADER_TEST_SECRET", "must not leak")
+    outcome = py("""
+        import os, sys
+        print(os.getcwd()); print(os.environ.get("HOME")); print(os.environ.get("PATH"))
+        print("GRADER_TEST_SECRET" in os.environ)
+        print("to stderr", file=sys.stderr)
+        sys.exit(3)
+    """, workdir)
+    assert outcome.returncode == 3
+    assert not outcome.timed_out and outcome.killed_reason == ""
+    assert outcome.stdout.split() == [str(workdir), str(workdir), "/usr/bin:/bin", "False"]
+    assert outcome.stderr == "to stderr\n"
+    assert outcome.duration > 0
+
+
+def test_a_signal_death_is_reported(workdir: Path) -> None:
+    outcome = py("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)", workdir)
+    assert outcome.returncode == -signal.SIGSEGV
+    assert outcome.killed_reason == f"signal {int(signal.SIGSEGV)}"
+
+
+def test_a_missing_program_is_an_outcome_not_an_exception(workdir: Path) -> None:
+    outcome = sandbox.run(["/nonexistent/program"], workdir=workdir,
+                          limits=Limits(wall_seconds=5), env={})
+    assert outcome.returncode not in (0, None)
+
+
+def test_runs_from_several_threads_at_once(workdir: Path) -> None:
+    def one(i: int) -> str:
+        return py(f"print({i})", workdir).stdout.strip()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(one, range(8))) == [str(i) for i in range(8)]
+
+
+# --------------------------------------------------------------------------- killing
+
+
+def test_timeout_kills_the_whole_tree(workdir: Path) -> None:
+    seconds = unique_sleep()
+    # a daemon (own session, out of the process group) dies only with a pid
+    # namespace or a cgroup; the plain fallback can only kill the group
+    daemon = sandbox.isolation().startswith("bubblewrap") or "cgroup" in sandbox.isolation()
+    code = f"""
+import os, subprocess, time
+subprocess.Popen(["sleep", "{seconds}"])
+if {daemon} and os.fork() == 0:
+    os.setsid()
+    subprocess.Popen(["sleep", "{seconds}9"])
+    os._exit(0)
+print("started", flush=True)
+time.sleep(100)
+"""
+    try:
+        outcome = py(code, workdir, wall_seconds=1.5)
+        assert outcome.timed_out and outcome.returncode is None
+        assert outcome.killed_reason == "timeout"
+        assert outcome.stdout == "started\n"
+        assert outcome.duration < 5
+        assert wait_gone(seconds) == []
+    finally:
+        kill_all(processes_with(seconds))
+
+
+def test_leftovers_are_killed_when_the_main_process_exits(workdir: Path) -> None:
+    seconds = unique_sleep()
+    try:
+        outcome = py(f"import subprocess; subprocess.Popen(['sleep', '{seconds}'])", workdir)
+        assert outcome.returncode == 0 and not outcome.timed_out
+        assert outcome.duration < 3
+        assert wait_gone(seconds) == []
+    finally:
+        kill_all(processes_with(seconds))
+
+
+def test_the_sandbox_dies_with_the_grader(workdir: Path) -> None:
+    seconds = unique_sleep()
+    parent = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from pathlib import Path
+        from grader import sandbox
+        print("spawning", flush=True)
+        sandbox.run(["sleep", "{seconds}"], workdir=Path({str(workdir)!r}),
+                    limits=sandbox.Limits(wall_seconds=60), env={{"PATH": "/usr/bin:/bin"}})
+    """)
+    grader = subprocess.Popen([sys.executable, "-I", "-c", parent], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not processes_with(seconds) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_with(seconds), "the sandboxed sleep never started"
+        grader.kill()
+        grader.wait()
+        assert wait_gone(seconds) == []
+    finally:
+        grader.kill()
+        kill_all(processes_with(seconds))
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_infinite_output_is_capped_and_does_not_hang(workdir: Path) -> None:
+    outcome = py("""
+        import sys
+        while True:
+            sys.stdout.write("x" * 65536)
+    """, workdir, wall_seconds=1, output_bytes=10_000)
+    assert outcome.timed_out
+    assert outcome.stdout.startswith("x" * 10_000)
+    assert len(outcome.stdout) < 10_200
+    assert "output truncated" in outcome.stdout
+    assert outcome.duration < 5
+
+
+def test_large_output_on_both_streams_never_deadlocks(workdir: Path) -> None:
+    outcome = py("""
+        import sys
+        for _ in range(200):
+            sys.stdout.write("o" * 65536); sys.stderr.write("e" * 65536)
+        print("done", file=sys.stderr)
+    """, workdir, output_bytes=50_000)
+    assert outcome.returncode == 0 and not outcome.timed_out
+    assert outcome.stdout.startswith("o" * 50_000) and "truncated" in outcome.stdout
+    assert outcome.stderr.startswith("e" * 50_000) and "truncated" in outcome.stderr
+    assert str(200 * 65536 - 50_000) in outcome.stdout
+
+
+def test_memory_bomb_dies(workdir: Path) -> None:
+    outcome = py("""
+        hoard = []
+        while True:
+            hoard.append(bytearray(16 << 20))
+    """, workdir, memory_bytes=256 << 20)
+    assert outcome.returncode not in (0, None) and not outcome.timed_out
+    assert outcome.killed_reason == "memory"
+
+
+def test_cpu_limit(workdir: Path) -> None:
+    outcome = py("while True: pass", workdir, cpu_seconds=1, wall_seconds=15)
+    assert not outcome.timed_out
+    assert outcome.killed_reason == "cpu time"
+
+
+def test_file_size_limit(workdir: Path) -> None:
+    outcome = py("open('big', 'wb').write(b'x' * (2 << 20))", workdir, file_bytes=1 << 20)
+    assert outcome.returncode != 0
+    assert (workdir / "big").stat().st_size <= 1 << 20
+    assert outcome.killed_reason == "file size"
+
+
+def test_fork_bomb_is_contained(workdir: Path) -> None:
+    if not fork_guarded():
+        pytest.skip(f"no fork guard on this machine: {sandbox.isolation()}")
+    seconds = unique_sleep()
+    try:
+        # bounded: the parent alone forks, at most 200 times; each child sleeps
+        outcome = py(f"""
+            import os, time
+            started = 0
+            try:
+                for _ in range(200):
+                    if os.fork() == 0:
+                        os.execvp("sleep", ["sleep", "{seconds}"])
+                    started += 1
+            except OSError as exc:
+                print("refused:", exc.errno)
+            print(started)
+        """, workdir, max_processes=16)
+        lines = outcome.stdout.split("\n")
+        assert lines[0] == "refused: 11", outcome
+        assert 0 < int(lines[1]) < 16
+        assert wait_gone(seconds) == []
+    finally:
+        kill_all(processes_with(seconds))
+
+
+# --------------------------------------------------------------------------- network
+
+
+def test_no_network_but_loopback_works(workdir: Path) -> None:
+    if not isolated():
+        pytest.skip(f"no network isolation here: {sandbox.isolation()}")
+    outcome = py("""
+        import http.server, socket, threading, time, urllib.request
+        start = time.monotonic()
+        try:
+            socket.create_connection(("1.1.1.1", 80), timeout=5)
+            print("connected")
+        except OSError as exc:
+            print("refused", round(time.monotonic() - start, 1))
+        class Hello(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200); self.end_headers(); self.wfile.write(b"hello")
+            def log_message(self, *args):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", 0), Hello)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        print(urllib.request.urlopen(url, timeout=5).read().decode())
+    """, workdir)
+    assert outcome.returncode == 0, outcome
+    refused, hello = outcome.stdout.splitlines()
+    assert refused.startswith("refused") and float(refused.split()[1]) < 2
+    assert hello == "hello"
+
+
+# --------------------------------------------------------------------------- filesystem
+
+
+@needs_bwrap
+def test_writes_outside_workdir_fail(tmp_path: Path, workdir: Path) -> None:
+    if not sandbox.isolation().startswith("bubblewrap"):
+        pytest.fail(f"bubblewrap is installed but not used: {sandbox.isolation()}")
+    readable, writable = tmp_path / "suite", tmp_path / "out"
+    readable.mkdir()
+    writable.mkdir()
+    (readable / "data.txt").write_text("readable")
+    code = f"""
+        import os
+        def attempt(path):
+            try:
+                with open(path, "w") as f:
+                    f.write("x")
+                return "wrote"
+            except OSError as exc:
+                return type(exc).__name__
+        print(open({str(readable / "data.txt")!r}).read())
+        for path in [{str(readable / "new.txt")!r}, "/etc/grader-test", "/usr/grader-test",
+                     {str(ROOT / "grader-test")!r}, "/grader-test",
+                     {str(writable / "ok.txt")!r}, "here.txt", "/tmp/private.txt"]:
+            print(attempt(path))
+    """
+    argv = [sys.executable, "-I", "-c", textwrap.dedent(code)]
+    outcome = sandbox.run(argv, workdir=workdir, limits=Limits(wall_seconds=10), env={},
+                          readable=[readable], writable=[writable])
+    assert outcome.returncode == 0, outcome
+    lines = outcome.stdout.splitlines()
+    assert lines[0] == "readable"
+    assert all(line != "wrote" for line in lines[1:6]), lines
+    assert lines[6:] == ["wrote", "wrote", "wrote"]
+    assert (writable / "ok.txt").read_text() == "x"
+    assert (workdir / "here.txt").read_text() == "x"
+    assert not Path("/tmp/private.txt").exists()
+    assert not (ROOT / "grader-test").exists() and not Path("/etc/grader-test").exists()
+
+
+@needs_bwrap
+def test_parent_secrets_are_not_visible(workdir: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "other_student" / "long_func.py"
+    secret.parent.mkdir()
+    secret.write_text("someone else's work")
+    outcome = py(f"""
+        import os
+        print(os.path.exists({str(secret)!r}), os.path.exists("/etc/shadow"),
+              os.path.exists("/home"), os.path.exists({str(ROOT / "tests")!r}))
+    """, workdir)
+    assert Path("/etc/shadow").exists()
+    assert outcome.stdout.split() == ["False", "False", "False", "False"]
+
+
+# --------------------------------------------------------------------------- weaker levels
+
+
+LEVELS = ["bwrap without cgroup", "unshare", "none", "none without cgroup"]
+
+
+@pytest.mark.parametrize("kind", LEVELS)
+def test_every_level_runs_and_kills(kind: str, workdir: Path) -> None:
+    """Each isolation level (forced), with and without the cgroup, still runs and kills."""
+    wanted = kind.split()[0]
+    setup = sandbox._detect(wanted)
+    if setup.kind != wanted:
+        pytest.skip(f"{wanted} is not available here")
+    if "without cgroup" in kind:
+        setup = dataclasses.replace(setup, cgroup=None)
+    assert py("import sys; sys.exit(3)", workdir, setup).returncode == 3
+    # a daemon (own session) is out of reach of the process group: only a pid
+    # namespace or a cgroup can kill it
+    daemon = setup.kind == "bwrap" or setup.cgroup is not None
+    seconds = unique_sleep()
+    code = f"""
+import os, subprocess, time
+subprocess.Popen(["sleep", "{seconds}"])
+if {daemon} and os.fork() == 0:
+    os.setsid()
+    subprocess.Popen(["sleep", "{seconds}9"])
+    os._exit(0)
+time.sleep(100)
+"""
+    try:
+        outcome = py(code, workdir, setup, wall_seconds=0.7)
+        assert outcome.timed_out
+        assert wait_gone(seconds) == []
+    finally:
+        kill_all(processes_with(seconds))
+    if setup.kind != "none":
+        outcome = py("""
+            import socket
+            server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
+            socket.create_connection(server.getsockname(), timeout=2).close()
+            try:
+                socket.create_connection(("1.1.1.1", 80), timeout=2)
+            except OSError:
+                print("no route")
+        """, workdir, setup)
+        assert outcome.stdout == "no route\n", outcome
