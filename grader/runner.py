@@ -133,7 +133,7 @@ def assemble(
         if kind == "start":
             running = str(event.get("test", ""))
         elif kind == "result":
-            verdicts.setdefault(str(event.get("test", "")), event)
+            verdicts[str(event.get("test", ""))] = event  # the last word wins
             running = ""
         elif kind == "import_start" and not import_state:
             import_state = "started"

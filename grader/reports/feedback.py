@@ -119,6 +119,8 @@ def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) 
     else:
         note = _count_line(assignment.tests)
     lines = [f"{head}  {note}".rstrip()]
+    if assignment.status != "graded":
+        return lines  # every test shares the one cause already printed: no list of echoes
     for test in problem_tests(assignment):
         lines += _test_lines(test, paint)
     return lines

@@ -1,0 +1,231 @@
+"""The `grader` command line (spec/cli.md): one function per command, the work elsewhere."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from grader import __version__, catalog, grading, handout, sandbox, selfcheck
+from grader.reports import ci as ci_report
+from grader.reports.feedback import render_check, render_summary_line
+from grader.reports.merge import merge_with_meta
+from grader.reports.results_file import ResultsFile
+from grader.results import SubmissionResult
+from grader.submission import Submission, SubmissionError, discover, submission_for
+
+DEFAULT_OUT = Path("grading-results")
+DEFAULT_JOBS = os.cpu_count() or 1
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grader")
+def main() -> None:
+    """Grade the asyncio lecture's four exercises: long_func, timing, req, wiki_stats.
+
+    \b
+    Students:  grader check            grade the current folder, with hints
+    Teachers:  grader grade all DIR    grade a whole class into ./grading-results
+    CI:        grader ci               grade the folders a pull request changed
+    """
+
+
+def _out_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
+        show_default=True, help="Folder for results.json and gradebook.csv.",
+    )(f)
+
+
+def _jobs_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS, show_default=True,
+        help="Test processes to run at once.",
+    )(f)
+
+
+def _parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        k, n = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise click.BadParameter("use K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise click.BadParameter("K must be between 1 and N")
+    return k, n
+
+
+@main.command(context_settings={"ignore_unknown_options": False})
+@click.argument("targets", nargs=-1, required=True, metavar="all [DIR] | FOLDER...")
+@_out_option
+@_jobs_option
+@click.option("--shard", metavar="K/N", help="Grade only the K-th of N slices of the class.")
+def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None) -> None:
+    """Grade submissions and write OUT/results.json and OUT/gradebook.csv.
+
+    \b
+    grader grade all            the demo class shipped with the grader
+    grader grade all DIR        every folder or .zip directly inside DIR
+    grader grade A B.zip ...    only the named submissions
+    A folder literally named "all" is graded with `grader grade ./all`.
+    """
+    submissions = _targets(targets)
+    sliced = _parse_shard(shard)
+    if sliced is not None:
+        k, n = sliced
+        submissions = [s for i, s in enumerate(submissions) if i % n == k - 1]
+    results = _grade_with_progress(submissions, out, jobs)
+    click.echo(f"Graded {len(results)} submission(s) into {out}/results.json and "
+               f"{out}/gradebook.csv")
+
+
+def _targets(targets: tuple[str, ...]) -> list[Submission]:
+    try:
+        if targets[0] == "all":
+            if len(targets) > 2:
+                raise click.UsageError("`grade all` takes at most one folder")
+            folder = Path(targets[1]) if len(targets) == 2 else _demo_class()
+            if not folder.is_dir():
+                raise click.UsageError(f"{folder} is not a folder")
+            return discover(folder)
+        return [submission_for(Path(t)) for t in targets]
+    except SubmissionError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _demo_class() -> Path:
+    return catalog.course_dir() / "examples" / "submissions"
+
+
+def _grade_with_progress(
+    submissions: Sequence[Submission], out: Path, jobs: int
+) -> list[SubmissionResult]:
+    """Grade, writing each result as it comes: a bar on a terminal, plain lines in logs."""
+    results_file = ResultsFile(out, isolation=sandbox.isolation())
+    total = len(submissions)
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="Grading", file=sys.stderr,
+                               show_pos=True) as bar:
+            def on_result(result: SubmissionResult) -> None:
+                results_file.add(result)
+                bar.update(1)
+
+            return grading.grade(submissions, jobs=jobs, on_result=on_result)
+    done = 0
+
+    def log_line(result: SubmissionResult) -> None:
+        nonlocal done
+        done += 1
+        results_file.add(result)
+        click.echo(f"[{done}/{total}] {render_summary_line(result)}")
+
+    return grading.grade(submissions, jobs=jobs, on_result=log_line)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(path_type=Path))
+@click.option("--min-score", type=float, help="Exit with status 1 below this total.")
+@_jobs_option
+def check(folder: Path, min_score: float | None, jobs: int) -> None:
+    """Grade one folder (default: the current one) and explain every lost point."""
+    try:
+        submission = submission_for(folder)
+    except SubmissionError as exc:
+        raise click.UsageError(str(exc)) from None
+    [result] = grading.grade([submission], jobs=jobs)
+    click.echo(render_check(result, color=sys.stdout.isatty()))
+    if min_score is not None and result.score < min_score:
+        sys.exit(1)
+
+
+@main.command(name="list")
+def list_assignments() -> None:
+    """List the assignments: files, points and what each asks."""
+    for a in catalog.assignments():
+        click.echo(f"{a.slug:<11} {a.file:<14} {a.points:>3} pts  {a.summary_en}")
+    click.echo(f"{'total':<11} {'':<14} {catalog.max_total():>3} pts")
+
+
+@main.command(name="selfcheck")
+@_jobs_option
+def selfcheck_command(jobs: int) -> None:
+    """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
+    report, ok = selfcheck.run(jobs=jobs)
+    click.echo(report)
+    if not ok:
+        sys.exit(1)
+
+
+@main.command(name="handout")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def handout_command(out: Path) -> None:
+    """Write the student kit into OUT: statements, stubs, public examples, CI workflow."""
+    written = handout.write(out)
+    click.echo(f"Wrote {len(written)} files into {out}")
+
+
+@main.command(name="ci")
+@click.option("--base", default=None, help="Git ref to diff against [default: the PR's base].")
+@click.option("--submissions", "submissions_dir", type=click.Path(path_type=Path),
+              default=Path("submissions"), show_default=True,
+              help="Folder holding one sub-folder per student.")
+@click.option("--min-score", type=float, help="Fail the job when a submission scores below.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a JUnit XML report here.")
+@_out_option
+@_jobs_option
+def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
+               junit: Path | None, out: Path, jobs: int) -> None:
+    """Grade the submission folders changed since BASE, for a pull request."""
+    from grader import changes
+
+    base_ref = base or changes.default_base()
+    try:
+        submissions = changes.changed_submissions(base_ref, submissions_dir)
+    except changes.GitError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not submissions:
+        click.echo(f"No submission under {submissions_dir}/ changed since {base_ref}.")
+        return
+    results = _grade_with_progress(submissions, out, jobs)
+    _publish_ci(results, junit)
+    below = [r for r in results if min_score is not None and r.score < min_score]
+    for r in below:
+        click.echo(f"{r.student}: {r.score:g} is below the minimum {min_score:g}", err=True)
+    if below:
+        sys.exit(1)
+
+
+def _publish_ci(results: list[SubmissionResult], junit: Path | None) -> None:
+    summary = ci_report.job_summary_markdown(results)
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        with open(summary_path, "a", encoding="utf-8") as stream:
+            stream.write(summary + "\n")
+    else:
+        click.echo(summary)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in ci_report.annotations(results):
+            click.echo(line)
+    if junit is not None:
+        ci_report.write_junit(results, junit)
+
+
+@main.command(name="merge")
+@click.argument("outputs", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the combined results.json and gradebook.csv.")
+def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
+    """Combine the OUT folders of `grade all --shard K/N` runs into one."""
+    try:
+        meta, results = merge_with_meta(list(outputs))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    ResultsFile(out, isolation=str(meta.get("isolation", "")), suite_hash=meta["suite_hash"],
+                grader_version=meta["grader_version"]).extend(results)
+    click.echo(f"Merged {len(results)} submission(s) into {out}")

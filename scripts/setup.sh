@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up a fresh machine (Python 3.11, pip, apt): the sandbox tool and a venv.
+# Idempotent: later runs only check that everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing bubblewrap (the sandbox for student code)..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "note: bubblewrap is not installed; the grader falls back to weaker isolation" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/grader ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"

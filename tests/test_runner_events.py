@@ -1,0 +1,82 @@
+"""How the parent turns a child's event stream into verdicts (no student code runs here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from grader import catalog, runner, sandbox
+
+ASSIGNMENT = catalog.get("long_func")
+
+
+def _outcome(timed_out: bool = False, returncode: int | None = 0) -> sandbox.Outcome:
+    return sandbox.Outcome(returncode=returncode, timed_out=timed_out, stdout="", stderr="",
+                           duration=1.0, killed_reason="timeout" if timed_out else "")
+
+
+def _specs() -> list[runner.TestSpec]:
+    return runner.collect(ASSIGNMENT)
+
+
+def _imported() -> list[dict]:
+    return [{"event": "import_start"}, {"event": "import_done", "error": ""}]
+
+
+def _passed(spec: runner.TestSpec) -> list[dict]:
+    return [{"event": "start", "test": spec.id},
+            {"event": "result", "test": spec.id, "status": "passed"}]
+
+
+def test_all_passed_gives_full_marks() -> None:
+    events = _imported() + [e for s in _specs() for e in _passed(s)]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome())
+    assert (result.status, result.score) == ("graded", ASSIGNMENT.points)
+
+
+def test_a_killed_run_keeps_finished_tests_and_blames_the_running_one() -> None:
+    first, second, *rest = _specs()
+    events = _imported() + _passed(first) + [{"event": "start", "test": second.id}]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome(timed_out=True,
+                                                                      returncode=None))
+    by_id = {t.id: t for t in result.tests}
+    assert result.status == "graded"
+    assert result.score == first.points
+    assert by_id[second.id].status == "timeout"
+    assert "limit" in by_id[second.id].message
+    assert all(by_id[s.id].message.startswith("not run") for s in rest)
+    assert "was running" in result.message
+
+
+def test_points_come_from_the_parent_not_the_child() -> None:
+    spec = _specs()[0]
+    forged = {"event": "result", "test": spec.id, "status": "passed", "points": 999}
+    events = _imported() + [forged, {"event": "result", "test": "long_func::invented",
+                                     "status": "passed"}]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome())
+    assert result.score == spec.points
+    assert {t.id for t in result.tests} == {s.id for s in _specs()}
+
+
+def test_import_that_never_finished_is_an_error_naming_the_cause() -> None:
+    events = [{"event": "import_start"}]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome(timed_out=True))
+    assert (result.status, result.score) == ("error", 0)
+    assert "importing long_func.py never finished" in result.message
+
+
+def test_import_error_zeroes_the_assignment() -> None:
+    events = [{"event": "import_start"},
+              {"event": "import_done", "error": "syntax error in long_func.py, line 3"}]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome(returncode=1))
+    assert result.status == "error"
+    assert result.message == "could not import long_func.py: syntax error in long_func.py, line 3"
+    assert all(t.status == "error" and t.points == 0 for t in result.tests)
+
+
+def test_garbage_lines_in_the_stream_are_ignored(tmp_path: Path) -> None:
+    report = tmp_path / "events.jsonl"
+    report.write_text("not json\n[1, 2]\n" + json.dumps({"event": "import_start"}) + "\n\x00\n",
+                      encoding="utf-8")
+    assert runner.read_events(report) == [{"event": "import_start"}]
+    assert runner.read_events(tmp_path / "absent.jsonl") == []
