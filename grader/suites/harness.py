@@ -288,6 +288,10 @@ def student_location(exc: BaseException, folder: Path) -> str:
 
 def describe_import_error(exc: BaseException, folder: Path) -> str:
     """One sentence naming why importing the student's module failed."""
+    if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
+                                         or "Non-UTF-8" in str(exc.msg)):
+        return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
+                "save it as UTF-8 in your editor")
     if isinstance(exc, SyntaxError):
         return f"syntax error in {Path(exc.filename or '').name}, line {exc.lineno}: {exc.msg}"
     if isinstance(exc, SystemExit):
