@@ -1,0 +1,13 @@
+import functools
+import time
+
+
+def async_timeit(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        print(f"Запуск {func.__name__}...")
+        start = time.perf_counter()
+        result = await func(*args, **kwargs)
+        print(f"Время выполнения {func.__name__}: {time.perf_counter() - start:.4f} секунд")
+        return result
+    return wrapper

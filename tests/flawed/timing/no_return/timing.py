@@ -1,0 +1,12 @@
+import functools
+import time
+
+
+def async_timeit(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        start = time.time()
+        await func(*args, **kwargs)
+        end = time.time()
+        print(f"Время выполнения {func.__name__}: {end - start:.4f} секунд")
+    return wrapper

@@ -1,0 +1,13 @@
+import functools
+import time
+
+
+def async_timeit(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        start = time.process_time()
+        result = await func(*args, **kwargs)
+        end = time.process_time()
+        print(f"Время выполнения {func.__name__}: {end - start:.4f} секунд")
+        return result
+    return wrapper

@@ -1,0 +1,15 @@
+import functools
+import time
+
+
+def async_timeit(func):
+    @functools.wraps(func)
+    async def wrapper(*args, **kwargs):
+        start = time.time()
+        try:
+            result = await func(*args, **kwargs)
+        except Exception as e:
+            raise RuntimeError(f"{func.__name__} завершилась с ошибкой") from e
+        print(f"Время выполнения {func.__name__}: {time.time() - start:.4f} секунд")
+        return result
+    return wrapper
