@@ -1,0 +1,53 @@
+"""Variant: at most 3 requests in flight (a Semaphore made inside get_stats)."""
+
+import asyncio
+import time
+from datetime import date, timedelta
+from functools import wraps
+
+import aiohttp
+
+API = "https://wikimedia.org/api/rest_v1/metrics/pageviews/top/ru.wikipedia/all-access/{day}"
+HEADERS = {"User-Agent": "WikiTop/0.1 (petrova@example.org) aiohttp"}
+
+
+def async_timeit(func):
+    @wraps(func)
+    async def wrapper(*args, **kwargs):
+        t0 = time.monotonic()
+        try:
+            return await func(*args, **kwargs)
+        finally:
+            print(f"{func.__name__} took {time.monotonic() - t0:.3f} s")
+
+    return wrapper
+
+
+def get_date_range(start, end):
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+
+async def get_top(day):
+    y, m, d = day.split("-")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(API.format(day=f"{y}/{m}/{d}"), headers=HEADERS) as resp:
+            resp.raise_for_status()
+            data = await resp.json()
+    best = sorted(data["items"][0]["articles"], key=lambda a: a["rank"])[:10]
+    return [(a["article"], a["views"]) for a in best]
+
+
+@async_timeit
+async def get_stats(start, end):
+    limit = asyncio.Semaphore(3)
+
+    async def one(day):
+        async with limit:
+            try:
+                return day, await get_top(day)
+            except aiohttp.ClientError as exc:
+                print(f"{day}: {exc}")
+                return day, []
+
+    return dict(await asyncio.gather(*(one(day) for day in get_date_range(start, end))))
