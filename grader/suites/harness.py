@@ -210,6 +210,7 @@ class StudentCode:
         watch = _Watch(self.folder)
         sink = CappedText()
         result = Run()
+        _unbind_loop_primitives(self.module)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with watch.active(), contextlib.redirect_stdout(sink):
@@ -245,6 +246,20 @@ class StudentCode:
             for task in asyncio.all_tasks()
             if task is not me and not task.done() and watch.is_student_task(task)
         )
+
+
+def _unbind_loop_primitives(module: ModuleType) -> None:
+    """Let module-level asyncio primitives (a Semaphore, a Lock) serve the next run's loop.
+
+    A student's program calls asyncio.run once; grading runs many fresh loops in
+    one process, and a Semaphore bound to the first would fail in the second
+    ("is bound to a different event loop"): an artefact of grading, not a flaw.
+    """
+    for value in vars(module).values():
+        if isinstance(value, asyncio.mixins._LoopBoundMixin) and not getattr(
+            value, "_waiters", None
+        ):
+            value._loop = None
 
 
 def _reraise_ours(exc: BaseException) -> None:
