@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -75,6 +76,8 @@ class FakeWeb:
         self.requests: list[Request] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.first_request_at: float | None = None  # time.perf_counter() readings
+        self.last_answer_at: float | None = None
         self._routes: list[tuple[re.Pattern[str], Handler]] = []
         self._mock = aioresponses(passthrough=["http://127.0.0.1", "http://localhost"])
 
@@ -104,12 +107,15 @@ class FakeWeb:
     async def _answer(self, method: str, url: URL, kwargs: dict[str, Any]) -> CallbackResult:
         request = Request(method, URL(url), CIMultiDict(kwargs.get("headers") or {}))
         self.requests.append(request)
+        if self.first_request_at is None:
+            self.first_request_at = time.perf_counter()
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await self._hold()
         finally:
             self.in_flight -= 1
+            self.last_answer_at = time.perf_counter()
         return self._reply_for(request).as_callback_result()
 
     async def _hold(self) -> None:
@@ -132,6 +138,13 @@ class FakeWeb:
             if pattern.match(str(request.url)):
                 return handler(request)
         return Reply(status=404, body="no such page on the fake web")
+
+    @property
+    def busy_seconds(self) -> float:
+        """From the first request to the last answer: a lower bound on the caller's run time."""
+        if self.first_request_at is None or self.last_answer_at is None:
+            return 0.0
+        return self.last_answer_at - self.first_request_at
 
     def urls(self) -> list[str]:
         return [str(r.url) for r in self.requests]
