@@ -1,0 +1,24 @@
+import asyncio
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i, session=None):
+    if session is None:
+        async with aiohttp.ClientSession() as own:
+            return await long_func(i, own)
+    print(i)
+    async with session.get(URL) as response:
+        return response.status
+
+
+async def main():
+    async with aiohttp.ClientSession() as session:
+        tasks = [long_func(i, session) for i in range(15)]
+    return await asyncio.gather(*tasks)
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))

@@ -1,0 +1,21 @@
+import asyncio
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i, session=None):
+    print(i)
+    session = session or aiohttp.ClientSession()
+    async with session.get(URL) as response:
+        return response.status
+
+
+async def main():
+    async with aiohttp.ClientSession() as session:
+        return await asyncio.gather(*(long_func(i, session) for i in range(15)))
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))

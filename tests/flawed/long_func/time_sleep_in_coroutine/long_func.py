@@ -1,0 +1,22 @@
+import asyncio
+import time
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i):
+    print(i)
+    time.sleep(0.02)  # "долгая" работа
+    async with aiohttp.ClientSession() as session:
+        async with session.get(URL) as response:
+            return response.status
+
+
+async def main():
+    return await asyncio.gather(*(long_func(i) for i in range(15)))
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))
