@@ -1,0 +1,109 @@
+"""The demo class shipped in examples/submissions: exact scores, also under CPU load."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.reports.results_file import validate
+
+GRADED, MISSING, ERROR = "graded", "missing", "error"
+
+# student -> slug -> (score, status, the tests that must not pass when graded)
+EXPECTED: dict[str, dict[str, tuple[float, str, set[str]]]] = {
+    "ivanov_ivan": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
+                    "req": (25, GRADED, set()), "wiki_stats": (30, GRADED, set())},
+    "kuznetsov_oleg": {
+        "long_func": (20, GRADED, set()),
+        "timing": (16, GRADED, {"returns_coroutine_function", "keeps_metadata",
+                                "elapsed_matches_call"}),
+        "req": (25, GRADED, set()),
+        "wiki_stats": (28, GRADED, {"stats_prints_run_time"}),
+    },
+    "morozova_elena": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
+                       "req": (25, GRADED, set()), "wiki_stats": (30, GRADED, set())},
+    "petrova_anna": {
+        "long_func": (20, GRADED, set()),
+        "timing": (25, GRADED, set()),
+        "req": (17, GRADED, {"text_as_str", "unknown_type_raises_value_error",
+                             "unknown_type_sends_no_request", "response_type_is_case_sensitive"}),
+        "wiki_stats": (21, GRADED, {"stats_concurrent", "stats_404_day_is_empty",
+                                    "stats_500_day_is_empty"}),
+    },
+    "popov_denis": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
+                    "req": (0, MISSING, set()), "wiki_stats": (0, MISSING, set())},
+    "smirnova_olga": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
+                      "req": (0, ERROR, set()), "wiki_stats": (30, GRADED, set())},
+    "volkov_artem": {"long_func": (0, ERROR, set()), "timing": (25, GRADED, set()),
+                     "req": (25, GRADED, set()), "wiki_stats": (0, MISSING, set())},
+    "сидоров_пётр": {"long_func": (15, GRADED, {"all_requests_in_flight"}),
+                     "timing": (25, GRADED, set()), "req": (25, GRADED, set()),
+                     "wiki_stats": (30, GRADED, set())},
+}
+
+MESSAGES = {
+    ("popov_denis", "req"): "req.py is missing",
+    ("smirnova_olga", "req"): "syntax error in req.py, line 7",
+    ("volkov_artem", "long_func"): "importing long_func.py never finished",
+}
+
+
+def _grade_demo_class(out: Path) -> dict:
+    result = CliRunner().invoke(main, ["grade", "all", "--out", str(out), "-j", "2"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    validate(data)
+    return data
+
+
+def _verdicts(data: dict) -> dict[str, dict[str, tuple[float, str, set[str]]]]:
+    verdicts = {}
+    for submission in data["submissions"]:
+        verdicts[submission["student"]] = {
+            slug: (a["score"], a["status"],
+                   {t["id"].split("::")[1] for t in a["tests"] if t["status"] != "passed"}
+                   if a["status"] == GRADED else set())
+            for slug, a in submission["assignments"].items()
+        }
+    return verdicts
+
+
+def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
+    data = _grade_demo_class(tmp_path / "out")
+    assert _verdicts(data) == EXPECTED
+    by_student = {s["student"]: s for s in data["submissions"]}
+    for (student, slug), words in MESSAGES.items():
+        assert words in by_student[student]["assignments"][slug]["message"]
+    rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "student,total,max_total,long_func,timing,req,wiki_stats"
+    assert "сидоров_пётр,95,100,15,25,25,30" in rows
+
+
+def _burn(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.mark.skipif(os.environ.get("GRADER_SKIP_LOAD_TEST") == "1", reason="asked to skip")
+def test_verdicts_do_not_change_under_cpu_load(tmp_path: Path) -> None:
+    """Two busy processes per core while grading: the same verdicts, to the test."""
+    burners = [multiprocessing.Process(target=_burn, args=(240,), daemon=True)
+               for _ in range(2 * (os.cpu_count() or 2))]
+    for burner in burners:
+        burner.start()
+    try:
+        data = _grade_demo_class(tmp_path / "loaded")
+    finally:
+        for burner in burners:
+            burner.terminate()
+            burner.join()
+    assert _verdicts(data) == EXPECTED
