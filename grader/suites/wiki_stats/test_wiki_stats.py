@@ -449,20 +449,29 @@ def test_stats_concurrent(student):
                 "`await` inside a for loop waits for each day before starting the next")
 
 
-@pytest.mark.points(3)
-def test_stats_404_day_is_empty(student):
-    days = ["2024-09-01", "2024-09-02", "2024-09-03"]
+def check_failed_day(
+    student: StudentCode, days: list[str], error: Callable[[str], Reply], answered: str
+) -> tuple[dict[Any, Any], list[str]]:
+    """The middle day fails with `error`: it must map to [], the others as usual."""
     bad = days[1]
     own = own_tops(student, [days[0], days[2]])
-    web = fake_wikimedia(errors={bad: not_found})
+    web = fake_wikimedia(errors={bad: error})
     run = run_stats(student, web, days[0], days[-1])
-    stats = stats_dict(run, f"the API answered 404 Not Found for {bad}")
+    stats = stats_dict(run, f"the API answered {answered} for {bad}")
     asked = [d for d in days if any(day_of(r) == d for r in web.requests)]
     expect(bad in stats,
-           observed=f"{bad} (answered 404) is missing from the result: keys {short(list(stats))}",
+           observed=f"{bad} (answered {answered.split()[0]}) is missing from the result: "
+                    f"keys {short(list(stats))}",
            expected=f"{bad} mapped to []",
            hint="keep every day of the range in the dict; a failed day maps to []")
     check_days(stats, asked, own, empty=(bad,))
+    return stats, asked
+
+
+@pytest.mark.points(3)
+def test_stats_404_day_is_empty(student):
+    stats, asked = check_failed_day(student, ["2024-09-01", "2024-09-02", "2024-09-03"],
+                                    not_found, "404 Not Found")
     expect(all(d in stats for d in asked),
            observed=f"get_stats returned only {short(list(stats))} after one day failed",
            expected=f"every other day still returned: {asked}",
@@ -471,18 +480,8 @@ def test_stats_404_day_is_empty(student):
 
 @pytest.mark.points(1)
 def test_stats_500_day_is_empty(student):
-    days = ["2024-10-30", "2024-10-31", "2024-11-01"]
-    bad = days[1]
-    own = own_tops(student, [days[0], days[2]])
-    web = fake_wikimedia(errors={bad: server_error})
-    run = run_stats(student, web, days[0], days[-1])
-    stats = stats_dict(run, f"the API answered 500 Internal Server Error for {bad}")
-    asked = [d for d in days if any(day_of(r) == d for r in web.requests)]
-    expect(bad in stats,
-           observed=f"{bad} (answered 500) is missing from the result: keys {short(list(stats))}",
-           expected=f"{bad} mapped to []",
-           hint="keep every day of the range in the dict; a failed day maps to []")
-    check_days(stats, asked, own, empty=(bad,))
+    check_failed_day(student, ["2024-10-30", "2024-10-31", "2024-11-01"], server_error,
+                     "500 Internal Server Error")
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:[eE]-?\d+)?")
