@@ -81,6 +81,16 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None) -> 
     results = _grade_with_progress(submissions, out, jobs)
     click.echo(f"Graded {len(results)} submission(s) into {out}/results.json and "
                f"{out}/gradebook.csv")
+    _exit_on_internal_errors(results)
+
+
+def _exit_on_internal_errors(results: list[SubmissionResult]) -> None:
+    """Exit status 1 when the grader itself failed somewhere (spec/cli.md)."""
+    failed = grading.internal_errors(results)
+    if failed:
+        click.echo(f"The grader itself failed on {len(failed)} assignment(s): "
+                   f"{', '.join(failed[:10])}; their results say why.", err=True)
+        sys.exit(1)
 
 
 def _targets(targets: tuple[str, ...]) -> list[Submission]:
@@ -193,6 +203,7 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
         return
     results = _grade_with_progress(submissions, out, jobs)
     _publish_ci(results, junit)
+    _exit_on_internal_errors(results)
     below = [r for r in results if min_score is not None and r.score < min_score]
     for r in below:
         click.echo(f"{r.student}: {r.score:g} is below the minimum {min_score:g}", err=True)

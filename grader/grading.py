@@ -22,6 +22,7 @@ from grader.results import AssignmentResult, SubmissionResult, TestResult
 from grader.submission import Prepared, Submission, SubmissionError, prepare
 
 OnResult = Callable[[SubmissionResult], None]
+INTERNAL_ERROR = "internal grader error, tell the teacher"
 
 
 @dataclass
@@ -39,7 +40,6 @@ class _Work:
         ordered = {a.slug: self.results[a.slug] for a in self.assignments}
         notes = self.prepared.notes if self.prepared else []
         message = "; ".join([self.problem, *notes] if self.problem else notes)
-        shutil.rmtree(self.scratch, ignore_errors=True)
         return SubmissionResult(self.submission.student, ordered, message)
 
 
@@ -71,7 +71,7 @@ def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
         return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")
     except Exception:  # noqa: BLE001 - one broken pair must not end the batch
         detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        return _failed_all(assignment, f"internal grader error, tell the teacher: {detail}")
+        return _failed_all(assignment, f"{INTERNAL_ERROR}: {detail}")
 
 
 def grade(
@@ -89,12 +89,13 @@ def grade(
     chosen = tuple(a for a in catalog.assignments() if only is None or a.slug in set(only))
     works = [_start(s, chosen) for s in submissions]
     finished: list[SubmissionResult] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade") as pool:
-        futures: dict[Future[AssignmentResult], _Work] = {
-            pool.submit(_grade_one, work, assignment): work
-            for work in works
-            for assignment in work.assignments
-        }
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
+    futures: dict[Future[AssignmentResult], _Work] = {
+        pool.submit(_grade_one, work, assignment): work
+        for work in works
+        for assignment in work.assignments
+    }
+    try:
         for future in as_completed(futures):
             work = futures[future]
             result = future.result()
@@ -104,4 +105,16 @@ def grade(
                 finished.append(done)
                 if on_result is not None:
                     on_result(done)
+    finally:
+        # On Ctrl-C: start nothing new, let the running test processes end; what
+        # was handed to on_result is already written.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for work in works:
+            shutil.rmtree(work.scratch, ignore_errors=True)
     return finished
+
+
+def internal_errors(results: Iterable[SubmissionResult]) -> list[str]:
+    """`student/slug` of every pair the grader itself failed on (exit status 1)."""
+    return [f"{r.student}/{slug}" for r in results for slug, a in r.assignments.items()
+            if a.message.startswith(INTERNAL_ERROR)]

@@ -140,3 +140,24 @@ def test_python_dash_m_grader_works() -> None:
                           executable=None, check=False,
                           env={"PATH": str(Path(__import__("sys").executable).parent)})
     assert proc.returncode == 0 and "wiki_stats" in proc.stdout
+
+
+def test_a_grader_fault_costs_one_pair_and_exits_1(tmp_path: Path, monkeypatch) -> None:
+    from grader import runner
+
+    real = runner.run_suite
+
+    def broken(assignment, folder, scratch):
+        if assignment.slug == "req":
+            raise RuntimeError("disk on fire")
+        return real(assignment, folder, scratch)
+
+    monkeypatch.setattr(runner, "run_suite", broken)
+    folder = reference_submission(tmp_path / "ivanov")
+    code, out = invoke("grade", str(folder), "--out", str(tmp_path / "out"), "-j", "2")
+    assert code == 1
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assignments = data["submissions"][0]["assignments"]
+    assert assignments["req"]["status"] == "error"
+    assert "internal grader error" in assignments["req"]["message"]
+    assert assignments["timing"]["score"] == 25
