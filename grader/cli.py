@@ -59,7 +59,7 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
     return k, n
 
 
-@main.command(context_settings={"ignore_unknown_options": False})
+@main.command(short_help="Grade a class or named submissions into OUT.")
 @click.argument("targets", nargs=-1, required=True, metavar="all [DIR] | FOLDER...")
 @_out_option
 @_jobs_option
@@ -136,7 +136,7 @@ def _grade_with_progress(
     return grading.grade(submissions, jobs=jobs, on_result=log_line)
 
 
-@main.command()
+@main.command(short_help="Grade one folder and explain every lost point.")
 @click.argument("folder", default=".", type=click.Path(path_type=Path))
 @click.option("--min-score", type=float, help="Exit with status 1 below this total.")
 @_jobs_option
@@ -160,7 +160,7 @@ def list_assignments() -> None:
     click.echo(f"{'total':<11} {'':<14} {catalog.max_total():>3} pts")
 
 
-@main.command(name="selfcheck")
+@main.command(name="selfcheck", short_help="References must score full marks, stubs 0.")
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
     """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
@@ -170,7 +170,7 @@ def selfcheck_command(jobs: int) -> None:
         sys.exit(1)
 
 
-@main.command(name="handout")
+@main.command(name="handout", short_help="Write the student kit into OUT.")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def handout_command(out: Path) -> None:
     """Write the student kit into OUT: statements, stubs, public examples, CI workflow."""
@@ -178,7 +178,7 @@ def handout_command(out: Path) -> None:
     click.echo(f"Wrote {len(written)} files into {out}")
 
 
-@main.command(name="ci")
+@main.command(name="ci", short_help="Grade the submissions a pull request changed.")
 @click.option("--base", default=None, help="Git ref to diff against [default: the PR's base].")
 @click.option("--submissions", "submissions_dir", type=click.Path(path_type=Path),
               default=Path("submissions"), show_default=True,
@@ -226,7 +226,7 @@ def _publish_ci(results: list[SubmissionResult], junit: Path | None) -> None:
         ci_report.write_junit(results, junit)
 
 
-@main.command(name="merge")
+@main.command(name="merge", short_help="Combine the OUT folders of sharded runs.")
 @click.argument("outputs", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
