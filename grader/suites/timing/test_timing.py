@@ -20,19 +20,18 @@ import inspect
 import re
 import time
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
 
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode, student_location
+from grader.suites.printed import CLOCK_SLACK, half_unit
 from grader.suites.web import HOLD_MIN_SECONDS, HOLD_TURNS
 
 # A decimal number as printed: 0.1234, 12.5, 1.5e-01 (accepted, though the
 # statement asks for plain notation). Integers ("0") are not a number of seconds.
 NUMBER = re.compile(r"\d+\.\d+(?:[eE][-+]?\d+)?")
-CLOCK_SLACK = 0.002  # s: two clocks (time.time vs perf_counter) read a few µs apart
 AWAIT_HINT = (
     "inside the wrapper write `result = await func(*args, **kwargs)`: calling func "
     "without await only creates a coroutine, nothing in it runs"
@@ -127,15 +126,6 @@ def value_of(student: StudentCode, run: Run) -> Any:
 def numbers_in(line: str, name: str) -> list[str]:
     """Decimal numbers of a printed line, the function's name left out."""
     return NUMBER.findall(line.replace(name, " "))
-
-
-def half_unit(number: str) -> float:
-    """Half of the last printed digit's unit: 0.00005 for '0.1234'."""
-    try:
-        exponent = Decimal(number).as_tuple().exponent
-    except InvalidOperation:
-        return 0.0
-    return 0.5 * 10.0 ** int(exponent) if isinstance(exponent, int) else 0.0
 
 
 def _short(value: object, limit: int = 80) -> str:

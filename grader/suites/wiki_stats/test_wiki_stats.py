@@ -22,6 +22,7 @@ import pytest
 
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
+from grader.suites.printed import CLOCK_SLACK, half_unit
 from grader.suites.web import FakeWeb, Reply, Request
 
 API = "https://wikimedia.org/api/rest_v1/metrics/pageviews/top/ru.wikipedia/all-access/{day}"
@@ -487,11 +488,10 @@ def test_stats_500_day_is_empty(student):
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:[eE]-?\d+)?")
 
 
-def slack(number: str) -> float:
-    """Half a unit of the number's last printed digit, plus 2 ms for clock differences."""
-    mantissa = re.split(r"[eE]", number)[0].replace(",", ".")
-    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-    return 0.5 * 10.0 ** -decimals + 0.002
+def covers(number: str, low: float, high: float) -> bool:
+    """The printed number lies in [low, high], allowing for its rounding and the clocks."""
+    slack = half_unit(number) + CLOCK_SLACK
+    return low - slack <= float(number.replace(",", ".")) <= high + slack
 
 
 @pytest.mark.points(2)
@@ -512,8 +512,7 @@ def test_stats_prints_run_time(student):
            hint="decorate get_stats with @async_timeit (from timing import async_timeit, or "
                 "the decorator written again in this file) and print func.__name__ in it")
     lowest = web.busy_seconds
-    expect(any(lowest - slack(n) <= float(n.replace(",", ".")) <= run.elapsed + slack(n)
-               for n in NUMBER.findall(timed[0])),
+    expect(any(covers(n, lowest, run.elapsed) for n in NUMBER.findall(timed[0])),
            observed=f"the line was {timed[0]!r}, but the call took between {lowest:.4f} s "
                     f"and {run.elapsed:.4f} s",
            expected="the number of seconds that call took",
