@@ -18,7 +18,7 @@ from pathlib import Path
 
 from grader import catalog, runner
 from grader.catalog import Assignment
-from grader.results import AssignmentResult, SubmissionResult, TestResult
+from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, prepare
 
 OnResult = Callable[[SubmissionResult], None]
@@ -55,23 +55,16 @@ def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work
     return work
 
 
-def _failed_all(assignment: Assignment, message: str) -> AssignmentResult:
-    tests = [
-        TestResult(spec.id, "error", 0, spec.points, message)
-        for spec in runner.collect(assignment)
-    ]
-    return AssignmentResult(assignment.slug, 0, assignment.points, "error", message, tests)
-
-
 def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
     """One assignment of one submission; a grader fault costs this pair only."""
     if work.prepared is None:
-        return _failed_all(assignment, f"the submission could not be read: {work.problem}")
+        message = f"the submission could not be read: {work.problem}"
+        return runner.not_graded(assignment, "error", message)
     try:
         return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")
     except Exception:  # noqa: BLE001 - one broken pair must not end the batch
         detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        return _failed_all(assignment, f"{INTERNAL_ERROR}: {detail}")
+        return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: {detail}")
 
 
 def grade(

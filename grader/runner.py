@@ -77,9 +77,9 @@ def child_env(workdir: Path) -> dict[str, str]:
 
 def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> AssignmentResult:
     """Grade `folder` (a private copy) on one assignment; never raises for student faults."""
-    specs = collect(assignment)
     if not (folder / assignment.file).is_file():
-        return _missing(assignment, specs)
+        return not_graded(assignment, "missing",
+                          f"{assignment.file} is missing: copy the stub, fill it in and hand it in")
     workdir = scratch / assignment.slug
     workdir.mkdir(parents=True, exist_ok=True)
     report = workdir / "events.jsonl"
@@ -93,7 +93,7 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> Assignment
         readable=[folder, PACKAGE_DIR, Path(sys.prefix)],
         writable=[workdir],
     )
-    return assemble(assignment, specs, read_events(report), outcome)
+    return assemble(assignment, collect(assignment), read_events(report), outcome)
 
 
 def read_events(report: Path) -> list[dict[str, Any]]:
@@ -112,10 +112,10 @@ def read_events(report: Path) -> list[dict[str, Any]]:
     return events
 
 
-def _missing(assignment: Assignment, specs: list[TestSpec]) -> AssignmentResult:
-    message = f"{assignment.file} is missing: copy the stub, fill it in and hand it in"
-    tests = [TestResult(s.id, "error", 0, s.points, message) for s in specs]
-    return AssignmentResult(assignment.slug, 0, assignment.points, "missing", message, tests)
+def not_graded(assignment: Assignment, status: str, message: str) -> AssignmentResult:
+    """0 points, every test an error for the one reason in `message`."""
+    tests = [TestResult(s.id, "error", 0, s.points, message) for s in collect(assignment)]
+    return AssignmentResult(assignment.slug, 0, assignment.points, status, message, tests)
 
 
 def assemble(
