@@ -1,16 +1,18 @@
 """Run one assignment's hidden suite against one prepared submission.
 
-The suite runs in a fresh sandboxed Python process (grader.child). That
-process streams events to a report file; this module reads them and turns
-them into an AssignmentResult. Points come from the parent's own collection
-of the suite, never from the child, and a test that never reported a result
-gets none: a killed or crashed run keeps what finished and nothing more.
+The suite runs in a fresh Python process of its own (grader.child), which is
+trusted: it never imports student code. It starts the sandboxed worker that
+does (see worker_link.py), judges what comes back, and streams events to a
+report file; this module turns them into an AssignmentResult. Points come
+from the parent's own collection of the suite, and a test that never
+reported a result gets none: a killed run keeps what finished and no more.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import threading
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import Any
 import pytest
 
 from grader import sandbox
-from grader.catalog import PACKAGE_DIR, SUITES_DIR, Assignment
+from grader.catalog import SUITES_DIR, Assignment
 from grader.results import AssignmentResult, TestResult
 
 
@@ -64,7 +66,7 @@ def collect(assignment: Assignment) -> list[TestSpec]:
 
 
 def child_env(workdir: Path) -> dict[str, str]:
-    """A minimal environment: nothing of the teacher's shell leaks into student code."""
+    """A minimal environment for the trusted test process; the worker's is smaller still."""
     return {
         "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
         "HOME": str(workdir),
@@ -72,6 +74,7 @@ def child_env(workdir: Path) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "TMPDIR": str(workdir),
+        sandbox.SETUP_ENV: sandbox.export_setup(),
     }
 
 
@@ -82,17 +85,14 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> Assignment
                           f"{assignment.file} is missing: copy the stub, fill it in and hand it in")
     workdir = scratch / assignment.slug
     workdir.mkdir(parents=True, exist_ok=True)
+    own_copy = workdir / "submission"  # the worker's only writable place, for this suite alone
+    shutil.copytree(folder, own_copy, symlinks=True)
     report = workdir / "events.jsonl"
     argv = [sys.executable, "-I", "-B", "-m", "grader.child", str(assignment.suite),
-            str(folder), assignment.module, str(report), str(assignment.test_timeout)]
-    outcome = sandbox.run(
-        argv,
-        workdir=workdir,
-        limits=sandbox.Limits(wall_seconds=assignment.suite_timeout),
-        env=child_env(workdir),
-        readable=[folder, PACKAGE_DIR, Path(sys.prefix)],
-        writable=[workdir],
-    )
+            str(own_copy), assignment.module, str(report), str(assignment.test_timeout),
+            str(workdir / "trusted"), str(assignment.suite_timeout)]
+    outcome = sandbox.supervise(argv, workdir=workdir, wall_seconds=assignment.suite_timeout,
+                                env=child_env(workdir))
     return assemble(assignment, collect(assignment), read_events(report), outcome)
 
 

@@ -1,27 +1,34 @@
 """Run one untrusted command: limits, no network, and as much isolation as the machine allows.
 
-Student code (and the hidden suites that import it) runs here, never in the
-grader's own process. The machine decides what we get, detected once:
+Student code runs here (the grader's worker process), never in a process
+that judges it. The machine decides what we get, detected once; the levels,
+strongest first (`LEVELS`):
 
-1. bubblewrap: new mount/pid/net/ipc/uts namespaces, a read-only system, a
-   private /tmp, loopback up, everything killed with the sandbox's pid 1;
-2. `unshare` of the network namespace only (no bwrap installed);
-3. nothing but rlimits and a process group.
+1. `bwrap`: bubblewrap with new mount/pid/net/ipc/uts namespaces, a
+   read-only system, a private /tmp, loopback up, everything killed with
+   the sandbox's pid 1;
+2. `unshare`: a network namespace of its own only (no bwrap installed);
+3. `setpriv`: no namespaces, but an unprivileged uid of its own (root only);
+4. `rlimits`: nothing but rlimits and a process group.
 
-A fork bomb is contained by a pids cgroup of our own when cgroupfs is
-writable (root), else by RLIMIT_NPROC inside a user namespace (non-root;
-RLIMIT_NPROC is ignored for uid 0). `isolation()` says which applied.
-Set GRADER_SANDBOX=bwrap|unshare|none to force a weaker level (debugging).
+When the grader runs as root every run also drops to a uid of its own
+(`_RUN_UIDS`): it cannot signal the grader, RLIMIT_NPROC applies, and every
+process left with that uid is killed when the run ends. A fork bomb is also
+contained by a pids cgroup of our own when cgroupfs is writable.
+`isolation()` says what applied; GRADER_SANDBOX=bwrap|unshare|setpriv|rlimits
+forces a weaker level (debugging, tests).
 """
 
 from __future__ import annotations
 
 import atexit
 import ctypes
+import dataclasses
 import errno
 import fcntl
 import functools
 import itertools
+import json
 import os
 import resource
 import selectors
@@ -41,7 +48,6 @@ from pathlib import Path
 _CHUNK = 64 << 10
 _TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
 _DRAIN_GRACE = 1.0  # seconds to wait for pipes to close once the main process is gone
-_PACKAGE_DIR = Path(__file__).resolve().parent
 _ETC_FILES = (
     "passwd", "group", "hosts", "host.conf", "nsswitch.conf", "gai.conf", "localtime",
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates", "alternatives",
@@ -59,6 +65,17 @@ _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 _PR_SET_PDEATHSIG = 1
 
+LEVELS = ("bwrap", "unshare", "setpriv", "rlimits")  # strongest first
+SETUP_ENV = "GRADER_SANDBOX_SETUP"  # what the grader detected, handed to its own processes
+_TERM_GRACE = 5.0  # seconds a trusted process gets to clean up after SIGTERM
+_RUN_UID_BASE = 200_000  # root: run k of grader process p runs as a uid of its own from here
+_UNSHARE_NO_USER = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                    "--unshare-cgroup-try")  # fmt: skip
+# What bwrap keeps for its last step: entering the run's folder (owned by the run's uid)
+# and setpriv's drop to that uid, which clears every capability before student code runs.
+_SETPRIV_CAPS = ("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
+                 "CAP_SETPCAP", "--cap-add", "CAP_DAC_OVERRIDE")
+
 
 @dataclass
 class Limits:
@@ -69,6 +86,7 @@ class Limits:
     memory_bytes: int = 1 << 30  # RLIMIT_AS
     file_bytes: int = 64 << 20  # RLIMIT_FSIZE, also the size of the private /tmp
     max_processes: int = 64  # tasks (processes and threads): the fork-bomb guard
+    open_files: int = 256  # RLIMIT_NOFILE
     output_bytes: int = 256 << 10  # per stream; the rest is read and discarded
 
 
@@ -99,12 +117,13 @@ class _Cgroup:
 class _Setup:
     """What this machine gives us, found once per grader process."""
 
-    kind: str  # "bwrap", "unshare" or "none"
+    kind: str  # one of LEVELS
     bwrap: str = ""
     bwrap_flags: tuple[str, ...] = ()  # user-namespace flags that worked here
     tmpfs_size: bool = False  # bwrap knows --size (0.7+): cap the private /tmp
     userns: bool = False  # the sandbox has a user namespace of its own (non-root only)
     cgroup: _Cgroup | None = None
+    drop_uid: bool = False  # we are root: each run drops to an unprivileged uid of its own
 
     @property
     def nproc_guard(self) -> bool:
@@ -115,15 +134,18 @@ class _Setup:
         base = {
             "bwrap": "bubblewrap (no network, read-only system, private /tmp, own pid namespace)",
             "unshare": "unshare --net (no network; the system is not read-only)",
-            "none": "none: rlimits and a process group only",
+            "setpriv": "setpriv (no namespaces: the network and the system are visible)",
+            "rlimits": "rlimits and a process group only",
         }[self.kind]
+        if self.drop_uid:
+            base += "; an unprivileged uid of its own per run"
         if self.cgroup is not None:
             guard = f"fork guard: pids cgroup v{self.cgroup.version}"
         elif self.nproc_guard:
             guard = "fork guard: RLIMIT_NPROC in a user namespace"
         else:
             guard = "no fork guard (needs a writable pids cgroup or a user namespace)"
-        return f"{base}; {guard}"
+        return f"{self.kind}: {base}; {guard}"
 
 
 _setup_lock = threading.Lock()
@@ -138,29 +160,67 @@ def isolation() -> str:
     return _setup().describe()
 
 
+def level() -> str:
+    """The isolation level runs get here: one of LEVELS."""
+    return _setup().kind
+
+
+def at_least(required: str) -> bool:
+    """Whether this machine's level is `required` or stronger."""
+    return LEVELS.index(level()) <= LEVELS.index(required)
+
+
 def _setup() -> _Setup:
     """Detect once (thread-safe); GRADER_SANDBOX may force a weaker level."""
     with _setup_lock:
         if "setup" not in _setup_cache:
-            _setup_cache["setup"] = _detect(os.environ.get("GRADER_SANDBOX", ""))
+            exported = os.environ.get(SETUP_ENV, "")
+            _setup_cache["setup"] = (_import_setup(exported) if exported
+                                     else _detect(os.environ.get("GRADER_SANDBOX", "")))
         return _setup_cache["setup"]
+
+
+def export_setup() -> str:
+    """What was detected here, for a process of ours to use without probing again."""
+    setup = dataclasses.asdict(_setup())
+    if setup["cgroup"] is not None:
+        setup["cgroup"]["parent"] = str(setup["cgroup"]["parent"])
+    return json.dumps(setup)
+
+
+def _import_setup(text: str) -> _Setup:
+    data = json.loads(text)
+    cgroup = data.pop("cgroup", None)
+    return _Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))},
+                  cgroup=_Cgroup(Path(cgroup["parent"]), int(cgroup["version"]))
+                  if cgroup else None)
 
 
 def _detect(forced: str) -> _Setup:
     cgroup = _find_cgroup()
-    bwrap = shutil.which("bwrap") if forced in ("", "bwrap") else None
-    if bwrap:
+    root = os.geteuid() == 0
+    weaker = LEVELS[LEVELS.index(forced):] if forced in LEVELS else LEVELS
+    bwrap = shutil.which("bwrap") if "bwrap" in weaker else None
+    if bwrap and (not root or shutil.which("setpriv")):
         features = _bwrap_features(bwrap)
-        for flags in _userns_variants(features):
-            setup = _Setup("bwrap", bwrap, flags, userns=bool(flags) and os.geteuid() != 0,
-                           tmpfs_size="--size" in features, cgroup=cgroup)
+        variants = [_UNSHARE_NO_USER] if root else _userns_variants(features)
+        for flags in variants:
+            setup = _Setup("bwrap", bwrap, flags, userns=not root and bool(flags),
+                           tmpfs_size="--size" in features, cgroup=cgroup, drop_uid=root)
             if _probe(setup):
                 return setup
-    if forced in ("", "bwrap", "unshare"):
-        setup = _Setup("unshare", userns=os.geteuid() != 0, cgroup=cgroup)
+    # Without a mount namespace the run's uid needs the interpreter to be readable by
+    # all (a Python under /root is not): the probe finds out, and we fall back.
+    if "unshare" in weaker:
+        for drop in ([True, False] if root else [False]):
+            setup = _Setup("unshare", userns=not root, cgroup=cgroup, drop_uid=drop)
+            if _probe(setup):
+                return setup
+    if root and "setpriv" in weaker:
+        setup = _Setup("setpriv", cgroup=cgroup, drop_uid=True)
         if _probe(setup):
             return setup
-    return _Setup("none", cgroup=cgroup)
+    return _Setup("rlimits", cgroup=cgroup)
 
 
 _PROBE_CODE = """
@@ -176,7 +236,7 @@ def _probe(setup: _Setup) -> bool:
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
         try:
             outcome = _run(setup, [sys.executable, "-I", "-S", "-c", _PROBE_CODE],
-                           Path(tmp), Limits(wall_seconds=10), {}, (), ())
+                           Path(tmp), Limits(wall_seconds=10), {}, _Paths())
         except OSError:
             return False
     return outcome.returncode == 0 and outcome.stdout.strip() == "ok"
@@ -392,7 +452,8 @@ def _joiner(cgroup: _Cgroup, cgroup_dir: Path) -> Callable[[], None]:
     return join
 
 
-def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None) -> Callable[[], None]:
+def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None,
+             uid: int | None) -> Callable[[], None]:
     """What the child does between fork and exec: plain syscalls only, nothing imported."""
     join = None
     if cgroup_dir is not None and setup.cgroup is not None:
@@ -410,8 +471,13 @@ def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None) -> Callable
         _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
         _set_limit(resource.RLIMIT_FSIZE, limits.file_bytes)
         _set_limit(resource.RLIMIT_CORE, 0)
-        if setup.kind == "unshare" and setup.nproc_guard:
+        _set_limit(resource.RLIMIT_NOFILE, limits.open_files)
+        if uid is not None or (setup.kind == "unshare" and setup.nproc_guard):
             _set_limit(resource.RLIMIT_NPROC, limits.max_processes)
+        if uid is not None and setup.kind != "bwrap":  # bwrap drops it itself, via setpriv
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
 
     return child
 
@@ -536,35 +602,55 @@ def _python_roots(program: str, search_path: str) -> tuple[Path, ...]:
 
 
 def _bwrap_command(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
-                   env: dict[str, str], readable: Sequence[Path],
-                   writable: Sequence[Path]) -> list[str]:
-    command = [setup.bwrap, "--unshare-all", *setup.bwrap_flags, "--die-with-parent",
-               "--new-session", "--hostname", "sandbox"]
+                   env: dict[str, str], paths: _Paths, uid: int | None) -> list[str]:
+    unshare = list(setup.bwrap_flags) if uid is not None else ["--unshare-all",
+                                                                 *setup.bwrap_flags]
+    command = [setup.bwrap, *unshare, "--die-with-parent", "--new-session",
+               "--hostname", "sandbox"]
     if os.geteuid() == 0:
-        command += ["--cap-drop", "ALL"]
+        command += ["--cap-drop", "ALL", *(_SETPRIV_CAPS if uid is not None else ())]
     command += _system_binds()
     command += ["--proc", "/proc", "--dev", "/dev"]
     size = ["--size", str(limits.file_bytes)] if setup.tmpfs_size else []  # RAM-backed
-    command += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm"]
-    ro = [*_python_roots(argv[0], env.get("PATH", os.defpath)), _PACKAGE_DIR,
-          *map(Path, readable)]
-    rw = [*map(Path, writable), workdir]
+    command += ["--perms", "1777", *size, "--tmpfs", "/tmp",
+                "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
+    ro = [*_python_roots(argv[0], env.get("PATH", os.defpath)), *map(Path, paths.readable)]
+    rw = [*map(Path, paths.writable), workdir]
     command += _binds(ro, rw)
+    for hidden in paths.hidden:  # an empty, read-only directory over it
+        if Path(hidden).is_dir():
+            command += ["--perms", "0555", "--tmpfs", str(Path(hidden).resolve())]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(workdir), "--"]
-    if setup.nproc_guard:
+    if uid is not None:
+        command += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}",
+                    "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+                    "--no-new-privs", "--"]
+    elif setup.nproc_guard:
         command += ["/usr/bin/prlimit", f"--nproc={limits.max_processes + 1}", "--"]
     return command + list(argv)
 
 
 def _binds(readable: Sequence[Path], writable: Sequence[Path]) -> list[str]:
-    """Bind shallow paths first so nested ones win; writable wins over readable."""
+    """Bind shallow paths first so nested ones win; writable wins over readable.
+
+    The folders bwrap creates on the way to a bind are 0700, which an
+    unprivileged uid cannot cross, so each is made first, 0755.
+    """
     entries = {}
     for path, flag in [(p, "--ro-bind-try") for p in readable] + [(p, "--bind") for p in writable]:
         real = path.resolve()
         entries[real] = flag if entries.get(real) != "--bind" else "--bind"
     args: list[str] = []
+    made: set[Path] = {Path(p) for p in ("/", "/tmp", "/dev", "/dev/shm", "/proc", "/etc")}
+    bound: list[Path] = []
     for real in sorted(entries, key=lambda p: (len(p.parts), str(p))):
+        for parent in reversed(real.parents):
+            if parent in made or any(parent.is_relative_to(b) for b in bound):
+                continue
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(parent)
         args += [entries[real], str(real), str(real)]
+        bound.append(real)
     return args
 
 
@@ -594,21 +680,42 @@ class _Capture:
         return text
 
 
+@dataclass(frozen=True)
+class _Paths:
+    """What a run sees besides the system: read-only, writable, and hidden paths."""
+
+    readable: Sequence[Path] = ()
+    writable: Sequence[Path] = ()
+    hidden: Sequence[Path] = ()  # covered by an empty folder (bwrap only)
+    pass_fds: Sequence[int] = ()  # inherited file descriptors (a channel to the grader)
+
+
 def run(argv: list[str], *, workdir: Path, limits: Limits, env: dict[str, str],
-        readable: Sequence[Path] = (), writable: Sequence[Path] = ()) -> Outcome:
+        readable: Sequence[Path] = (), writable: Sequence[Path] = (),
+        hidden: Sequence[Path] = (), pass_fds: Sequence[int] = (),
+        on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
     """Run `argv` in `workdir` under the machine's best isolation; never raises for the child.
 
     Spawns and waits in the calling thread: bwrap's --die-with-parent (and the
     parent-death signal of the fallbacks) fires when the *thread* that spawned
     the child exits, so the thread must outlive the child, which this guarantees.
+    A long-lived child (the grader's worker) is run from a thread of its own;
+    `on_start` receives a function that kills the whole run from anywhere.
+    Writable paths are handed to the run's uid when it gets one.
     """
-    return _run(_setup(), argv, Path(workdir).resolve(strict=True), limits, env,
-                readable, writable)
+    paths = _Paths(readable, writable, hidden, pass_fds)
+    return _run(_setup(), argv, Path(workdir).resolve(strict=True), limits, env, paths,
+                on_start)
 
 
 def _run(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
-         env: dict[str, str], readable: Sequence[Path], writable: Sequence[Path]) -> Outcome:
+         env: dict[str, str], paths: _Paths,
+         on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
     child_env = {**env, "HOME": str(workdir)}
+    uid = _next_uid() if setup.drop_uid else None
+    if uid is not None:
+        for path in [*paths.writable, workdir]:
+            _give(Path(path), uid)
     cgroup_dir = None
     if setup.cgroup is not None:
         extra = 2 if setup.kind == "bwrap" else 0  # bwrap's own two processes
@@ -618,29 +725,103 @@ def _run(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
             pass  # cgroupfs went away since detection: run without the guard
     try:
         if setup.kind == "bwrap":
-            command = _bwrap_command(setup, argv, workdir, limits, child_env, readable, writable)
+            command = _bwrap_command(setup, argv, workdir, limits, child_env, paths, uid)
         else:
             command = list(argv)
-        return _spawn_and_wait(setup, command, workdir, limits, child_env, cgroup_dir)
+        return _spawn_and_wait(setup, command, workdir, limits, child_env, cgroup_dir, uid,
+                               paths.pass_fds, on_start)
     finally:
         if cgroup_dir is not None and setup.cgroup is not None:
             _cgroup_remove(setup.cgroup, cgroup_dir)
+        if uid is not None and setup.kind != "bwrap":  # bwrap's pid namespace took them all
+            _kill_uid(uid)
+
+
+def supervise(argv: list[str], *, workdir: Path, wall_seconds: float,
+              env: dict[str, str]) -> Outcome:
+    """Run one of the grader's own processes (never student code) with a time limit.
+
+    It gets its own process group and dies with us; at the limit it gets
+    SIGTERM first, so it can kill the sandboxed worker it started, then SIGKILL.
+    """
+    start = time.monotonic()
+    parent = os.getpid()
+    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=lambda: _die_with_parent(parent))
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=wall_seconds)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=_TERM_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)  # anything of its group left behind
+    cap = Limits(wall_seconds).output_bytes
+    rc = None if timed_out else proc.returncode
+    reason = "timeout" if timed_out else (f"signal {-rc}" if rc is not None and rc < 0 else "")
+    return Outcome(rc, timed_out, out[-cap:].decode(errors="replace"),
+                   err[-cap:].decode(errors="replace"), time.monotonic() - start, reason)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _next_uid() -> int:
+    """A uid no other live run of ours uses: 100 per grader process, reused in turn."""
+    return _RUN_UID_BASE + (os.getpid() % 10_000) * 100 + next(_run_ids) % 100
+
+
+def _give(path: Path, uid: int) -> None:
+    """chown a writable tree to the run's uid (symlinks themselves, never their targets).
+
+    The top folder becomes 0700: other runs' uids cannot look in.
+    """
+    os.lchown(path, uid, uid)
+    os.chmod(path, 0o700)
+    if path.is_dir() and not path.is_symlink():
+        for folder, dirs, files in os.walk(path):
+            for name in dirs + files:
+                os.lchown(os.path.join(folder, name), uid, uid)
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process left with the run's uid, wherever it went (kill -1 as that uid)."""
+    def become() -> None:
+        os.setresuid(uid, uid, uid)
+
+    for _ in range(3):  # a second pass for what forked during the first
+        subprocess.run(["kill", "-9", "-1"], preexec_fn=become, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
 
 
 def _spawn_and_wait(setup: _Setup, command: list[str], workdir: Path, limits: Limits,
-                    env: dict[str, str], cgroup_dir: Path | None) -> Outcome:
+                    env: dict[str, str], cgroup_dir: Path | None, uid: int | None,
+                    pass_fds: Sequence[int] = (),
+                    on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
             command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True,
-            preexec_fn=_preexec(setup, limits, cgroup_dir),
+            stderr=subprocess.PIPE, start_new_session=True, pass_fds=tuple(pass_fds),
+            preexec_fn=_preexec(setup, limits, cgroup_dir, uid),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         message = f"cannot start {command[0]}: {exc}\n"
         return Outcome(127, False, "", message, time.monotonic() - start, "")
     out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
     kill = _killer(setup, proc, cgroup_dir)
+    if on_start is not None:
+        on_start(kill)
     try:
         timed_out = _pump(proc, out, err, start + limits.wall_seconds, kill)
     finally:

@@ -1,83 +1,82 @@
-"""The narrow layer between hidden tests and student code.
+"""The narrow layer between hidden tests and student code, which runs elsewhere.
 
-A test gets a `StudentCode` from the `student` fixture, looks functions up with
-`student.function(...)` and runs coroutines with `student.run(...)`, which
-returns a plain `Run` record: the value or exception, what was printed, and
-the async diagnostics (blocking calls, coroutines never awaited, tasks left
-pending, sessions left open). Tests assert on that record only.
+Hidden tests never import student code. A test gets a `StudentCode` from the
+`student` fixture and asks it things; each question travels to the sandboxed
+worker process (grader/worker) and comes back as plain data:
+
+- `student.function(name)` / `student.value(name)`: what the module defines;
+- `student.call(name, *args, web=FakeWeb(...))`: call and await a function,
+  with its HTTP served by the trusted `web`; returns a `Run`;
+- `student.decorate(decorator, target)`: wrap a grader target with the
+  student's decorator; `student.call(decorated.handle, ...)` then calls it.
+
+What a test knows about HTTP comes from the FakeWeb (trusted, on the wire);
+what the code returned, raised and printed comes from the worker, which can
+only lie about its own behaviour.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import gc
-import importlib
-import inspect
-import io
-import socket
-import sys
-import time
-import traceback
-import warnings
-from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import aiohttp
-from _pytest.outcomes import OutcomeException
-
 from grader.suites.feedback import Feedback, StudentImportError
+from grader.suites.web import FakeWeb, WebServer
+from grader.worker.codec import ErrorInfo, decode, encode
+from grader.worker_link import WorkerGone, WorkerLink
 
-OUTPUT_CAP = 64 * 1024  # characters of student output kept per run
+IMPORT_TIMEOUT = 10.0  # seconds for the student's module to import
 
 
-class CappedText(io.TextIOBase):
-    """A stdout stand-in that keeps the first OUTPUT_CAP characters and drops the rest."""
+class StudentFailure(Exception):
+    """The student's code raised `error`; the plugin turns it into words."""
 
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._size = 0
-        self.truncated = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        room = OUTPUT_CAP - self._size
-        if len(text) > room:
-            self.truncated = True
-            text = text[: max(room, 0)]
-        self._parts.append(text)
-        self._size += len(text)
-        return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(self._parts)
+    def __init__(self, error: ErrorInfo) -> None:
+        super().__init__(f"{error.type}: {error.message}")
+        self.error = error
 
 
 @dataclass
 class Run:
-    """What happened when a coroutine of the student's ran to completion (or not)."""
+    """What happened when a call of the student's code ran to completion (or not)."""
 
     value: Any = None
-    error: BaseException | None = None
+    error: ErrorInfo | None = None
     stdout: str = ""
-    elapsed: float = 0.0
+    pieces: list[tuple[int | None, str]] = field(default_factory=list)  # (label, text)
+    elapsed: float = 0.0  # the whole run, event loop included
+    call_seconds: float = 0.0  # the awaited call alone
     timed_out: bool = False
+    crashed: str = ""  # the worker process died during the call: how
     blocking: list[str] = field(default_factory=list)
     unawaited: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # student tasks still running at return
     unclosed_sessions: int = 0
+    sent: int = 0  # requests the worker saw go out (the FakeWeb's count is the trusted one)
+    received_at_return: int = 0  # answers the student had received when the call returned
+    coroutines: list[str] = field(default_factory=list)  # coroutines returned un-awaited
+    target: dict[str, Any] = field(default_factory=dict)  # what a grader target saw
 
     @property
     def lines(self) -> list[str]:
         return [line for line in self.stdout.splitlines() if line.strip()]
 
+    def lines_of(self, label: int) -> list[str]:
+        """Output lines written from inside the call labelled `label` (long_func(i))."""
+        text = "".join(t for who, t in self.pieces if who == label)
+        return [line.strip() for line in text.splitlines()]
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or self.timed_out or bool(self.crashed)
+
     def value_or_raise(self) -> Any:
-        """The returned value; a student exception is re-raised for the plugin to explain."""
+        """The returned value; otherwise the reason it has none, for the plugin to explain."""
+        if self.crashed:
+            raise Feedback(f"the call did not return: {self.crashed}",
+                           "the call to return a value or raise an exception",
+                           "do not exit the process (os._exit, sys.exit in a thread) or "
+                           "use up its memory or process limits")
         if self.timed_out:
             raise Feedback(
                 f"the call did not finish within {self.elapsed:.0f} s",
@@ -85,237 +84,186 @@ class Run:
                 "look for a loop that never ends or an await on something that never happens",
             )
         if self.error is not None:
-            raise self.error
+            raise StudentFailure(self.error)
         return self.value
 
 
-class _Watch:
-    """Patches that observe the student's code while one run is in progress."""
+@dataclass
+class Function:
+    """What the module's callable NAME is, as the worker saw it."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = str(folder)
-        self.blocking: list[str] = []
-        self.sessions: list[aiohttp.ClientSession] = []
+    name: str
+    coroutine_function: bool
+    is_function: bool
+    async_call: bool
+    type: str
 
-    def _in_loop(self) -> bool:
-        return asyncio._get_running_loop() is not None
 
-    def _note_block(self, what: str) -> None:
-        if self._in_loop() and what not in self.blocking:
-            self.blocking.append(what)
+@dataclass
+class Decorated:
+    """What the student's decorator returned for a grader target."""
 
-    @contextlib.contextmanager
-    def active(self) -> Iterator[None]:
-        real_sleep = time.sleep
-        real_connect = socket.socket.connect
-        real_session_init = aiohttp.ClientSession.__init__
-        watch = self
-
-        def sleep(seconds: float) -> None:
-            watch._note_block(f"time.sleep({seconds})")
-            real_sleep(seconds)
-
-        def connect(sock: socket.socket, address: Any) -> Any:
-            if sock.gettimeout() != 0.0:
-                watch._note_block("a blocking network call (requests/urllib/socket)")
-            return real_connect(sock, address)
-
-        def session_init(session: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
-            real_session_init(session, *args, **kwargs)
-            watch.sessions.append(session)
-
-        time.sleep = sleep
-        socket.socket.connect = connect  # type: ignore[method-assign]
-        aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            time.sleep = real_sleep
-            socket.socket.connect = real_connect  # type: ignore[method-assign]
-            aiohttp.ClientSession.__init__ = real_session_init  # type: ignore[method-assign]
-
-    def is_student_task(self, task: asyncio.Task[Any]) -> bool:
-        code = getattr(task.get_coro(), "cr_code", None)
-        return code is not None and code.co_filename.startswith(self.folder)
+    handle: str  # pass to student.call
+    kind: str  # "coroutine", "callable" or "other"
+    type: str
+    coroutine_function: bool
+    is_function: bool
+    async_call: bool
+    name: str | None
+    qualname: str | None
+    doc: str | None
+    wrapped_is_target: bool
+    value: Any = None  # what it was, when not callable
 
 
 class StudentCode:
-    """The student's module for one assignment, imported once per test process."""
+    """The student's module for one assignment, reached through the worker."""
 
-    def __init__(self, folder: Path, module: str) -> None:
-        self.folder = folder.resolve()
+    def __init__(self, link: WorkerLink, server: WebServer, module: str) -> None:
+        self.link = link
+        self.server = server
         self.module_name = module
         self.file = f"{module}.py"
-        self._module: ModuleType | None = None
         self._import_error: StudentImportError | None = None
+        self._imported_by = -1  # link.starts when the module was last imported
 
-    @property
-    def module(self) -> ModuleType:
-        if self._import_error is not None:
-            raise self._import_error
-        if self._module is None:
-            self._module = self._import()
-        return self._module
+    # ------------------------------------------------------------ import
 
     def load(self) -> str:
         """Import now; return why it failed, or '' when it worked."""
         try:
-            self.module  # noqa: B018 - the property imports
+            self._ensure()
         except StudentImportError as exc:
             return str(exc)
         return ""
 
-    def _import(self) -> ModuleType:
-        if not (self.folder / self.file).is_file():
-            self._import_error = StudentImportError(f"{self.file} is missing")
+    def _ensure(self) -> None:
+        """Have a worker with the module imported (again, after a worker died)."""
+        if self._import_error is not None:
             raise self._import_error
-        if str(self.folder) not in sys.path:
-            sys.path.insert(0, str(self.folder))
-        sink = CappedText()
+        if self._imported_by == self.link.starts and self.link.alive:
+            return
         try:
-            with contextlib.redirect_stdout(sink), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return importlib.import_module(self.module_name)
-        except BaseException as exc:  # noqa: BLE001 - sys.exit and friends are student errors too
-            _reraise_ours(exc)
-            self._import_error = StudentImportError(describe_import_error(exc, self.folder))
+            reply = self.link.request({"op": "import"}, IMPORT_TIMEOUT)
+        except WorkerGone as gone:
+            message = (f"importing {self.file} never finished within {IMPORT_TIMEOUT:.0f} s: "
+                       "code at module level runs forever or blocks (an infinite loop, input(),"
+                       " time.sleep...). Put such code under `if __name__ == \"__main__\":`"
+                       if gone.timed_out else f"importing {self.file} failed: {gone}")
+            self._import_error = StudentImportError(message)
             raise self._import_error from None
+        if reply.get("error"):
+            self._import_error = StudentImportError(str(reply["error"]))
+            raise self._import_error
+        self._imported_by = self.link.starts
 
-    def function(self, name: str, *, is_async: bool | None = None) -> Callable[..., Any]:
+    def _ask(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        self._ensure()
+        try:
+            reply = self.link.request(message, timeout)
+        except WorkerGone as gone:
+            raise Feedback(f"the grader could not ask about your module: {gone}",
+                           "the module to stay importable and quick to answer",
+                           "do not exit the process or start work at import") from None
+        if "internal" in reply:
+            raise RuntimeError(f"worker: {reply['internal']}")
+        return reply
+
+    # ------------------------------------------------------------ what the module has
+
+    def function(self, name: str, *, is_async: bool | None = None) -> Function:
         """The module's callable `name`; a missing or wrong kind of object is feedback."""
-        obj = getattr(self.module, name, None)
-        expect_callable(obj, name, self.file)
-        if is_async is True and not inspect.iscoroutinefunction(obj):
+        info = self._ask({"op": "inspect", "name": name})
+        if not info.get("exists"):
+            raise Feedback(f"{self.file} has no function {name}", f"a function named {name}",
+                           "keep the names and signatures of the stub")
+        if not info.get("callable"):
+            raise Feedback(f"{self.file}: {name} is a {info.get('type')}, not a function",
+                           f"a function named {name}", "keep the names and signatures of the stub")
+        if is_async is True and not info.get("coroutine_function"):
             raise Feedback(
                 f"{self.file}: {name} is a plain function, not a coroutine function",
                 f"`async def {name}(...)`",
                 "declare it with `async def` so that calling it returns a coroutine to await",
             )
-        return obj  # type: ignore[return-value]
+        return Function(name, bool(info.get("coroutine_function")),
+                        bool(info.get("is_function")), bool(info.get("async_call")),
+                        str(info.get("type", "")))
+
+    def has(self, name: str) -> bool:
+        return bool(self._ask({"op": "inspect", "name": name}).get("exists"))
 
     def value(self, name: str) -> Any:
         """A module-level constant such as URL; missing is feedback."""
-        if not hasattr(self.module, name):
+        info = self._ask({"op": "inspect", "name": name})
+        if not info.get("exists"):
             raise Feedback(
                 f"{self.file} has no module-level name {name}",
                 f"{name} defined at the top of {self.file}",
                 "keep the names the stub defines",
             )
-        return getattr(self.module, name)
+        return decode(info.get("value"))
 
-    def run(
-        self, make: Callable[[], Awaitable[Any]], *, timeout: float = 10.0
-    ) -> Run:
-        """Run `make()` in a fresh event loop, watching what the student's code does."""
-        watch = _Watch(self.folder)
-        sink = CappedText()
-        result = Run()
-        _unbind_loop_primitives(self.module)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with watch.active(), contextlib.redirect_stdout(sink):
-                started = time.perf_counter()
-                try:
-                    asyncio.run(self._supervise(make, watch, result, timeout))
-                except BaseException as exc:  # noqa: BLE001 - reported, not raised here
-                    _reraise_ours(exc)
-                    result.error = result.error or exc
-                result.elapsed = time.perf_counter() - started
-            gc.collect()
-        result.stdout = sink.getvalue()
-        result.blocking = watch.blocking
-        result.unawaited = _never_awaited(caught)
-        result.unclosed_sessions = sum(1 for s in watch.sessions if not s.closed)
-        return result
+    def decorate(self, decorator: str, target: dict[str, Any]) -> Decorated:
+        """`decorator(target)` in the worker; a decorator that raises is the student's error."""
+        self.function(decorator)
+        info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
+        if "error" in info:
+            raise StudentFailure(ErrorInfo.from_json(info["error"]))
+        return Decorated(info["handle"], info["kind"], info["type"],
+                         bool(info["coroutine_function"]), bool(info["is_function"]),
+                         bool(info["async_call"]), info.get("name"), info.get("qualname"),
+                         info.get("doc"), bool(info.get("wrapped_is_target")),
+                         decode(info.get("repr")))
 
-    async def _supervise(
-        self, make: Callable[[], Awaitable[Any]], watch: _Watch, result: Run, timeout: float
-    ) -> None:
-        deadline = asyncio.timeout(timeout)
+    # ------------------------------------------------------------ running it
+
+    def call(self, name: str, *args: Any, web: FakeWeb | None = None, timeout: float = 10.0,
+             label: str | None = None, drain: float = 0.0,
+             together: list[tuple[tuple[Any, ...], dict[str, Any]]] | None = None,
+             **kwargs: Any) -> Run:
+        """Call `name(*args, **kwargs)` (or each of `together`, gathered) and await it.
+
+        `web` serves its HTTP (a FakeWeb answering 404 to everything if none);
+        `label` names the function whose first argument labels requests and
+        printed text (long_func -> i); `drain` is how long tasks left running
+        after the call may finish.
+        """
+        self._ensure()
+        message = {"op": "call", "function": name, "args": encode(list(args)),
+                   "kwargs": encode(kwargs), "timeout": timeout, "label": label,
+                   "drain": drain}
+        if together is not None:
+            message["together"] = [[encode(list(a)), encode(k)] for a, k in together]
+        self.server.current = web if web is not None else FakeWeb()
         try:
-            async with deadline:
-                result.value = await make()
-        except Exception as exc:  # noqa: BLE001 - the student's exception is data here
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                result.timed_out = True
-            else:
-                result.error = exc
-        me = asyncio.current_task()
-        result.pending = sorted(
-            task.get_coro().__qualname__
-            for task in asyncio.all_tasks()
-            if task is not me and not task.done() and watch.is_student_task(task)
-        )
+            reply = self.link.request(message, timeout + drain)
+        except WorkerGone as gone:
+            return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
+                       elapsed=timeout)
+        finally:
+            self.server.current = None
+        if "internal" in reply:
+            raise RuntimeError(f"worker: {reply['internal']}")
+        return _run_of(reply)
 
 
-def _unbind_loop_primitives(module: ModuleType) -> None:
-    """Let module-level asyncio primitives (a Semaphore, a Lock) serve the next run's loop.
-
-    A student's program calls asyncio.run once; grading runs many fresh loops in
-    one process, and a Semaphore bound to the first would fail in the second
-    ("is bound to a different event loop"): an artefact of grading, not a flaw.
-    """
-    for value in vars(module).values():
-        if isinstance(value, asyncio.mixins._LoopBoundMixin) and not getattr(
-            value, "_waiters", None
-        ):
-            value._loop = None
-
-
-def _reraise_ours(exc: BaseException) -> None:
-    """Let the test framework's own signals (Ctrl-C, pytest-timeout's failure) through."""
-    if isinstance(exc, KeyboardInterrupt | OutcomeException):
-        raise exc
-
-
-def _never_awaited(caught: list[warnings.WarningMessage]) -> list[str]:
-    names = []
-    for warning in caught:
-        text = str(warning.message)
-        if issubclass(warning.category, RuntimeWarning) and "was never awaited" in text:
-            names.append(text.split("'")[1] if "'" in text else text)
-    return sorted(set(names))
-
-
-def expect_callable(obj: object, name: str, file: str) -> None:
-    if obj is None:
-        raise Feedback(
-            f"{file} has no function {name}",
-            f"a function named {name}",
-            "keep the names and signatures of the stub",
-        )
-    if not callable(obj):
-        raise Feedback(
-            f"{file}: {name} is a {type(obj).__name__}, not a function",
-            f"a function named {name}",
-            "keep the names and signatures of the stub",
-        )
-
-
-def student_location(exc: BaseException, folder: Path) -> str:
-    """`file.py, line N` of the deepest frame inside the student's folder, or ''."""
-    where = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith(str(folder)):
-            where = f"{Path(frame.filename).name}, line {frame.lineno}"
-    return where
-
-
-def describe_import_error(exc: BaseException, folder: Path) -> str:
-    """One sentence naming why importing the student's module failed."""
-    if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
-                                         or "Non-UTF-8" in str(exc.msg)):
-        return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
-                "save it as UTF-8 in your editor")
-    if isinstance(exc, SyntaxError):
-        return f"syntax error in {Path(exc.filename or '').name}, line {exc.lineno}: {exc.msg}"
-    if isinstance(exc, SystemExit):
-        return f"the module called sys.exit({exc.code!r}) while being imported"
-    if isinstance(exc, ModuleNotFoundError) and exc.name in {"requests", "httpx"}:
-        return (
-            f"it imports {exc.name}, which is not available while grading: "
-            "use aiohttp, which does not block the event loop"
-        )
-    where = student_location(exc, folder)
-    suffix = f" ({where})" if where else ""
-    return f"importing it raised {type(exc).__name__}: {exc}{suffix}"
+def _run_of(reply: dict[str, Any]) -> Run:
+    error = reply.get("error")
+    return Run(
+        value=decode(reply.get("value")),
+        error=ErrorInfo.from_json(error) if error else None,
+        stdout=str(reply.get("stdout", "")),
+        pieces=[(who, str(text)) for who, text in reply.get("pieces", [])],
+        elapsed=float(reply.get("elapsed", 0.0)),
+        call_seconds=float(reply.get("call_seconds", 0.0)),
+        timed_out=bool(reply.get("timed_out")),
+        blocking=list(reply.get("blocking", [])),
+        unawaited=list(reply.get("unawaited", [])),
+        pending=list(reply.get("pending", [])),
+        unclosed_sessions=int(reply.get("unclosed_sessions", 0)),
+        sent=int(reply.get("sent", 0)),
+        received_at_return=int(reply.get("received_at_return", 0)),
+        coroutines=list(reply.get("coroutines", [])),
+        target=dict(reply.get("target") or {}),
+    )

@@ -9,13 +9,17 @@ one was running. Messages are written for the student: never test source.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
 from grader.suites.feedback import Feedback, StudentImportError
-from grader.suites.harness import StudentCode, student_location
+from grader.suites.harness import StudentCode, StudentFailure
+from grader.suites.web import WebServer
+from grader.worker.codec import ErrorInfo
+from grader.worker_link import WorkerLink, WorkerSpec
 
 TIMEOUT_HINT = (
     "look for an infinite loop, a blocking call such as time.sleep, "
@@ -40,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-submission", help="the private copy of the submission folder")
     group.addoption("--grader-module", help="the student's module name, e.g. long_func")
     group.addoption("--grader-report", help="where to stream JSON-lines events")
+    group.addoption("--grader-work", help="a trusted scratch folder (web sockets, worker code)")
+    group.addoption("--grader-lifetime", type=float, default=120.0,
+                    help="wall-clock seconds one worker process may live")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,21 +72,35 @@ def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def student(pytestconfig: pytest.Config) -> StudentCode:
-    """The student's module for this run, imported once, between two events.
+def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
+    """The student's module for this run, in a sandboxed worker, imported once.
 
-    A hang at import leaves `import_start` without `import_done`, which is how
-    the parent tells an infinite loop at module level from a slow test.
+    The trusted web server and the worker live as long as the run; the
+    worker is killed, with all it started, when the run ends.
     """
     folder = pytestconfig.getoption("--grader-submission")
     module = pytestconfig.getoption("--grader-module")
-    if not folder or not module:
+    work = pytestconfig.getoption("--grader-work")
+    if not folder or not module or not work:
         raise pytest.UsageError("hidden suites run through `grader`, not bare pytest")
-    code = StudentCode(Path(folder), module)
+    server = WebServer(Path(work) / "web")
+    spec = WorkerSpec(Path(folder), module, server.folder, Path(work) / "runtime",
+                      pytestconfig.getoption("--grader-lifetime"))
+    link = WorkerLink(spec, lambda event: _pass_event(server, event))
+    code = StudentCode(link, server, module)
     _emit(pytestconfig, {"event": "import_start"})
     error = code.load()  # an error is kept by `code`: every test that uses it reports it
     _emit(pytestconfig, {"event": "import_done", "error": error})
-    return code
+    try:
+        yield code
+    finally:
+        link.close()
+        server.close()
+
+
+def _pass_event(server: WebServer, event: dict[str, Any]) -> None:
+    if event.get("event") == "quiet":
+        server.quiet(int(event.get("sent", -1)), int(event.get("received", -1)))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -108,10 +129,12 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
                 "hint": "run `python <file>` yourself to see the error, fix it and check again"}
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
+    if isinstance(exc, StudentFailure):
+        return {"status": "failed", **describe_student_error(exc.error)}
     if _is_timeout(exc):
         return {"status": "timeout", "message": "the test did not finish in its time limit",
                 "hint": TIMEOUT_HINT}
-    return {"status": "failed", **describe_student_exception(exc, item)}
+    return {"status": "error", **describe_student_exception(exc, item)}
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -124,19 +147,25 @@ def _is_timeout(exc: BaseException | None) -> bool:
 
 
 def describe_student_exception(exc: BaseException | None, item: pytest.Item) -> dict[str, str]:
-    """Message and hint for an exception the student's code raised during a test."""
+    """Message and hint for an unexpected exception in a test: a grader fault, not the student's."""
+    del item
     if exc is None:
         return {"message": "the check failed", "hint": ""}
-    student: StudentCode | None = getattr(item, "funcargs", {}).get("student")
-    where = student_location(exc, student.folder) if student else ""
-    suffix = f" ({where})" if where else ""
-    if isinstance(exc, NotImplementedError):
+    return {"message": f"the grader failed on this test ({type(exc).__name__}: "
+                       f"{str(exc)[:200]})",
+            "hint": "tell your teacher: this is not your code's fault"}
+
+
+def describe_student_error(error: ErrorInfo) -> dict[str, str]:
+    """Message and hint for an exception the student's code raised during a test."""
+    suffix = f" ({error.where})" if error.where else ""
+    if error.is_a("NotImplementedError"):
         return {"message": f"still raises NotImplementedError{suffix}",
                 "hint": "replace the stub's `raise NotImplementedError` with your code"}
-    if isinstance(exc, SystemExit):
-        return {"message": f"your code called sys.exit({exc.code!r}){suffix}",
+    if error.is_a("SystemExit"):
+        return {"message": f"your code called sys.exit({error.code}){suffix}",
                 "hint": "return a value or raise an exception instead of exiting"}
-    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    text = error.message.strip().splitlines()[0][:300] if error.message.strip() else ""
     detail = f": {text}" if text else ""
-    return {"message": f"your code raised {type(exc).__name__}{detail}{suffix}",
+    return {"message": f"your code raised {error.type}{detail}{suffix}",
             "hint": "reproduce the call yourself and read the traceback"}

@@ -1,0 +1,196 @@
+"""What the worker installs around student code before importing it.
+
+- Routing: every aiohttp connection goes to the trusted web server over a
+  Unix socket (`http.sock` or `https.sock` by the URL's scheme), whatever
+  host the URL names. The trusted side sees each request on the wire and
+  judges from that; nothing here is trusted for a verdict.
+- Labels: each request carries `X-Grader-Caller`, the first argument of the
+  innermost call of the function the test names (long_func(i) -> i), so the
+  server can answer each call with an answer of its own.
+- Pace: while requests are unanswered, a task in the student's event loop
+  counts loop turns; when the loop has turned HOLD_TURNS times with nothing
+  new sent or received, it tells the trusted side ("quiet"), which then
+  releases held answers. Overlap is thus judged by loop turns, not seconds.
+- Watch: blocking calls inside the loop and aiohttp sessions left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import aiohttp
+from aiohttp import client_reqrep, connector
+
+CALLER_HEADER = "X-Grader-Caller"
+HOLD_TURNS = 200  # loop turns with nothing sent or received before saying "quiet"
+HOLD_MIN_SECONDS = 0.02  # ...and at least this long, so timers students set (jitter) fire
+
+
+class Labeller:
+    """Finds the `i` of the innermost call of a named student function on the stack."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.name = ""
+        self.code: Any = None
+
+    def follow(self, name: str, func: Any) -> None:
+        self.name = name
+        with contextlib.suppress(Exception):
+            import inspect
+
+            func = inspect.unwrap(func)
+        self.code = getattr(func, "__code__", None)
+
+    def current(self, start: FrameType | None = None) -> int | None:
+        if not self.name:
+            return None
+        frame = start or sys._getframe(1)
+        while frame is not None:
+            code = frame.f_code
+            if code is self.code or (code.co_name == self.name
+                                     and code.co_filename.startswith(self.folder)):
+                value = _first_argument(frame)
+                if value is not None:  # else a wrapper such as (*args): look further out
+                    return value
+            frame = frame.f_back
+        return None
+
+
+def _first_argument(frame: FrameType) -> int | None:
+    code = frame.f_code
+    if code.co_argcount + code.co_kwonlyargcount == 0:
+        return None
+    value = frame.f_locals.get(code.co_varnames[0])
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    with contextlib.suppress(TypeError, ValueError):
+        return int(str(value).strip())
+    return None
+
+
+class Agent:
+    """Routing, labels, pace and watch for one worker process."""
+
+    def __init__(self, folder: str, web_dir: str, notify: Callable[[dict[str, Any]], None]) -> None:
+        self.folder = folder
+        self.web_dir = Path(web_dir)
+        self.notify = notify
+        self.labels = Labeller(folder)
+        self.sent = 0
+        self.received = 0
+        self.blocking: list[str] = []
+        self.sessions: list[aiohttp.ClientSession] = []
+        self.watching = False
+        self._changed: asyncio.Event | None = None
+        self._main_thread = threading.get_ident()
+
+    # ------------------------------------------------------------ installation
+
+    def install(self) -> None:
+        """Patch aiohttp, time.sleep and socket.connect (once, before student code loads)."""
+        agent = self
+        real_send = client_reqrep.ClientRequest.send
+        real_start = client_reqrep.ClientResponse.start
+        real_session_init = aiohttp.ClientSession.__init__
+        real_sleep = time.sleep
+        real_connect = socket.socket.connect
+
+        async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
+            path = agent.web_dir / ("https.sock" if req.is_ssl() else "http.sock")
+            try:
+                _, proto = await conn._loop.create_unix_connection(conn._factory, str(path))
+            except OSError as exc:
+                raise aiohttp.ClientConnectorError(req.connection_key, exc) from exc
+            return proto
+
+        async def send(request: Any, conn: Any) -> Any:
+            label = agent.labels.current()
+            if label is not None:
+                request.headers[CALLER_HEADER] = str(label)
+            agent.sent += 1
+            agent._poke()
+            return await real_send(request, conn)
+
+        async def start(response: Any, connection: Any) -> Any:
+            result = await real_start(response, connection)
+            agent.received += 1
+            agent._poke()
+            return result
+
+        def session_init(session: Any, *args: Any, **kwargs: Any) -> None:
+            real_session_init(session, *args, **kwargs)
+            if agent.watching:
+                agent.sessions.append(session)
+
+        def sleep(seconds: float) -> None:
+            agent._note_block(f"time.sleep({seconds})")
+            real_sleep(seconds)
+
+        def connect(sock: socket.socket, address: Any) -> Any:
+            if sock.gettimeout() != 0.0:
+                agent._note_block("a blocking network call (requests/urllib/socket)")
+            return real_connect(sock, address)
+
+        connector.TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
+        client_reqrep.ClientRequest.send = send  # type: ignore[method-assign]
+        client_reqrep.ClientResponse.start = start  # type: ignore[method-assign]
+        aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
+        time.sleep = sleep
+        socket.socket.connect = connect  # type: ignore[method-assign]
+
+    def _note_block(self, what: str) -> None:
+        in_loop = asyncio._get_running_loop() is not None
+        if self.watching and in_loop and what not in self.blocking:
+            self.blocking.append(what)
+
+    # ------------------------------------------------------------ one call
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[None]:
+        self.blocking, self.sessions, self.watching = [], [], True
+        try:
+            yield
+        finally:
+            self.watching = False
+
+    def unclosed_sessions(self) -> int:
+        return sum(1 for session in self.sessions if not session.closed)
+
+    def _poke(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    async def pace(self) -> None:
+        """Say "quiet" whenever requests are out and the loop turned HOLD_TURNS times idle."""
+        self._changed = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if self.sent <= self.received:
+                    self._changed.clear()
+                    await self._changed.wait()
+                    continue
+                seen = (self.sent, self.received)
+                started = loop.time()
+                turns = 0
+                while (self.sent, self.received) == seen:
+                    await asyncio.sleep(0)
+                    turns += 1
+                    if turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
+                        self.notify({"event": "quiet", "sent": self.sent,
+                                     "received": self.received})
+                        started, turns = loop.time(), 0
+        finally:
+            self._changed = None

@@ -1,0 +1,431 @@
+"""The worker: the only process that imports student code.
+
+It runs sandboxed and answers requests from the trusted test process over an
+inherited socket, one JSON line each way:
+
+- `import`: import the student's module (stdout captured);
+- `inspect NAME`: what the module-level NAME is (a function? async? a value?);
+- `decorate DECORATOR TARGET`: apply the student's decorator to a grader
+  target (a small coroutine function this file builds) and keep the result;
+- `call FUNCTION ARGS`: call a module function or a decorated target, await
+  what it returns in a fresh event loop, and report the value or exception,
+  what was printed, and the async diagnostics.
+
+The worker holds no verdict and no hidden test: it reports what happened,
+and the trusted side decides. A student can make it lie only about its own
+behaviour. While a call runs it also sends `quiet` events (see agent.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib
+import inspect
+import io
+import json
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
+
+from .agent import Agent
+from .codec import ErrorInfo, decode, dumps, encode
+
+OUTPUT_CAP = 64 * 1024  # characters of student output kept per call
+
+
+class CappedText(io.TextIOBase):
+    """A stdout stand-in keeping the first OUTPUT_CAP characters, each with its caller's label."""
+
+    def __init__(self, label: Any = None) -> None:
+        self.pieces: list[tuple[int | None, str]] = []
+        self.size = 0
+        self.truncated = False
+        self.label = label
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = OUTPUT_CAP - self.size
+        if len(text) > room:
+            self.truncated = True
+        if room > 0:
+            who = self.label.current(sys._getframe(1)) if self.label is not None else None
+            self.pieces.append((who, text[:room]))
+            self.size += min(len(text), room)
+        return len(text)
+
+    def getvalue(self) -> str:
+        return "".join(text for _, text in self.pieces)
+
+
+class TargetError(Exception):
+    """What a grader target raises when asked to."""
+
+
+class Target:
+    """A coroutine function of the grader's, for the student's decorator to wrap."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.calls: list[dict[str, Any]] = []
+        self.produced: list[Any] = []
+        self.raised: BaseException | None = None
+        self.inner: list[float] = []
+        self.function = self._build()
+
+    def _build(self) -> Any:
+        spec, target = self.spec, self
+
+        async def function(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            target.calls.append({"args": encode(list(args)), "kwargs": encode(kwargs)})
+            try:
+                await asyncio.sleep(0)
+                if spec.get("fetch"):
+                    async with aiohttp.ClientSession() as session, \
+                            session.get(spec["fetch"]) as response:
+                        await response.read()
+                if spec.get("sleep"):
+                    await asyncio.sleep(float(spec["sleep"]))
+                if spec.get("raises"):
+                    target.raised = TargetError(spec["raises"])
+                    raise target.raised
+                value = decode(spec.get("returns"))
+                if spec.get("echo_call"):
+                    value = len(target.calls)
+                if isinstance(value, dict | list):
+                    value = type(value)(value)  # a fresh object per call, for identity checks
+                target.produced.append(value)
+                return value
+            finally:
+                target.inner.append(time.perf_counter() - started)
+
+        function.__name__ = spec.get("name", "target")
+        function.__qualname__ = spec.get("qualname", function.__name__)
+        function.__doc__ = spec.get("doc")
+        function.__module__ = spec.get("module", "reports")
+        return function
+
+    def report(self, value: Any, error: BaseException | None) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "inner": self.inner,
+            "same_value": bool(self.produced) and value is self.produced[-1],
+            "same_error": error is not None and error is self.raised,
+        }
+
+
+class Worker:
+    """State of one worker process: the channel, the agent, the module, decorated targets."""
+
+    def __init__(self, channel: socket.socket, folder: str, module: str, web_dir: str) -> None:
+        self.channel = channel
+        self.folder = str(Path(folder).resolve())
+        self.module_name = module
+        self.module: Any = None
+        self.lock = threading.Lock()
+        self.agent = Agent(self.folder, web_dir, self.send)
+        self.handles: dict[str, tuple[Any, Target]] = {}
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = dumps(message)
+        with self.lock:
+            self.channel.sendall(data)
+
+    def serve(self) -> None:
+        stream = self.channel.makefile("rb")
+        for line in stream:
+            request = json.loads(line)
+            op = request.get("op")
+            try:
+                reply = getattr(self, f"op_{op}")(request)
+            except Exception as exc:  # noqa: BLE001 - a grader bug is reported, not fatal
+                reply = {"internal": f"{type(exc).__name__}: {exc}"}
+            self.send({"reply": reply})
+
+    # ------------------------------------------------------------------ ops
+
+    def op_import(self, _request: dict[str, Any]) -> dict[str, Any]:
+        sys.path.insert(0, self.folder)
+        sink = CappedText()
+        try:
+            with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.module = importlib.import_module(self.module_name)
+        except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
+            return {"error": describe_import_error(exc, self.folder), "stdout": sink.getvalue()}
+        return {"error": "", "stdout": sink.getvalue()}
+
+    def op_inspect(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["name"]
+        if not hasattr(self.module, name):
+            return {"exists": False}
+        obj = getattr(self.module, name)
+        info = {
+            "exists": True,
+            "type": type(obj).__name__,
+            "callable": callable(obj),
+            "coroutine_function": inspect.iscoroutinefunction(obj),
+            "async_call": inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
+            "is_function": inspect.isfunction(obj),
+        }
+        if not callable(obj):
+            info["value"] = encode(obj)
+        return info
+
+    def op_decorate(self, request: dict[str, Any]) -> dict[str, Any]:
+        decorator = getattr(self.module, request["decorator"])
+        target = Target(request["target"])
+        try:
+            with contextlib.redirect_stdout(CappedText()):
+                made = decorator(target.function)
+        except BaseException as exc:  # noqa: BLE001
+            return {"error": describe_error(exc, self.folder).to_json()}
+        info = describe_callable(made)
+        info["wrapped_is_target"] = getattr(made, "__wrapped__", None) is target.function
+        if inspect.iscoroutine(made):
+            made.close()
+        handle = f"@{len(self.handles) + 1}"
+        self.handles[handle] = (made, target)
+        info["handle"] = handle
+        return info
+
+    def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
+        function, target = self._callable(request["function"])
+        label = request.get("label")
+        if label:
+            self.agent.labels.follow(label, getattr(self.module, label, None))
+        else:
+            self.agent.labels.name = ""
+        calls = request.get("together") or [[request.get("args", []), request.get("kwargs", {})]]
+        calls = [(decode(args), decode(kwargs)) for args, kwargs in calls]
+        together = bool(request.get("together"))
+        return Call(self, function, calls, together, request, target).run()
+
+    def _callable(self, name: str) -> tuple[Any, Target | None]:
+        if name.startswith("@"):
+            return self.handles[name]
+        return getattr(self.module, name), None
+
+
+class Call:
+    """One `call` request: a fresh event loop, the student's coroutine, and what it did."""
+
+    def __init__(self, worker: Worker, function: Any, calls: list[tuple[Any, Any]],
+                 together: bool, request: dict[str, Any], target: Target | None) -> None:
+        self.worker = worker
+        self.agent = worker.agent
+        self.function = function
+        self.calls = calls
+        self.together = together
+        self.timeout = float(request.get("timeout", 10.0))
+        self.drain = float(request.get("drain", 0.0))
+        self.target = target
+        self.record: dict[str, Any] = {"timed_out": False, "pending": [], "error": None}
+
+    def run(self) -> dict[str, Any]:
+        sink = CappedText(self.agent.labels if self.agent.labels.name else None)
+        _unbind_loop_primitives(self.worker.module)
+        value: Any = None
+        error: BaseException | None = None
+        self.agent.sent = self.agent.received = 0  # the trusted web counts per call too
+        started = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with self.agent.watch(), contextlib.redirect_stdout(sink):
+                try:
+                    value, error = asyncio.run(self._supervise())
+                except BaseException as exc:  # noqa: BLE001 - reported, not raised here
+                    error = exc
+                self.record["elapsed"] = time.perf_counter() - started
+                gc.collect()
+            self.record["unclosed_sessions"] = self.agent.unclosed_sessions()
+        self.record["blocking"] = list(self.agent.blocking)
+        self.record["unawaited"] = _never_awaited(caught)
+        self.record["sent"] = self.agent.sent
+        self.record["received"] = self.agent.received
+        self.record.setdefault("received_at_return", 0)
+        self.record["coroutines"] = _close_coroutines(value)
+        self.record["value"] = encode(value)
+        self.record["error"] = describe_error(error, self.worker.folder).to_json() \
+            if error is not None else None
+        self.record["pieces"] = [[who, text] for who, text in sink.pieces]
+        self.record["stdout"] = sink.getvalue()
+        self.record["truncated"] = sink.truncated
+        if self.target is not None:
+            self.record["target"] = self.target.report(value, error)
+        return self.record
+
+    async def _supervise(self) -> tuple[Any, BaseException | None]:
+        pace = asyncio.create_task(self.agent.pace())
+        deadline = asyncio.timeout(self.timeout)
+        value: Any = None
+        error: BaseException | None = None
+        started = time.perf_counter()
+        try:
+            async with deadline:
+                value = await self._invoke()
+        except Exception as exc:  # noqa: BLE001 - the student's exception is data here
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                self.record["timed_out"] = True
+            else:
+                error = exc
+        self.record["call_seconds"] = time.perf_counter() - started
+        self.record["received_at_return"] = self.agent.received
+        self.record["pending"] = sorted(t.get_coro().__qualname__ for t in self._student_tasks())
+        await self._drain()
+        pace.cancel()
+        return value, error
+
+    async def _invoke(self) -> Any:
+        async def one(args: Any, kwargs: Any) -> Any:
+            result = self.function(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        if self.together:
+            return list(await asyncio.gather(*(one(a, k) for a, k in self.calls)))
+        args, kwargs = self.calls[0]
+        return await one(args, kwargs)
+
+    def _student_tasks(self) -> list[asyncio.Task[Any]]:
+        me = asyncio.current_task()
+        tasks = []
+        for task in asyncio.all_tasks():
+            code = getattr(task.get_coro(), "cr_code", None)
+            if task is not me and not task.done() and code is not None \
+                    and code.co_filename.startswith(self.worker.folder):
+                tasks.append(task)
+        return tasks
+
+    async def _drain(self) -> None:
+        """Let tasks the call left behind finish, so their requests and sessions count."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.drain
+        while self._student_tasks() and loop.time() < end:
+            await asyncio.sleep(0.001)
+
+
+# ---------------------------------------------------------------------- describing
+
+
+def describe_callable(obj: Any) -> dict[str, Any]:
+    return {
+        "kind": "coroutine" if inspect.iscoroutine(obj) else
+                "callable" if callable(obj) else "other",
+        "type": type(obj).__name__,
+        "repr": encode(obj) if not callable(obj) else None,
+        "coroutine_function": inspect.iscoroutinefunction(obj),
+        "is_function": inspect.isfunction(obj),
+        "async_call": inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
+        "name": _text(getattr(obj, "__name__", None)),
+        "qualname": _text(getattr(obj, "__qualname__", None)),
+        "doc": _text(getattr(obj, "__doc__", None)),
+    }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def describe_error(exc: BaseException, folder: str) -> ErrorInfo:
+    types = [f"{c.__module__}.{c.__qualname__}" for c in type(exc).__mro__]
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001
+        message = f"<{type(exc).__name__}>"
+    status = getattr(exc, "status", None)
+    code = repr(exc.code) if isinstance(exc, SystemExit) else ""
+    lines = traceback.format_exception_only(type(exc), exc)[-1:]
+    return ErrorInfo(type(exc).__name__, types, message[:2000], student_location(exc, folder),
+                     status if isinstance(status, int) else None, code, False,
+                     [line.rstrip()[:300] for line in lines])
+
+
+def student_location(exc: BaseException, folder: str) -> str:
+    """`file.py, line N` of the deepest frame inside the student's folder, or ''."""
+    where = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(folder):
+            where = f"{Path(frame.filename).name}, line {frame.lineno}"
+    return where
+
+
+def describe_import_error(exc: BaseException, folder: str) -> str:
+    """One sentence naming why importing the student's module failed."""
+    if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
+                                         or "Non-UTF-8" in str(exc.msg)):
+        return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
+                "save it as UTF-8 in your editor")
+    if isinstance(exc, SyntaxError):
+        return f"syntax error in {Path(exc.filename or '').name}, line {exc.lineno}: {exc.msg}"
+    if isinstance(exc, SystemExit):
+        return f"the module called sys.exit({exc.code!r}) while being imported"
+    if isinstance(exc, ModuleNotFoundError) and exc.name in {"requests", "httpx"}:
+        return (
+            f"it imports {exc.name}, which is not available while grading: "
+            "use aiohttp, which does not block the event loop"
+        )
+    where = student_location(exc, folder)
+    suffix = f" ({where})" if where else ""
+    return f"importing it raised {type(exc).__name__}: {exc}{suffix}"
+
+
+def _unbind_loop_primitives(module: Any) -> None:
+    """Let module-level asyncio primitives (a Semaphore, a Lock) serve the next call's loop.
+
+    A student's program calls asyncio.run once; grading runs many fresh loops in
+    one process, and a Semaphore bound to the first would fail in the second
+    ("is bound to a different event loop"): an artefact of grading, not a flaw.
+    """
+    for value in list(vars(module).values()):
+        if isinstance(value, asyncio.mixins._LoopBoundMixin) and not getattr(
+            value, "_waiters", None
+        ):
+            value._loop = None
+
+
+def _never_awaited(caught: list[warnings.WarningMessage]) -> list[str]:
+    names = []
+    for warning in caught:
+        text = str(warning.message)
+        if issubclass(warning.category, RuntimeWarning) and "was never awaited" in text:
+            names.append(text.split("'")[1] if "'" in text else text)
+    return sorted(set(names))
+
+
+def _close_coroutines(value: object) -> list[str]:
+    """Close coroutines handed back un-awaited (so they warn in no later call); their names."""
+    items = value if isinstance(value, list | tuple) else [value]
+    names = []
+    for item in items:
+        if inspect.iscoroutine(item):
+            names.append(item.__qualname__)
+            item.close()
+    return names
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    channel = socket.socket(fileno=int(config["fd"]))
+    worker = Worker(channel, config["folder"], config["module"], config["web"])
+    worker.agent.install()
+    os.chdir(config["folder"])
+    try:
+        worker.serve()
+    finally:
+        os._exit(0)  # no atexit or thread of the student's runs after the channel closes

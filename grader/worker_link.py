@@ -1,0 +1,195 @@
+"""The trusted end of the worker: start it in the sandbox, ask it things, kill it.
+
+The hidden tests run in a process that never imports student code. Each
+test asks `WorkerLink.request(...)` for one operation (import, inspect,
+decorate, call); the worker (grader/worker/main.py) runs it in the sandbox
+and answers one JSON line. A worker that dies or stops answering in time is
+killed with everything it started, and the next request starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import sandbox
+from grader.worker.codec import dumps
+
+WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
+GRADER_PACKAGE = Path(__file__).resolve().parent
+_BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from grader_worker.main import main; main()"
+REPLY_GRACE = 5.0  # seconds past a call's own timeout before the worker is killed
+START_SECONDS = 20.0  # for the worker to start and import aiohttp on a loaded machine
+
+
+class WorkerGone(Exception):
+    """The worker ended or stopped answering during a request; the message says how."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker needs: the student's module, its private folder, the trusted web."""
+
+    folder: Path  # the scratch copy of the submission: the only writable place
+    module: str
+    web_dir: Path  # where the trusted web server's sockets are
+    runtime: Path  # a folder to hold the worker's own code
+    lifetime: float  # wall-clock seconds one worker may live
+    limits: sandbox.Limits | None = None
+
+
+class WorkerLink:
+    """One worker at a time for one suite run; restarted after a crash or a kill."""
+
+    def __init__(self, spec: WorkerSpec, on_event: Callable[[dict[str, Any]], None]) -> None:
+        self.spec = spec
+        self.on_event = on_event
+        self._sock: socket.socket | None = None
+        self._buffer = b""
+        self._kill: Callable[[], None] | None = None
+        self._outcome: sandbox.Outcome | None = None
+        self._done = threading.Event()
+        self.starts = 0
+        _install_runtime(spec.runtime)
+
+    # ------------------------------------------------------------ lifecycle
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        config = {"fd": theirs.fileno(), "folder": str(self.spec.folder),
+                  "module": self.spec.module, "web": str(self.spec.web_dir)}
+        argv = [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(config),
+                str(self.spec.runtime)]
+        started = threading.Event()
+        self._done = threading.Event()
+        self._outcome = None
+
+        def on_start(kill: Callable[[], None]) -> None:
+            self._kill = kill
+            started.set()
+
+        def run() -> None:
+            try:
+                self._outcome = sandbox.run(
+                    argv, workdir=self.spec.folder,
+                    limits=self.spec.limits or sandbox.Limits(wall_seconds=self.spec.lifetime),
+                    env=worker_env(self.spec.folder),
+                    readable=[self.spec.runtime, self.spec.web_dir],
+                    writable=[self.spec.folder], hidden=[GRADER_PACKAGE],
+                    pass_fds=[theirs.fileno()], on_start=on_start)
+            finally:
+                started.set()
+                self._done.set()
+
+        thread = threading.Thread(target=run, name="grader-worker", daemon=True)
+        thread.start()  # the thread outlives the worker: --die-with-parent is per thread
+        started.wait()
+        theirs.close()  # only the worker holds its end now: its death closes the channel
+        self._sock, self._buffer = ours, b""
+        self.starts += 1
+
+    @property
+    def alive(self) -> bool:
+        """A worker is running (or about to be started by the next request)."""
+        return self._sock is not None
+
+    def close(self) -> None:
+        """Kill the worker and everything it started; wait until it is gone."""
+        if self._kill is not None:
+            self._kill()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._done.wait(10)
+
+    # ------------------------------------------------------------ requests
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request; its reply, or WorkerGone if the worker died or overran."""
+        if self._sock is None:
+            self._start()
+        assert self._sock is not None
+        deadline = time.monotonic() + timeout + REPLY_GRACE + (
+            START_SECONDS if message.get("op") == "import" else 0)
+        try:
+            self._sock.sendall(dumps(message))
+            while True:
+                line = self._read_line(deadline)
+                data = json.loads(line)
+                if "reply" in data:
+                    return data["reply"]
+                self.on_event(data)
+        except TimeoutError:
+            self._abandon()
+            raise WorkerGone(f"it did not finish within {timeout:.0f} s", timed_out=True) from None
+        except (OSError, ValueError):
+            self._abandon()
+            raise WorkerGone(self._death()) from None
+
+    def _read_line(self, deadline: float) -> bytes:
+        assert self._sock is not None
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self._sock.settimeout(left)
+            chunk = self._sock.recv(1 << 16)
+            if not chunk:
+                raise ConnectionResetError("the worker closed its channel")
+            self._buffer += chunk
+            if len(self._buffer) > 64 << 20:
+                raise ValueError("the worker sent too much")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _abandon(self) -> None:
+        self.close()
+
+    def _death(self) -> str:
+        """Why the worker ended, in words for the student."""
+        self._done.wait(5)
+        outcome = self._outcome
+        if outcome is None:
+            return "the process running your code ended unexpectedly"
+        if outcome.timed_out:
+            return "the process running your code hit its time limit and was stopped"
+        reason = outcome.killed_reason
+        if reason == "memory":
+            return "the process running your code ran out of memory (memory limit reached)"
+        if reason == "process limit":
+            return ("the process running your code was stopped: it started too many "
+                    "processes or threads")
+        if reason:
+            return f"the process running your code was killed ({reason})"
+        return (f"the process running your code exited (exit code {outcome.returncode}): "
+                "os._exit, sys.exit in a thread, or a crash")
+
+
+def worker_env(folder: Path) -> dict[str, str]:
+    """Only what Python needs: no tokens, no HOME of the teacher, no PYTHON* settings."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "HOME": str(folder), "TMPDIR": str(folder)}
+
+
+def _install_runtime(runtime: Path) -> None:
+    """Copy the worker's own code (and nothing else of the grader) where the sandbox sees it."""
+    target = runtime / "grader_worker"
+    if target.is_dir():
+        return
+    runtime.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(WORKER_PACKAGE, target, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [runtime, *runtime.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
