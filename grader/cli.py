@@ -47,6 +47,23 @@ def _jobs_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+def _isolation_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--require-isolation", "require", type=click.Choice(sandbox.LEVELS), default=None,
+        help="Refuse to grade unless student code can run at least this isolated "
+             f"({' > '.join(sandbox.LEVELS)}).",
+    )(f)
+
+
+def _require_isolation(required: str | None) -> None:
+    """Stop before grading when the machine cannot give the isolation asked for."""
+    if required is not None and not sandbox.at_least(required):
+        raise click.UsageError(
+            f"this machine gives only `{sandbox.isolation()}`, below the required "
+            f"`{required}`. Install bubblewrap (Debian: apt-get install bubblewrap) or "
+            "lower --require-isolation.")
+
+
 def _parse_shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -64,7 +81,9 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @_out_option
 @_jobs_option
 @click.option("--shard", metavar="K/N", help="Grade only the K-th of N slices of the class.")
-def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None) -> None:
+@_isolation_option
+def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None,
+          require: str | None) -> None:
     """Grade submissions and write OUT/results.json and OUT/gradebook.csv.
 
     \b
@@ -74,6 +93,7 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None) -> 
     A folder literally named "all" is graded with `grader grade ./all`.
     """
     submissions = _targets(targets)
+    _require_isolation(require)
     sliced = _parse_shard(shard)
     if sliced is not None:
         k, n = sliced
@@ -140,12 +160,14 @@ def _grade_with_progress(
 @click.argument("folder", default=".", type=click.Path(path_type=Path))
 @click.option("--min-score", type=float, help="Exit with status 1 below this total.")
 @_jobs_option
-def check(folder: Path, min_score: float | None, jobs: int) -> None:
+@_isolation_option
+def check(folder: Path, min_score: float | None, jobs: int, require: str | None) -> None:
     """Grade one folder (default: the current one) and explain every lost point."""
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
+    _require_isolation(require)
     [result] = grading.grade([submission], jobs=jobs)
     click.echo(render_check(result, color=sys.stdout.isatty()))
     if min_score is not None and result.score < min_score:
@@ -188,11 +210,13 @@ def handout_command(out: Path) -> None:
               help="Also write a JUnit XML report here.")
 @_out_option
 @_jobs_option
+@_isolation_option
 def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
-               junit: Path | None, out: Path, jobs: int) -> None:
+               junit: Path | None, out: Path, jobs: int, require: str | None) -> None:
     """Grade the submission folders changed since BASE, for a pull request."""
     from grader import changes
 
+    _require_isolation(require)
     base_ref = base or changes.default_base()
     try:
         submissions = changes.changed_submissions(base_ref, submissions_dir)

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import catalog, runner
+from grader import catalog, runner, sandbox
 from grader.catalog import Assignment
 from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, prepare
@@ -40,7 +40,7 @@ class _Work:
         ordered = {a.slug: self.results[a.slug] for a in self.assignments}
         notes = self.prepared.notes if self.prepared else []
         message = "; ".join([self.problem, *notes] if self.problem else notes)
-        return SubmissionResult(self.submission.student, ordered, message)
+        return SubmissionResult(self.submission.student, ordered, message, sandbox.level())
 
 
 def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work:

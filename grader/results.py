@@ -63,6 +63,7 @@ class SubmissionResult:
     student: str
     assignments: dict[str, AssignmentResult]
     message: str = ""  # a problem with the submission as a whole (bad zip, ...)
+    isolation: str = ""  # the sandbox level its code ran under (sandbox.LEVELS)
 
     @property
     def score(self) -> float:
@@ -78,6 +79,7 @@ class SubmissionResult:
             "score": self.score,
             "max_score": self.max_score,
             "message": self.message,
+            **({"isolation": self.isolation} if self.isolation else {}),
             "assignments": {slug: a.to_dict() for slug, a in self.assignments.items()},
         }
 
@@ -86,6 +88,7 @@ class SubmissionResult:
         return cls(
             student=data["student"],
             message=data.get("message", ""),
+            isolation=data.get("isolation", ""),
             assignments={
                 slug: AssignmentResult.from_dict(slug, a)
                 for slug, a in data["assignments"].items()

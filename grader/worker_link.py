@@ -27,8 +27,8 @@ from grader.worker.codec import dumps
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
 GRADER_PACKAGE = Path(__file__).resolve().parent
 _BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from grader_worker.main import main; main()"
-REPLY_GRACE = 5.0  # seconds past a call's own timeout before the worker is killed
-START_SECONDS = 20.0  # for the worker to start and import aiohttp on a loaded machine
+REPLY_GRACE = 2.0  # seconds past a call's own timeout (which the worker keeps) before a kill
+START_SECONDS = 30.0  # for the worker to start and import aiohttp on a loaded machine
 
 
 class WorkerGone(Exception):
@@ -100,6 +100,21 @@ class WorkerLink:
         theirs.close()  # only the worker holds its end now: its death closes the channel
         self._sock, self._buffer = ours, b""
         self.starts += 1
+        self._await_ready()
+
+    def _await_ready(self) -> None:
+        """Wait for the worker's first word, so start-up time never counts against a request."""
+        try:
+            while json.loads(self._read_line(time.monotonic() + START_SECONDS)).get(
+                    "event") != "ready":
+                pass
+        except TimeoutError:
+            self.close()
+            raise WorkerGone("the sandboxed worker did not start in time") from None
+        except (OSError, ValueError):
+            death = self._death()
+            self.close()
+            raise WorkerGone(death) from None
 
     @property
     def alive(self) -> bool:
@@ -122,8 +137,8 @@ class WorkerLink:
         if self._sock is None:
             self._start()
         assert self._sock is not None
-        deadline = time.monotonic() + timeout + REPLY_GRACE + (
-            START_SECONDS if message.get("op") == "import" else 0)
+        grace = REPLY_GRACE if message.get("op") == "call" else 0.0  # only calls time out inside
+        deadline = time.monotonic() + timeout + grace
         try:
             self._sock.sendall(dumps(message))
             while True:
@@ -133,11 +148,12 @@ class WorkerLink:
                     return data["reply"]
                 self.on_event(data)
         except TimeoutError:
-            self._abandon()
+            self.close()
             raise WorkerGone(f"it did not finish within {timeout:.0f} s", timed_out=True) from None
         except (OSError, ValueError):
-            self._abandon()
-            raise WorkerGone(self._death()) from None
+            death = self._death()  # before the kill, which would hide how it ended
+            self.close()
+            raise WorkerGone(death) from None
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._sock is not None
@@ -154,9 +170,6 @@ class WorkerLink:
                 raise ValueError("the worker sent too much")
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
-
-    def _abandon(self) -> None:
-        self.close()
 
     def _death(self) -> str:
         """Why the worker ended, in words for the student."""

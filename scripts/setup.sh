@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if ! command -v bwrap >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "Installing bubblewrap (the sandbox for student code)..."
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; } \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null; } \
       || echo "note: could not install bubblewrap; the grader falls back to weaker isolation" >&2
   else
     echo "note: bubblewrap is not installed; the grader falls back to weaker isolation" >&2

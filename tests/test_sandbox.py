@@ -31,7 +31,7 @@ needs_bwrap = pytest.mark.skipif(
 
 
 def isolated() -> bool:
-    return not sandbox.isolation().startswith("none")
+    return sandbox.level() in ("bwrap", "unshare")
 
 
 def fork_guarded() -> bool:
@@ -52,7 +52,7 @@ def py(code: str, workdir: Path, setup: sandbox._Setup | None = None, **limits: 
     env = {"PATH": "/usr/bin:/bin"}
     if setup is None:
         return sandbox.run(argv, workdir=workdir, limits=chosen, env=env)
-    return sandbox._run(setup, argv, workdir, chosen, env, (), ())
+    return sandbox._run(setup, argv, workdir, chosen, env, sandbox._Paths())
 
 
 def processes_with(marker: str) -> list[int]:
@@ -95,7 +95,7 @@ def unique_sleep() -> str:
 
 def test_isolation_is_described() -> None:
     text = sandbox.isolation()
-    assert text.split()[0] in {"bubblewrap", "unshare", "none:"}
+    assert text.split(":")[0] in sandbox.LEVELS and text.split(":")[0] == sandbox.level()
     assert "fork guard:" in text or "no fork guard" in text
 
 
@@ -112,7 +112,7 @@ def test_a_fork_guard_is_used_where_one_is_possible() -> None:
 
 @needs_bwrap
 def test_bubblewrap_is_used_when_installed() -> None:
-    assert sandbox.isolation().startswith("bubblewrap"), sandbox.isolation()
+    assert sandbox.level() == "bwrap", sandbox.isolation()
 
 
 def test_exit_code_output_env_and_cwd(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,7 +158,7 @@ def test_timeout_kills_the_whole_tree(workdir: Path) -> None:
     seconds = unique_sleep()
     # a daemon (own session, out of the process group) dies only with a pid
     # namespace or a cgroup; the plain fallback can only kill the group
-    daemon = sandbox.isolation().startswith("bubblewrap") or "cgroup" in sandbox.isolation()
+    daemon = sandbox.level() == "bwrap" or "cgroup" in sandbox.isolation()
     code = f"""
 import os, subprocess, time
 subprocess.Popen(["sleep", "{seconds}"])
@@ -329,7 +329,7 @@ def test_no_network_but_loopback_works(workdir: Path) -> None:
 
 @needs_bwrap
 def test_writes_outside_workdir_fail(tmp_path: Path, workdir: Path) -> None:
-    if not sandbox.isolation().startswith("bubblewrap"):
+    if sandbox.level() != "bwrap":
         pytest.fail(f"bubblewrap is installed but not used: {sandbox.isolation()}")
     readable, writable = tmp_path / "suite", tmp_path / "out"
     readable.mkdir()
@@ -383,10 +383,53 @@ def test_parent_secrets_are_not_visible(workdir: Path, tmp_path: Path) -> None:
     assert outcome.stdout.split() == ["False", "False", "False", "False"]
 
 
+def test_root_runs_as_an_unprivileged_uid_of_its_own(workdir: Path) -> None:
+    """As root, student code gets a uid of its own: no capabilities, cannot signal the grader."""
+    if os.geteuid() != 0 or not sandbox._setup().drop_uid:
+        pytest.skip(f"not root, or no uid drop here: {sandbox.isolation()}")
+    outcome = py(f"""
+        import os, signal
+        caps = open("/proc/self/status").read().split("CapEff:")[1].split()[0]
+        try:
+            os.kill({os.getpid()}, 0)
+            reach = "grader reachable"
+        except (PermissionError, ProcessLookupError):
+            reach = "grader out of reach"
+        print(os.getuid(), caps, reach)
+    """, workdir)
+    uid, caps, *reach = outcome.stdout.split()
+    assert int(uid) >= sandbox._RUN_UID_BASE and int(caps, 16) == 0, outcome
+    assert " ".join(reach) == "grader out of reach"
+
+
+def test_a_channel_passes_in_and_hidden_paths_are_empty(workdir: Path, tmp_path: Path) -> None:
+    """The worker's channel is an inherited fd; a hidden folder shows nothing (bwrap)."""
+    import socket
+
+    secret = tmp_path / "suites"
+    secret.mkdir()
+    (secret / "test_hidden.py").write_text("answers")
+    ours, theirs = socket.socketpair()
+    code = f"""
+        import os, socket
+        socket.socket(fileno={theirs.fileno()}).sendall(b"hello")
+        print(os.listdir({str(secret)!r}) if os.path.isdir({str(secret)!r}) else "absent")
+    """
+    argv = [sys.executable, "-I", "-c", textwrap.dedent(code)]
+    outcome = sandbox.run(argv, workdir=workdir, limits=Limits(wall_seconds=10),
+                          env={"PATH": "/usr/bin:/bin"}, readable=[secret], hidden=[secret],
+                          pass_fds=[theirs.fileno()])
+    theirs.close()
+    ours.settimeout(5)
+    assert ours.recv(16) == b"hello", outcome
+    if sandbox.level() == "bwrap":
+        assert outcome.stdout.strip() in ("[]", "absent"), outcome
+
+
 # --------------------------------------------------------------------------- weaker levels
 
 
-LEVELS = ["bwrap without cgroup", "unshare", "none", "none without cgroup"]
+LEVELS = ["bwrap without cgroup", "unshare", "setpriv", "rlimits", "rlimits without cgroup"]
 
 
 @pytest.mark.parametrize("kind", LEVELS)
@@ -418,7 +461,7 @@ time.sleep(100)
         assert wait_gone(seconds) == []
     finally:
         kill_all(processes_with(seconds))
-    if setup.kind != "none":
+    if setup.kind in ("bwrap", "unshare"):
         outcome = py("""
             import socket
             server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()

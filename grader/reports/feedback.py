@@ -165,7 +165,10 @@ def render_check(result: SubmissionResult, *, color: bool) -> str:
     assignments = in_course_order(result)
     width = max((len(a.slug) for a in assignments), default=0)
     total = score_text(result.score, result.max_score)
-    lines = [paint(f"Grading report for {result.student}: {total}", bold=True), ""]
+    lines = [paint(f"Grading report for {result.student}: {total}", bold=True)]
+    if result.isolation:
+        lines.append(f"Your code ran in a sandbox: {result.isolation} isolation.")
+    lines.append("")
     if result.message:
         lines += [paint(plain_message(result.message), fg="yellow"), ""]
     for assignment in assignments:

@@ -76,15 +76,33 @@ class TargetError(Exception):
 
 
 class Target:
-    """A coroutine function of the grader's, for the student's decorator to wrap."""
+    """A coroutine function of the grader's, for the student's decorator to wrap.
+
+    Its spec (plain data from the trusted side): `name`, `qualname`, `doc`,
+    `module` (its metadata); `sleep` (seconds to await), `fetch` (a URL to GET,
+    answered by the trusted web); `raises` (a message: raise an exception of
+    class `error_class`, a TargetError subclass, TargetError if not named),
+    else `returns` (a value, a fresh copy per call) or `echo_call` (the number
+    of calls so far).
+    """
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
+        self.error_class = self._error_class(spec)
         self.calls: list[dict[str, Any]] = []
         self.produced: list[Any] = []
         self.raised: BaseException | None = None
         self.inner: list[float] = []
         self.function = self._build()
+
+    @staticmethod
+    def _error_class(spec: dict[str, Any]) -> type[TargetError]:
+        """TargetError, or a subclass of it named as the spec asks (ReportError)."""
+        name = spec.get("error_class")
+        if not isinstance(name, str) or not name.isidentifier():
+            return TargetError
+        return type(name, (TargetError,), {"__module__": spec.get("module", "reports"),
+                                           "__qualname__": name})
 
     def _build(self) -> Any:
         spec, target = self.spec, self
@@ -101,7 +119,7 @@ class Target:
                 if spec.get("sleep"):
                     await asyncio.sleep(float(spec["sleep"]))
                 if spec.get("raises"):
-                    target.raised = TargetError(spec["raises"])
+                    target.raised = target.error_class(spec["raises"])
                     raise target.raised
                 value = decode(spec.get("returns"))
                 if spec.get("echo_call"):
@@ -426,6 +444,7 @@ def main() -> None:
     worker.agent.install()
     os.chdir(config["folder"])
     try:
+        worker.send({"event": "ready"})
         worker.serve()
     finally:
         os._exit(0)  # no atexit or thread of the student's runs after the channel closes

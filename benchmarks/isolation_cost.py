@@ -1,0 +1,108 @@
+"""What isolation costs, per level, in milliseconds. Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/isolation_cost.py [--repeat 15]
+
+Three figures for each level the machine offers (`GRADER_SANDBOX` forced):
+- spawn: one `python -c pass` through sandbox.run, against a plain subprocess;
+- worker: start the worker, import aiohttp and the reference long_func.py, and
+  answer one call whose 15 requests reach the trusted web server;
+- submission: a whole submission (all four suites, reference solutions).
+A submission starts one worker per assignment, so its isolation overhead is
+about 4 x (worker at this level - worker unsandboxed) plus its calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader import catalog, grading, sandbox
+from grader.submission import submission_for
+from grader.suites.web import FakeWeb, Reply, WebServer
+from grader.worker_link import WorkerLink, WorkerSpec
+
+
+def median_ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:7.1f} ms"
+
+
+def time_spawn(repeat: int, plain: bool) -> list[float]:
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            if plain:
+                subprocess.run([sys.executable, "-I", "-c", "pass"], check=True)
+            else:
+                sandbox.run([sys.executable, "-I", "-c", "pass"], workdir=Path(tmp),
+                            limits=sandbox.Limits(wall_seconds=30), env={"PATH": "/usr/bin"})
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def time_worker(repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        root = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+        folder = root / "submission"
+        folder.mkdir()
+        shutil.copy(catalog.course_dir() / "solutions" / "long_func" / "long_func.py", folder)
+        started = time.perf_counter()
+        server = WebServer(root / "trusted" / "web")
+        link = WorkerLink(
+            WorkerSpec(folder, "long_func", server.folder, root / "trusted" / "runtime", 60),
+            lambda e: server.quiet(e["sent"], e["received"]) if e.get("event") else None)
+        link.request({"op": "import"}, 30)
+        web = FakeWeb(expect_in_flight=15)
+        web.route(re.compile(".*"), Reply(200))
+        server.current = web
+        link.request({"op": "call", "function": "main", "args": [], "kwargs": {"$d": []},
+                      "timeout": 10}, 10)
+        link.close()
+        server.close()
+        samples.append(time.perf_counter() - started)
+        shutil.rmtree(root, ignore_errors=True)
+    return samples
+
+
+def time_submission(repeat: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "reference"
+        folder.mkdir()
+        for a in catalog.assignments():
+            shutil.copy(a.solution, folder / a.file)
+        samples = []
+        for _ in range(max(1, repeat // 5)):
+            started = time.perf_counter()
+            grading.grade([submission_for(folder)], jobs=1)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    print(f"plain subprocess spawn: {median_ms(time_spawn(args.repeat, plain=True))}")
+    for level in sandbox.LEVELS:
+        os.environ["GRADER_SANDBOX"] = level
+        os.environ.pop(sandbox.SETUP_ENV, None)
+        sandbox._setup_cache.clear()
+        if sandbox.level() != level:
+            print(f"{level:8}: not available here ({sandbox.isolation()})")
+            continue
+        print(f"{level:8}: spawn {median_ms(time_spawn(args.repeat, plain=False))}  "
+              f"worker {median_ms(time_worker(args.repeat))}  "
+              f"submission {median_ms(time_submission(args.repeat))}")
+
+
+if __name__ == "__main__":
+    main()
