@@ -394,3 +394,17 @@ def test_merge_refuses_a_folder_without_results(tmp_path: Path) -> None:
         merge([one, tmp_path / "empty"])
     with pytest.raises(ValueError, match="nothing to merge"):
         merge([])
+
+
+def test_isolation_is_recorded_per_submission_and_shown_to_the_student(tmp_path: Path) -> None:
+    result = submission("s")
+    result.isolation = "bwrap"
+    assert "bwrap isolation" in render_check(result, color=False)
+    out = ResultsFile(tmp_path / "out", suite_hash=HASH)
+    out.add(result)
+    [saved] = read_json(out.json_path)["submissions"]
+    assert saved["isolation"] == "bwrap"
+    assert SubmissionResult.from_dict(saved).isolation == "bwrap"
+    result.isolation = "nonsense"
+    with pytest.raises(InvalidResults):
+        ResultsFile(tmp_path / "bad", suite_hash=HASH).add(result)
