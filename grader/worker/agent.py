@@ -94,6 +94,7 @@ class Agent:
         self.sessions: list[aiohttp.ClientSession] = []
         self.watching = False
         self._changed: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._main_thread = threading.get_ident()
 
     # ------------------------------------------------------------ installation
@@ -169,13 +170,15 @@ class Agent:
         return sum(1 for session in self.sessions if not session.closed)
 
     def _poke(self) -> None:
-        if self._changed is not None:
-            self._changed.set()
+        """Wake the pacer; thread-safe, since student code may run aiohttp in a thread."""
+        changed, loop = self._changed, self._loop
+        if changed is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(changed.set)
 
     async def pace(self) -> None:
         """Say "quiet" whenever requests are out and the loop turned HOLD_TURNS times idle."""
         self._changed = asyncio.Event()
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         try:
             while True:
                 if self.sent <= self.received:
@@ -193,4 +196,4 @@ class Agent:
                                      "received": self.received})
                         started, turns = loop.time(), 0
         finally:
-            self._changed = None
+            self._changed = self._loop = None

@@ -43,7 +43,6 @@ class ErrorInfo:
     where: str = ""  # "req.py, line 12": the deepest frame in the student's folder
     status: int | None = None  # ClientResponseError.status and friends
     code: str = ""  # repr of SystemExit.code
-    marker: bool = False  # it is the very object a grader target raised
     lines: list[str] = field(default_factory=list)  # last traceback lines, for context
 
     def is_a(self, name: str) -> bool:

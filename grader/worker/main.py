@@ -370,7 +370,7 @@ def describe_error(exc: BaseException, folder: str) -> ErrorInfo:
     code = repr(exc.code) if isinstance(exc, SystemExit) else ""
     lines = traceback.format_exception_only(type(exc), exc)[-1:]
     return ErrorInfo(type(exc).__name__, types, message[:2000], student_location(exc, folder),
-                     status if isinstance(status, int) else None, code, False,
+                     status if isinstance(status, int) else None, code,
                      [line.rstrip()[:300] for line in lines])
 
 

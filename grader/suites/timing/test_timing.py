@@ -1,33 +1,35 @@
 """Hidden tests for timing (25 points): the `async_timeit` decorator.
 
-Every test decorates a coroutine of its own with the student's `async_timeit`
-and awaits the decorated call inside `student.run`. A call is awaited whatever
-it returns, so a plain (sync) wrapper that hands back the coroutine loses only
-the tests on what it gets wrong (not a coroutine function, time printed before
-the work), not every test.
+Every test has the student's `async_timeit` wrap a grader target in the
+worker (`student.decorate`: a small coroutine function the worker builds from
+a spec, see worker/main.py `Target`), then calls the decorated function there
+(`student.call`), which awaits whatever the call returns. So a plain (sync)
+wrapper that hands back the coroutine loses only the tests on what it gets
+wrong (not a coroutine function, time printed before the work), not every
+test. The target reports what it saw: its calls, the time it ran, and
+whether the call returned (or raised) the very object it returned (raised).
 
 Time is judged against bounds measured on the same call, never against a
 fixed duration: the printed seconds must lie between the time measured inside
-the decorated coroutine (first to last statement) and the time measured
-around the awaited call. Overlap under `gather` is judged by a gauge of calls
-in flight, counted by event-loop turns, so no verdict depends on machine load.
+the target (first to last statement) and the time measured around the awaited
+call. Overlap under `gather` is judged by the trusted fake web: each target
+fetches a page, and answers are held until all calls are in flight or the
+student's loop goes quiet (counted in loop turns), so no verdict depends on
+machine load.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from grader.suites.feedback import Feedback, expect
-from grader.suites.harness import Run, StudentCode, student_location
+from grader.suites.harness import Decorated, Run, StudentCode
 from grader.suites.printed import CLOCK_SLACK, half_unit
-from grader.suites.web import HOLD_MIN_SECONDS, HOLD_TURNS
+from grader.suites.web import FakeWeb, Reply
+from grader.worker.codec import Opaque, decode, encode
 
 # A decimal number as printed: 0.1234, 12.5, 1.5e-01 (accepted, though the
 # statement asks for plain notation). Integers ("0") are not a number of seconds.
@@ -40,21 +42,25 @@ PRINT_HINT = (
     'after the await print one line: print(f"Время выполнения {func.__name__}: '
     '{elapsed:.4f} секунд")'
 )
+PART_URL = "https://reports.example.test/part"
+GATHERED = 3  # decorated calls awaited together in the overlap test
+# The overlap test's time limit. A wrapper that blocks the loop until its call is
+# done gets no "quiet" word from it, so each held answer waits for the fake web's
+# MAX_HOLD_SECONDS: such a run is cut off here, and judged by what the web saw.
+GATHER_TIMEOUT = 6.0
 
-
-class ReportError(Exception):
-    """The exception the decorated coroutine raises in the exception test."""
+# The target of the metadata test: a method-like qualified name, a docstring.
+REPORT = {"name": "load_report", "qualname": "Reports.load_report",
+          "doc": "Load the daily report.", "module": "reports"}
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def decorate(student: StudentCode, func: Callable[..., Any]) -> Callable[..., Any]:
-    """`async_timeit(func)`, checked to be something one can call."""
-    async_timeit = student.function("async_timeit")
-    timed = async_timeit(func)
-    if inspect.iscoroutine(timed):
-        timed.close()
+def decorate(student: StudentCode, **spec: Any) -> Decorated:
+    """`async_timeit(target)` for a target named load_report, checked to be callable."""
+    timed = student.decorate("async_timeit", {"name": "load_report", **spec})
+    if timed.kind == "coroutine":
         raise Feedback(
             "async_timeit(f) returned a coroutine, not a function: async_timeit itself "
             "is declared `async def`",
@@ -62,60 +68,52 @@ def decorate(student: StudentCode, func: Callable[..., Any]) -> Callable[..., An
             "only the wrapper inside is `async def`; async_timeit just builds and returns it",
         )
     expect(
-        callable(timed),
-        observed=f"async_timeit(f) returned {_short(timed)}, not a function",
+        timed.kind == "callable",
+        observed=f"async_timeit(f) returned {_short(timed.value)}, not a function",
         expected="the decorated function (the wrapper)",
         hint="end async_timeit with `return wrapper`",
     )
     return timed
 
 
-async def call(timed: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call the decorated function and await what it returned, if anything awaitable."""
-    result = timed(*args, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+def calls_of(run: Run) -> list[tuple[list[Any], dict[str, Any]]]:
+    """The target's calls as (args, kwargs)."""
+    return [(decode(c["args"]), decode(c["kwargs"])) for c in run.target.get("calls", [])]
+
+
+def left_unawaited(run: Run) -> list[str]:
+    """Coroutines the call never awaited: warned about, or handed back and closed."""
+    return sorted(set(run.unawaited) | set(run.coroutines))
 
 
 def unawaited_hint(run: Run, default: str) -> str:
     """The await hint when a coroutine was left unawaited, else `default`."""
-    left = _close_coroutines(run.value)
-    return AWAIT_HINT if run.unawaited or left else default
+    return AWAIT_HINT if left_unawaited(run) else default
 
 
 def never_ran(run: Run, what: str) -> Feedback:
     """Feedback for a call after which the wrapped coroutine had not run at all."""
-    names = sorted(set(run.unawaited) | set(_close_coroutines(run.value)))
+    names = left_unawaited(run)
     observed = f"{what}: the wrapped function never ran"
     if names:
         observed += f" (the coroutine {', '.join(names)} was never awaited)"
     return Feedback(observed, "the wrapper to await the function once", AWAIT_HINT)
 
 
-def _close_coroutines(value: object) -> list[str]:
-    """Close coroutines a wrapper handed back un-awaited (so they warn in no later run)."""
-    items = value if isinstance(value, list | tuple) else [value]
-    names = []
-    for item in items:
-        if inspect.iscoroutine(item):
-            names.append(item.__qualname__)
-            item.close()
-    return names
-
-
-def nested_loop(error: BaseException | None) -> bool:
+def nested_loop(run: Run) -> bool:
     """asyncio.run (or run_until_complete) called inside the running event loop."""
-    return isinstance(error, RuntimeError) and "running event loop" in str(error)
+    error = run.error
+    return error is not None and error.is_a("RuntimeError") \
+        and "running event loop" in error.message
 
 
-def value_of(student: StudentCode, run: Run) -> Any:
+def value_of(run: Run) -> Any:
     """`run.value_or_raise()`, with a hint of its own for asyncio.run inside a running loop."""
     error = run.error
-    if nested_loop(error):
-        where = student_location(error, student.folder)
+    if error is not None and nested_loop(run):
+        where = f" ({error.where})" if error.where else ""
         raise Feedback(
-            f"the decorated call raised RuntimeError: {error}" + (f" ({where})" if where else ""),
+            f"the decorated call raised RuntimeError: {error.message[:200]}{where}",
             "a decorated function that can be awaited inside a running event loop",
             "asyncio.run starts an event loop of its own and cannot run inside one: make the "
             "wrapper `async def` and `await func(*args, **kwargs)` in it",
@@ -129,6 +127,8 @@ def numbers_in(line: str, name: str) -> list[str]:
 
 
 def _short(value: object, limit: int = 80) -> str:
+    if isinstance(value, Opaque) and value.coroutine:
+        return "a coroutine object"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -138,37 +138,9 @@ def _lines(run: Run, limit: int = 3) -> str:
     return shown + ("; ..." if len(run.lines) > limit else "")
 
 
-class Gauge:
-    """Counts calls in flight inside the test's own coroutines.
-
-    A call holds until `expect` calls are in flight together, or until the loop
-    has turned HOLD_TURNS times (and HOLD_MIN_SECONDS passed) with no new call:
-    overlap is counted in loop turns, so a slow machine does not change it.
-    """
-
-    def __init__(self, expect: int) -> None:
-        self.expect = expect
-        self.now = 0
-        self.max = 0
-        self.arrived = 0
-
-    async def hold(self) -> None:
-        self.arrived += 1
-        self.now += 1
-        self.max = max(self.max, self.now)
-        try:
-            loop = asyncio.get_running_loop()
-            started, seen, turns = loop.time(), self.arrived, 0
-            while self.now < self.expect:
-                await asyncio.sleep(0)
-                if self.arrived != seen:
-                    seen, turns = self.arrived, 0
-                    continue
-                turns += 1
-                if turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
-                    return
-        finally:
-            self.now -= 1
+def _describe_call(args: list[Any], kwargs: dict[str, Any]) -> str:
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"f({', '.join(parts)})"
 
 
 # ---------------------------------------------------------------- tests
@@ -176,21 +148,19 @@ class Gauge:
 
 @pytest.mark.points(3)
 def test_returns_coroutine_function(student):
-    async def load_report() -> str:
-        return "report"
-
-    timed = decorate(student, load_report)
-    if inspect.iscoroutinefunction(timed):
+    timed = decorate(student, returns="report")
+    if timed.coroutine_function:
         return
-    kind = f"a plain function ({getattr(timed, '__name__', '?')})"
+    kind = f"a plain function ({timed.name or '?'})"
     hint = ("define the wrapper inside async_timeit with `async def wrapper(*args, **kwargs)` "
             "and `await func(*args, **kwargs)` in it (not asyncio.run)")
-    dunder_call = vars(type(timed)).get("__call__")
-    if not inspect.isfunction(timed) and inspect.iscoroutinefunction(dunder_call):
-        kind = (f"an object of class {type(timed).__name__} with an async __call__, which "
+    if not timed.is_function and timed.async_call:
+        kind = (f"an object of class {timed.type} with an async __call__, which "
                 "inspect.iscoroutinefunction does not count")
         hint = ("return an `async def` wrapper function from async_timeit (decorated with "
                 "@functools.wraps(func)) instead of a class instance")
+    elif not timed.is_function:
+        kind = f"an object of class {timed.type}"
     raise Feedback(
         f"inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator returned {kind}",
         "a coroutine function, so that the time is measured while the call is awaited",
@@ -200,62 +170,43 @@ def test_returns_coroutine_function(student):
 
 @pytest.mark.points(3)
 def test_passes_arguments(student):
-    calls: list[tuple[Any, ...]] = []
-
-    async def collect(a, b, *rest, key, flag=False, **extra):
-        calls.append((a, b, rest, key, flag, extra))
-        await asyncio.sleep(0)
-        return len(calls)
-
-    timed = decorate(student, collect)
-    run = student.run(lambda: call(timed, 1, "two", [3], key="k", flag=True, note=None))
-    if isinstance(run.error, TypeError) and not calls:
+    timed = decorate(student, name="collect", echo_call=True)
+    args, kwargs = [1, "two", [3]], {"key": "k", "flag": True, "note": None}
+    run = student.call(timed.handle, *args, **kwargs)
+    calls = calls_of(run)
+    if run.error is not None and run.error.is_a("TypeError") and not calls:
         raise Feedback(
             "calling the decorated function with positional and keyword arguments raised "
-            f"TypeError: {str(run.error)[:200]}",
+            f"TypeError: {run.error.message[:200]}",
             "every positional and keyword argument passed on to the function",
             "define the wrapper as `async def wrapper(*args, **kwargs)` and call "
             "`await func(*args, **kwargs)`",
         )
-    value_of(student, run)
+    value_of(run)
     if not calls:
-        raise never_ran(run, "called as f(1, 'two', [3], key='k', flag=True, note=None)")
-    expected = (1, "two", ([3],), "k", True, {"note": None})
+        raise never_ran(run, f"called as {_describe_call(args, kwargs)}")
     expect(
-        calls == [expected],
-        observed=(f"the function was called {len(calls)} time(s), with "
-                  + "; ".join(_describe_call(c) for c in calls[:3])),
-        expected=f"one call with {_describe_call(expected)}",
+        calls == [(args, kwargs)],
+        observed=(f"the function was called {len(calls)} time(s), as "
+                  + "; ".join(_describe_call(a, k) for a, k in calls[:3])),
+        expected=f"one call, as {_describe_call(args, kwargs)}",
         hint="await func(*args, **kwargs) exactly once and pass on everything the wrapper got",
     )
 
 
-def _describe_call(c: tuple[Any, ...]) -> str:
-    a, b, rest, key, flag, extra = c
-    return f"a={a!r}, b={b!r}, *rest={rest!r}, key={key!r}, flag={flag!r}, **extra={extra!r}"
-
-
 @pytest.mark.points(3)
 def test_returns_result_unchanged(student):
-    produced: list[object] = []
-
-    async def build_report(size: int) -> dict[str, Any]:
-        await asyncio.sleep(0)
-        report = {"rows": list(range(size))}
-        produced.append(report)
-        return report
-
-    timed = decorate(student, build_report)
-    run = student.run(lambda: call(timed, 3))
-    value = value_of(student, run)
-    if not produced:
-        returned = "a coroutine object" if inspect.iscoroutine(value) else _short(value)
-        raise never_ran(run, f"the decorated call returned {returned}")
+    report = {"rows": [0, 1, 2]}
+    timed = decorate(student, name="build_report", returns=encode(report))
+    run = student.call(timed.handle, 3)
+    value = value_of(run)
+    if not run.target.get("calls"):
+        raise never_ran(run, f"the decorated call returned {_short(value)}")
     expect(
-        value is produced[-1],
+        run.target.get("same_value"),
         observed=f"the decorated call returned {_short(value)}"
-        + (" (an equal copy)" if value == produced[-1] else ""),
-        expected=f"the very object the function returned: {_short(produced[-1])}",
+        + (" (an equal copy)" if value == report else ""),
+        expected=f"the very object the function returned: {_short(report)}",
         hint=unawaited_hint(run, "end the wrapper with `return result`, where "
                                  "`result = await func(*args, **kwargs)`"),
     )
@@ -263,19 +214,15 @@ def test_returns_result_unchanged(student):
 
 @pytest.mark.points(3)
 def test_exception_propagates_unchanged(student):
-    error = ReportError("the report server is down")
-
-    async def load_report() -> str:
-        await asyncio.sleep(0)
-        raise error
-
-    timed = decorate(student, load_report)
-    run = student.run(lambda: call(timed))
-    if run.timed_out or nested_loop(run.error):
-        value_of(student, run)
+    message = "the report server is down"
+    timed = decorate(student, raises=message, error_class="ReportError")
+    run = student.call(timed.handle)
+    if run.timed_out or run.crashed or nested_loop(run):
+        value_of(run)
     hint = ("do not catch the exception in the wrapper, or re-raise it with a bare `raise`; "
             "to print the time anyway, use try/finally")
-    if run.error is None:
+    error = run.error
+    if error is None:
         raise Feedback(
             f"the function raised ReportError, but the decorated call returned "
             f"{_short(run.value)} instead",
@@ -283,57 +230,40 @@ def test_exception_propagates_unchanged(student):
             unawaited_hint(run, hint),
         )
     expect(
-        run.error is error,
+        run.target.get("same_error"),
         observed=("the decorated call raised "
-                  f"{type(run.error).__name__}: {str(run.error)[:200]}"
-                  + (" (another object of the same type)" if type(run.error) is ReportError
-                     else "")
-                  + " where the function raised ReportError: the report server is down"),
+                  f"{error.type}: {error.message[:200]}"
+                  + (" (another object of the same type)" if error.is_a("ReportError") else "")
+                  + f" where the function raised ReportError: {message}"),
         expected="the very exception object the function raised",
         hint=hint,
     )
 
 
-async def load_report(day: str) -> str:
-    """Load the daily report."""
-    await asyncio.sleep(0)
-    return day
-
-
-load_report.__qualname__ = "Reports.load_report"  # a method-like name; not the test's own
-
-
 @pytest.mark.points(2)
 def test_keeps_metadata(student):
-    timed = decorate(student, load_report)
-    wrong = []
-    for attr in ("__name__", "__qualname__", "__doc__"):
-        got = getattr(timed, attr, None)
-        if got != getattr(load_report, attr):
-            wrong.append(f"{attr} is {got!r}")
-    wrapped = getattr(timed, "__wrapped__", None)
-    if wrapped is not load_report:
-        wrong.append("__wrapped__ is missing" if wrapped is None
-                     else f"__wrapped__ is {_short(wrapped)}")
+    timed = decorate(student, **REPORT, returns="report")
+    wrong = [f"{attr} is {got!r}" for attr, got, want in (
+        ("__name__", timed.name, REPORT["name"]),
+        ("__qualname__", timed.qualname, REPORT["qualname"]),
+        ("__doc__", timed.doc, REPORT["doc"]),
+    ) if got != want]
+    if not timed.wrapped_is_target:
+        wrong.append("__wrapped__ is missing or is not the original function")
     expect(
         not wrong,
         observed="the decorated function's " + ", ".join(wrong),
-        expected=(f"__name__ {load_report.__name__!r}, __qualname__ "
-                  f"{load_report.__qualname__!r}, __doc__ {load_report.__doc__!r} "
-                  "and __wrapped__ set to the original function"),
+        expected=(f"__name__ {REPORT['name']!r}, __qualname__ {REPORT['qualname']!r}, "
+                  f"__doc__ {REPORT['doc']!r} and __wrapped__ set to the original function"),
         hint="put @functools.wraps(func) on the wrapper",
     )
 
 
 @pytest.mark.points(3)
 def test_prints_one_line_with_name(student):
-    async def load_report() -> str:
-        await asyncio.sleep(0.01)
-        return "report"
-
-    timed = decorate(student, load_report)
-    run = student.run(lambda: call(timed))
-    value_of(student, run)
+    timed = decorate(student, sleep=0.01, returns="report")
+    run = student.call(timed.handle)
+    value_of(run)
     name = "load_report"
     expect(run.lines, observed="the call printed nothing",
            expected="one line with the function's name and the seconds", hint=PRINT_HINT)
@@ -370,29 +300,13 @@ def test_elapsed_matches_call(student):
 
 def _elapsed_case(student: StudentCode, seconds: float) -> None:
     """The printed seconds lie between the time inside the function and around the call."""
-    inside: list[float] = []
-    around: list[float] = []
-
-    async def load_report() -> str:
-        inside.append(time.perf_counter())
-        await asyncio.sleep(seconds)
-        inside.append(time.perf_counter())
-        return "report"
-
-    timed = decorate(student, load_report)
-
-    async def measured() -> Any:
-        started = time.perf_counter()
-        try:
-            return await call(timed)
-        finally:
-            around.append(time.perf_counter() - started)
-
-    run = student.run(measured)
-    value_of(student, run)
-    if len(inside) < 2:
+    timed = decorate(student, sleep=seconds, returns="report")
+    run = student.call(timed.handle)
+    value_of(run)
+    inner = run.target.get("inner", [])
+    if not inner:
         raise never_ran(run, "the decorated call finished")
-    low, high = inside[-1] - inside[0], around[0]
+    low, high = max(inner), run.call_seconds
     found = [n for line in run.lines for n in numbers_in(line, "load_report")]
     expect(
         found,
@@ -425,41 +339,40 @@ def _elapsed_case(student: StudentCode, seconds: float) -> None:
 
 @pytest.mark.points(2)
 def test_gather_calls_overlap(student):
-    gauge = Gauge(expect=3)
-
-    async def fetch_part(i: int) -> int:
-        await gauge.hold()
-        return i
-
-    timed = decorate(student, fetch_part)
-
-    async def together() -> list[Any]:
-        return await asyncio.gather(*(call(timed, i) for i in range(3)))
-
-    run = student.run(together)
-    value_of(student, run)
-    if gauge.arrived == 0:
-        raise never_ran(run, "three decorated calls awaited together with asyncio.gather")
+    timed = decorate(student, name="fetch_part", fetch=PART_URL, echo_call=True)
+    web = FakeWeb(expect_in_flight=GATHERED)
+    web.route(PART_URL, Reply(200, body="part"))
+    run = student.call(timed.handle, together=[((i,), {}) for i in range(GATHERED)],
+                       web=web, timeout=GATHER_TIMEOUT)
+    what = f"of {GATHERED} decorated calls awaited together with asyncio.gather"
+    hint = ("the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
+            "a thread's .result(), asyncio.run, run_until_complete) stops every other "
+            "coroutine until it returns")
+    if run.timed_out and web.requests and web.max_in_flight < GATHERED:
+        raise Feedback(
+            f"{what}, only {web.max_in_flight} ran at once, and together they did not "
+            f"finish within {GATHER_TIMEOUT:.0f} s",
+            f"all {GATHERED} running at the same time", hint)
+    value_of(run)
+    if not web.requests:
+        if not run.target.get("calls"):
+            raise never_ran(run, f"{GATHERED} decorated calls awaited together with "
+                                 "asyncio.gather")
+        raise Feedback(f"{what}, none reached the function's request",
+                       "each call to run the function to its end", AWAIT_HINT)
     expect(
-        gauge.max == 3,
-        observed=f"of 3 decorated calls awaited together with asyncio.gather, only "
-                 f"{gauge.max} ran at once",
-        expected="all 3 running at the same time",
-        hint="the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
-             "a thread's .result(), asyncio.run, run_until_complete) stops every other "
-             "coroutine until it returns",
+        web.max_in_flight == GATHERED,
+        observed=f"{what}, only {web.max_in_flight} ran at once",
+        expected=f"all {GATHERED} running at the same time",
+        hint=hint,
     )
 
 
 @pytest.mark.points(2)
 def test_no_blocking_calls(student):
-    async def load_report() -> str:
-        await asyncio.sleep(0.02)
-        return "report"
-
-    timed = decorate(student, load_report)
-    run = student.run(lambda: call(timed))
-    value_of(student, run)
+    timed = decorate(student, sleep=0.02, returns="report")
+    run = student.call(timed.handle)
+    value_of(run)
     expect(
         not run.blocking,
         observed=f"the decorated call made a blocking call: {', '.join(run.blocking)}",
