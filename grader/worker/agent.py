@@ -107,6 +107,7 @@ class Agent:
         real_session_init = aiohttp.ClientSession.__init__
         real_sleep = time.sleep
         real_connect = socket.socket.connect
+        real_getaddrinfo = socket.getaddrinfo
 
         async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
             path = agent.web_dir / ("https.sock" if req.is_ssl() else "http.sock")
@@ -139,6 +140,11 @@ class Agent:
             agent._note_block(f"time.sleep({seconds})")
             real_sleep(seconds)
 
+        def getaddrinfo(*args: Any, **kwargs: Any) -> Any:
+            # requests/urllib look the host up first (and fail here: no network)
+            agent._note_block("a blocking network call (requests/urllib/socket)")
+            return real_getaddrinfo(*args, **kwargs)
+
         def connect(sock: socket.socket, address: Any) -> Any:
             if sock.gettimeout() != 0.0:
                 agent._note_block("a blocking network call (requests/urllib/socket)")
@@ -150,6 +156,7 @@ class Agent:
         aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
         time.sleep = sleep
         socket.socket.connect = connect  # type: ignore[method-assign]
+        socket.getaddrinfo = getaddrinfo
 
     def _note_block(self, what: str) -> None:
         in_loop = asyncio._get_running_loop() is not None

@@ -1,28 +1,28 @@
 """Hidden tests for req (25 points).
 
 `req(url, params=None, headers=None, response_type="json")` sends one GET with
-aiohttp and returns the parsed JSON or the text. Most checks use FakeWeb (any
-URL, in-process); what reached the wire (query string, headers, session-level
-or request-level alike) is checked on a real LoopbackServer. A loopback check
-first makes sure the request goes through aiohttp at all: a blocking client
-(urllib) talking to a server in the same event loop would wait forever.
+aiohttp and returns the parsed JSON or the text. Each check calls req in the
+sandboxed worker with its HTTP served by the trusted FakeWeb, which sees every
+request on the wire: method, URL, query string and headers (session-level or
+request-level alike). A submission that never sends a request through aiohttp
+(requests, urllib: nothing else reaches the grading server) is told so plainly.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web as aioweb
 
 from grader.suites.feedback import Feedback, expect
-from grader.suites.harness import Run, StudentCode, student_location
-from grader.suites.web import FakeWeb, LoopbackServer, Reply
+from grader.suites.harness import Run, StudentCode
+from grader.suites.web import FakeWeb, Reply
+from grader.worker.codec import ErrorInfo, Opaque
 
 URL = "https://api.example.test/v1/users"
 PAGE = "https://news.example.test/today"
-PROBE = "https://probe.example.test/ping"
+SEARCH = "https://api.example.test/v1/search"
+PROFILE = "https://api.example.test/v1/profile"
 OBJECT = {"город": "Москва", "count": 3, "items": [1, 2, 3], "ok": True, "next": None}
 ARRAY = [{"id": 1, "name": "Анна"}, {"id": 2, "name": "Олег"}]
 TEXT = "<html><body><h1>Привет, мир!</h1><p>Госуслуги — ёлка, щи</p></body></html>"
@@ -54,50 +54,56 @@ def short(value: Any, limit: int = 120) -> str:
 
 def kind(value: Any) -> str:
     """`None`, or `a dict {...}`: what a value is, for a message."""
-    return "None" if value is None else f"a {type(value).__name__} {short(value)}"
+    if value is None:
+        return "None"
+    name = value.type if isinstance(value, Opaque) else type(value).__name__
+    return f"a {name} {short(value)}"
+
+
+def is_coroutine(value: Any) -> bool:
+    return isinstance(value, Opaque) and value.type == "coroutine"
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def described(exc: BaseException, student: StudentCode) -> str:
+def described(error: ErrorInfo) -> str:
     """`KeyError: 'x' (req.py, line 7)` for an exception raised by the student's code."""
-    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    where = student_location(exc, student.folder)
-    return f"{type(exc).__name__}{': ' + text if text else ''}{f' ({where})' if where else ''}"
+    text = error.message.strip().splitlines()[0][:200] if error.message.strip() else ""
+    return (f"{error.type}{': ' + text if text else ''}"
+            f"{f' ({error.where})' if error.where else ''}")
 
 
-def run_req(student: StudentCode, *args: Any, **kwargs: Any) -> Run:
-    req = student.function("req", is_async=True)
-    run = student.run(lambda: req(*args, **kwargs), timeout=RUN_TIMEOUT)
-    if run.timed_out:
-        run.value_or_raise()  # words the timeout for the student
+def run_req(student: StudentCode, web: FakeWeb, *args: Any, **kwargs: Any) -> Run:
+    student.function("req", is_async=True)
+    run = student.call("req", *args, web=web, timeout=RUN_TIMEOUT, **kwargs)
+    if run.timed_out or run.crashed:
+        run.value_or_raise()  # words the timeout (or the crash) for the student
     return run
 
 
-def require_aiohttp_request(student: StudentCode, run: Run, web: FakeWeb, call: str) -> None:
+def require_aiohttp_request(run: Run, web: FakeWeb, call: str) -> None:
     """A check that needs a request fails plainly when no aiohttp request was made."""
     if web.requests:
         return
-    outcome = f"raised {described(run.error, student)}" if run.error else (
-        f"returned {kind(run.value)}")
+    outcome = f"raised {described(run.error)}" if run.error else f"returned {kind(run.value)}"
     raise Feedback(f"{call} sent no request through aiohttp and {outcome}",
                    "one GET request sent with aiohttp", NOT_AIOHTTP_HINT)
 
 
-def require_value(student: StudentCode, run: Run, call: str, expected: str, hint: str) -> Any:
+def require_value(run: Run, call: str, expected: str, hint: str) -> Any:
     if run.error is not None:
-        raise Feedback(f"{call} raised {described(run.error, student)}", expected, hint)
+        raise Feedback(f"{call} raised {described(run.error)}", expected, hint)
     return run.value
 
 
-def check_json(student: StudentCode, run: Run, call: str, body: Any) -> None:
+def check_json(run: Run, call: str, body: Any) -> None:
     expected = f"the parsed JSON body, a {type(body).__name__}: {short(body)}"
-    value = require_value(student, run, call, expected,
+    value = require_value(run, call, expected,
                           "for response_type='json' return `await resp.json()` "
                           "(read it inside the `async with session.get(...) as resp:` block)")
-    if hasattr(value, "__await__"):
+    if is_coroutine(value):
         raise Feedback(f"{call} returned a coroutine object, not the data", expected,
                        "`resp.json()` is a coroutine: `return await resp.json()`")
     expect(value == body,
@@ -108,47 +114,10 @@ def check_json(student: StudentCode, run: Run, call: str, body: Any) -> None:
            "return exactly what `await resp.json()` gives, without changing it")
 
 
-def loopback_record(
-    student: StudentCode, path: str, **kwargs: Any
-) -> tuple[list[aioweb.Request], Run, str]:
-    """Call req on a real loopback server; return the requests it saw, the run, the call."""
-    probe = call_text(PROBE, response_type="json")
-    with FakeWeb() as fake:
-        fake.route(PROBE, Reply(json={"pong": True}))
-        probe_run = run_req(student, PROBE, response_type="json")
-    require_aiohttp_request(student, probe_run, fake, probe)
-
-    seen: list[aioweb.Request] = []
-
-    async def handler(request: aioweb.Request) -> aioweb.StreamResponse:
-        seen.append(request)
-        await request.read()
-        return aioweb.json_response({"ok": True})
-
-    req = student.function("req", is_async=True)
-    box: dict[str, str] = {}
-
-    async def scenario() -> Any:
-        async with LoopbackServer(handler) as server:
-            url = server.url(path)
-            box["call"] = call_text(url, **kwargs)
-            return await req(url, **kwargs)
-
-    run = student.run(scenario, timeout=RUN_TIMEOUT)
-    if run.timed_out:
-        run.value_or_raise()
-    call = box.get("call", call_text("http://127.0.0.1:…" + path, **kwargs))
-    if not seen:
-        outcome = f" and raised {described(run.error, student)}" if run.error else ""
-        raise Feedback(f"the server got no request from {call}{outcome}",
-                       "one GET request", NOT_AIOHTTP_HINT)
-    return seen, run, call
-
-
 def fake_call(student: StudentCode, reply: Reply, url: str, **kwargs: Any) -> tuple[Run, FakeWeb]:
-    with FakeWeb() as web:
-        web.route(url, reply)
-        run = run_req(student, url, **kwargs)
+    web = FakeWeb()
+    web.route(url, reply)
+    run = run_req(student, web, url, **kwargs)
     return run, web
 
 
@@ -160,7 +129,7 @@ def test_one_get_request(student):
     """Exactly one request, a GET, to the URL given."""
     call = call_text(URL, response_type="json")
     run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     sent = ", ".join(f"{r.method} {r.url.with_query(None)}" for r in web.requests)
     expect(len(web.requests) == 1 and web.requests[0].method == "GET"
            and str(web.requests[0].url.with_query(None)) == URL,
@@ -172,11 +141,15 @@ def test_one_get_request(student):
 @pytest.mark.points(2)
 def test_params_in_query_string(student):
     """params reach the server as the query string, values intact (non-ASCII too)."""
-    seen, _run, call = loopback_record(student, "/search", params=PARAMS, response_type="json")
-    query = {key: seen[0].query.getall(key) for key in seen[0].query}
+    call = call_text(SEARCH, params=PARAMS, response_type="json")
+    run, web = fake_call(student, Reply(json={"ok": True}), SEARCH, params=PARAMS,
+                         response_type="json")
+    require_aiohttp_request(run, web, call)
+    url = web.requests[0].url
+    query = {key: url.query.getall(key) for key in url.query}
     wrong = {k: v for k, v in PARAMS.items() if query.get(k) != [v]}
     expect(not wrong,
-           observed=f"for {call} the server got the query string {seen[0].query_string!r} "
+           observed=f"for {call} the server got the query string {url.query_string!r} "
                     f"(parsed: {short(query, 200)})",
            expected=f"the query string to carry {PARAMS}",
            hint="pass them to aiohttp as they are: `session.get(url, params=params)`; "
@@ -186,8 +159,11 @@ def test_params_in_query_string(student):
 @pytest.mark.points(2)
 def test_headers_sent(student):
     """headers reach the server as request headers (session-level or per request)."""
-    seen, _run, call = loopback_record(student, "/profile", headers=HEADERS, response_type="json")
-    got = seen[0].headers
+    call = call_text(PROFILE, headers=HEADERS, response_type="json")
+    run, web = fake_call(student, Reply(json={"ok": True}), PROFILE, headers=HEADERS,
+                         response_type="json")
+    require_aiohttp_request(run, web, call)
+    got = web.requests[0].headers
     wrong = [f"{k}: {got[k]!r}" if k in got else f"no {k}"
              for k, v in HEADERS.items() if got.get(k) != v]
     expect(not wrong,
@@ -205,8 +181,8 @@ def test_json_object(student):
     """response_type='json' returns the parsed JSON object as a dict."""
     run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
     call = call_text(URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
-    check_json(student, run, call, OBJECT)
+    require_aiohttp_request(run, web, call)
+    check_json(run, call, OBJECT)
 
 
 @pytest.mark.points(1)
@@ -214,8 +190,8 @@ def test_json_list(student):
     """A JSON array comes back as a list, not only objects."""
     run, web = fake_call(student, Reply(json=ARRAY), URL, response_type="json")
     call = call_text(URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
-    check_json(student, run, call, ARRAY)
+    require_aiohttp_request(run, web, call)
+    check_json(run, call, ARRAY)
 
 
 @pytest.mark.points(2)
@@ -223,14 +199,14 @@ def test_json_is_default(student):
     """Without response_type the JSON is parsed: the default is 'json'."""
     run, web = fake_call(student, Reply(json=OBJECT), URL)
     call = call_text(URL)
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     value = run.value
     if run.error is None and isinstance(value, str | bytes):
         raise Feedback(f"{call} returned {kind(value)}",
                        "the parsed JSON body (the default is response_type='json'): "
                        f"{short(OBJECT)}",
                        'keep the signature of the stub: `response_type="json"` by default')
-    check_json(student, run, call, OBJECT)
+    check_json(run, call, OBJECT)
 
 
 @pytest.mark.points(3)
@@ -239,16 +215,16 @@ def test_text_as_str(student):
     reply = Reply(body=TEXT.encode("utf-8"), headers={"Content-Type": TEXT_TYPE})
     run, web = fake_call(student, reply, PAGE, response_type="text")
     call = call_text(PAGE, response_type="text")
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     expected = f"the body as str: {short(TEXT)}"
-    value = require_value(student, run, call, expected,
+    value = require_value(run, call, expected,
                           "for response_type='text' return `await resp.text()`; "
                           "resp.json() is only for 'json' (this answer is HTML)")
     if isinstance(value, bytes):
         raise Feedback(f"{call} returned bytes {short(value)}", expected,
                        "resp.read() gives raw bytes; `await resp.text()` decodes them with "
                        "the charset the server sent")
-    if hasattr(value, "__await__"):
+    if is_coroutine(value):
         raise Feedback(f"{call} returned a coroutine object, not the text", expected,
                        "`resp.text()` is a coroutine: `return await resp.text()`")
     expect(value == TEXT,
@@ -265,12 +241,12 @@ def bad_type_call(student: StudentCode, response_type: Any) -> tuple[Run, FakeWe
     return run, web, call_text(URL, response_type=response_type)
 
 
-def expect_value_error(student: StudentCode, run: Run, call: str, hint: str) -> None:
+def expect_value_error(run: Run, call: str, hint: str) -> None:
     expected = "ValueError"
     if run.error is None:
         raise Feedback(f"{call} returned {kind(run.value)} instead of raising", expected, hint)
-    expect(isinstance(run.error, ValueError),
-           observed=f"{call} raised {described(run.error, student)}",
+    expect(run.error.is_a("ValueError"),
+           observed=f"{call} raised {described(run.error)}",
            expected=expected,
            hint="raise ValueError yourself: "
                 "`raise ValueError(f'unknown response_type: {response_type!r}')`")
@@ -280,7 +256,7 @@ def expect_value_error(student: StudentCode, run: Run, call: str, hint: str) -> 
 def test_unknown_type_raises_value_error(student):
     """Any response_type other than 'json'/'text' raises ValueError."""
     run, _web, call = bad_type_call(student, "xml")
-    expect_value_error(student, run, call,
+    expect_value_error(run, call,
                        "only 'json' and 'text' are valid: "
                        "`if response_type not in ('json', 'text'): raise ValueError(...)`")
 
@@ -289,10 +265,9 @@ def test_unknown_type_raises_value_error(student):
 def test_unknown_type_sends_no_request(student):
     """The bad response_type is rejected before anything is sent."""
     run, web, call = bad_type_call(student, "xml")
-    if isinstance(run.error, NotImplementedError):
+    if run.error is not None and run.error.is_a("NotImplementedError"):
         run.value_or_raise()  # the stub sends nothing because it does nothing: no points
-    outcome = (f"raised {described(run.error, student)}" if run.error else
-               f"returned {kind(run.value)}")
+    outcome = f"raised {described(run.error)}" if run.error else f"returned {kind(run.value)}"
     expect(not web.requests,
            observed=f"{call} sent {plural(len(web.requests), 'request')} to the server, "
                     f"then {outcome}",
@@ -304,7 +279,7 @@ def test_unknown_type_sends_no_request(student):
 def test_response_type_is_case_sensitive(student):
     """'JSON' is not 'json': only the two exact strings are valid."""
     run, _web, call = bad_type_call(student, "JSON")
-    expect_value_error(student, run, call,
+    expect_value_error(run, call,
                        "compare response_type exactly, without .lower(): "
                        "only 'json' and 'text' are valid")
 
@@ -324,7 +299,7 @@ def test_error_status_raises(student):
     for status, reply, response_type in ERROR_CASES:
         run, web = fake_call(student, reply, URL, response_type=response_type)
         call = call_text(URL, response_type=response_type)
-        require_aiohttp_request(student, run, web, call)
+        require_aiohttp_request(run, web, call)
         call += f" on a {status} answer"
         expected = f"aiohttp.ClientResponseError with .status == {status}"
         hint = ("call `resp.raise_for_status()` before reading the body "
@@ -333,8 +308,8 @@ def test_error_status_raises(student):
             raise Feedback(f"{call} returned {kind(run.value)} instead of raising",
                            expected, hint)
         error = run.error
-        expect(isinstance(error, aiohttp.ClientResponseError),
-               observed=f"{call} raised {described(error, student)}",
+        expect(error.is_a("ClientResponseError"),
+               observed=f"{call} raised {described(error)}",
                expected=expected, hint=hint)
         expect(error.status == status,
                observed=f"{call} raised ClientResponseError with .status == {error.status}",
@@ -362,7 +337,7 @@ def test_session_closed_after_success(student):
     """No ClientSession is left open when req returns."""
     run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
     call = call_text(URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     expect_sessions_closed(run, call, "returned" if run.error is None else "finished")
 
 
@@ -372,7 +347,7 @@ def test_session_closed_after_error(student):
     run, web = fake_call(student, Reply(404, json={"error": "не найдено"}), URL,
                          response_type="json")
     call = call_text(URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     expect_sessions_closed(run, call + " on a 404 answer",
                            "raised" if run.error is not None else "returned")
     run, _web = fake_call(student, Reply(json=OBJECT), URL, response_type="xml")
@@ -385,10 +360,9 @@ def test_no_blocking(student):
     """req never blocks the event loop (no time.sleep, no blocking sockets)."""
     run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
     call = call_text(URL, response_type="json")
-    require_aiohttp_request(student, run, web, call)
+    require_aiohttp_request(run, web, call)
     expect(not run.blocking,
            observed=f"{call} blocked the event loop: {', '.join(run.blocking)}",
            expected="no blocking call inside the coroutine",
            hint="time.sleep stops every other coroutine too: use `await asyncio.sleep(...)`; "
                 "send requests with aiohttp, not requests or urllib")
-
