@@ -30,6 +30,17 @@ def test_codec_keeps_containers_and_never_evaluates() -> None:
     assert decode(encode(Evil())).repr == "<Evil object>"
 
 
+def test_codec_sends_subclasses_as_their_base_type() -> None:
+    import collections
+    import enum
+
+    pair = collections.namedtuple("Pair", "article views")
+    status = enum.IntEnum("Status", {"OK": 200})
+    value = collections.defaultdict(list, {"day": [pair("A", 5)]})
+    assert decode(encode(value)) == {"day": [("A", 5)]}
+    assert decode(encode(status.OK)) == 200 and type(decode(encode(status.OK))) is int
+
+
 def test_error_info_matches_by_class_name() -> None:
     info = ErrorInfo("ClientResponseError", ["aiohttp.client_exceptions.ClientResponseError",
                                               "builtins.Exception"])

@@ -92,6 +92,24 @@ def _encode(value: Any, depth: int, budget: _Budget) -> Any:
                        for k, v in value.items()]}
     if kind is bytes:
         return {"$b": base64.b64encode(value[:1 << 20]).decode()}
+    return _encode_subclass(value, depth, budget)
+
+
+def _encode_subclass(value: Any, depth: int, budget: _Budget) -> Any:
+    """A namedtuple, defaultdict, IntEnum... travels as its base type, as `isinstance` sees it.
+
+    Converting runs the student's methods (iteration, __int__), so anything
+    that goes wrong leaves the value opaque.
+    """
+    try:
+        if isinstance(value, bool):
+            return bool(value)
+        for base in (int, str, float, bytes, list, tuple, dict):
+            if isinstance(value, base):
+                plain = dict(value.items()) if base is dict else base(value)
+                return _encode(plain, depth, budget)
+    except Exception:  # noqa: BLE001 - student code in __iter__ & co
+        pass
     return _opaque(value)
 
 
