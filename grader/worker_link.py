@@ -63,6 +63,7 @@ class WorkerLink:
         self._outcome: sandbox.Outcome | None = None
         self._done = threading.Event()
         self.starts = 0
+        self.notes: list[str] = []  # blocking calls the worker reported during the last request
         _install_runtime(spec.runtime)
 
     # ------------------------------------------------------------ lifecycle
@@ -139,6 +140,7 @@ class WorkerLink:
         assert self._sock is not None
         grace = REPLY_GRACE if message.get("op") == "call" else 0.0  # only calls time out inside
         deadline = time.monotonic() + timeout + grace
+        self.notes = []
         try:
             self._sock.sendall(dumps(message))
             while True:
@@ -146,6 +148,8 @@ class WorkerLink:
                 data = json.loads(line)
                 if "reply" in data:
                     return data["reply"]
+                if data.get("event") == "blocking":
+                    self.notes.append(str(data.get("what", ""))[:200])
                 self.on_event(data)
         except TimeoutError:
             self.close()
@@ -154,6 +158,9 @@ class WorkerLink:
             death = self._death()  # before the kill, which would hide how it ended
             self.close()
             raise WorkerGone(death) from None
+        except BaseException:  # the test's own time limit: a reply may still be on its way
+            self.close()
+            raise
 
     def _read_line(self, deadline: float) -> bytes:
         assert self._sock is not None

@@ -81,7 +81,8 @@ class Run:
             raise Feedback(
                 f"the call did not finish within {self.elapsed:.0f} s",
                 "it to finish quickly (every HTTP answer here comes at once)",
-                "look for a loop that never ends or an await on something that never happens",
+                "look for a loop that never ends, a blocking call such as time.sleep, "
+                "or an await on something that never happens",
             )
         if self.error is not None:
             raise StudentFailure(self.error)
@@ -240,7 +241,7 @@ class StudentCode:
             reply = self.link.request(message, timeout + drain)
         except WorkerGone as gone:
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
-                       elapsed=timeout)
+                       elapsed=timeout, blocking=list(self.link.notes))
         finally:
             self.server.current = None
         if "internal" in reply:

@@ -162,6 +162,7 @@ class Agent:
         in_loop = asyncio._get_running_loop() is not None
         if self.watching and in_loop and what not in self.blocking:
             self.blocking.append(what)
+            self.notify({"event": "blocking", "what": what})  # survives the worker's kill
 
     # ------------------------------------------------------------ one call
 
