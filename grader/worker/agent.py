@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,9 +45,7 @@ class Labeller:
 
     def follow(self, name: str, func: Any) -> None:
         self.name = name
-        with contextlib.suppress(Exception):
-            import inspect
-
+        with contextlib.suppress(Exception):  # a student's __wrapped__ chain may be odd
             func = inspect.unwrap(func)
         self.code = getattr(func, "__code__", None)
 
@@ -95,7 +93,6 @@ class Agent:
         self.watching = False
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._main_thread = threading.get_ident()
 
     # ------------------------------------------------------------ installation
 
