@@ -59,7 +59,7 @@ def time_worker(repeat: int) -> list[float]:
         server = WebServer(root / "trusted" / "web")
         link = WorkerLink(
             WorkerSpec(folder, "long_func", server.folder, root / "trusted" / "runtime", 60),
-            lambda e: server.quiet(e["sent"], e["received"]) if e.get("event") else None)
+            server.on_worker_event)
         link.request({"op": "import"}, 30)
         web = FakeWeb(expect_in_flight=15)
         web.route(re.compile(".*"), Reply(200))

@@ -777,8 +777,8 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def _next_uid() -> int:
-    """A uid no other live run of ours uses: 100 per grader process, reused in turn."""
-    return _RUN_UID_BASE + (os.getpid() % 10_000) * 100 + next(_run_ids) % 100
+    """A uid no other live run of ours uses: 100 per grader process (by pid), reused in turn."""
+    return _RUN_UID_BASE + os.getpid() * 100 + next(_run_ids) % 100
 
 
 def _give(path: Path, uid: int) -> None:

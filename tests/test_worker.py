@@ -60,7 +60,7 @@ def student(tmp_path: Path) -> Iterator[callable]:
         server = WebServer(tmp_path / f"trusted{len(made)}" / "web")
         link = WorkerLink(WorkerSpec(folder, module, server.folder,
                                      tmp_path / f"trusted{len(made)}" / "runtime", 60),
-                          lambda e: server.quiet(e["sent"], e["received"]))
+                          server.on_worker_event)
         made.append((link, server))
         return StudentCode(link, server, module)
 

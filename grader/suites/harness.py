@@ -159,13 +159,17 @@ class StudentCode:
         self._imported_by = self.link.starts
 
     def _ask(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-        self._ensure()
-        try:
-            reply = self.link.request(message, timeout)
-        except WorkerGone as gone:
-            raise Feedback(f"the grader could not ask about your module: {gone}",
-                           "the module to stay importable and quick to answer",
-                           "do not exit the process or start work at import") from None
+        """One question about the module; a worker that dies of an earlier call gets one retry."""
+        for attempt in (1, 2):
+            self._ensure()
+            try:
+                reply = self.link.request(message, timeout)
+                break
+            except WorkerGone as gone:
+                if gone.timed_out or attempt == 2:
+                    raise Feedback(f"the grader could not ask about your module: {gone}",
+                                   "the module to stay importable and quick to answer",
+                                   "do not exit the process or start work at import") from None
         if "internal" in reply:
             raise RuntimeError(f"worker: {reply['internal']}")
         return reply

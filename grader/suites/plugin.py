@@ -86,7 +86,7 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
     server = WebServer(Path(work) / "web")
     spec = WorkerSpec(Path(folder), module, server.folder, Path(work) / "runtime",
                       pytestconfig.getoption("--grader-lifetime"))
-    link = WorkerLink(spec, lambda event: _pass_event(server, event))
+    link = WorkerLink(spec, server.on_worker_event)
     code = StudentCode(link, server, module)
     _emit(pytestconfig, {"event": "import_start"})
     error = code.load()  # an error is kept by `code`: every test that uses it reports it
@@ -96,11 +96,6 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
     finally:
         link.close()
         server.close()
-
-
-def _pass_event(server: WebServer, event: dict[str, Any]) -> None:
-    if event.get("event") == "quiet":
-        server.quiet(int(event.get("sent", -1)), int(event.get("received", -1)))
 
 
 @pytest.hookimpl(tryfirst=True)

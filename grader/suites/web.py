@@ -226,11 +226,12 @@ class WebServer:
 
         return handle
 
-    def quiet(self, sent: int, received: int) -> None:
-        """From the worker link's thread: pass the worker's word to the current FakeWeb."""
+    def on_worker_event(self, event: dict[str, Any]) -> None:
+        """From the worker link's thread: pass a "quiet" notice to the current FakeWeb."""
         fake = self.current
-        if fake is not None:
-            self._loop.call_soon_threadsafe(fake.quiet, sent, received)
+        if fake is not None and event.get("event") == "quiet":
+            self._loop.call_soon_threadsafe(fake.quiet, int(event.get("sent", -1)),
+                                            int(event.get("received", -1)))
 
     def close(self) -> None:
         async def stop() -> None:

@@ -184,7 +184,8 @@ class Worker:
                 warnings.simplefilter("ignore")
                 self.module = importlib.import_module(self.module_name)
         except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
-            return {"error": describe_import_error(exc, self.folder), "stdout": sink.getvalue()}
+            return {"error": describe_import_error(exc, self.folder, self.module_name),
+                    "stdout": sink.getvalue()}
         return {"error": "", "stdout": sink.getvalue()}
 
     def op_inspect(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -383,8 +384,12 @@ def student_location(exc: BaseException, folder: str) -> str:
     return where
 
 
-def describe_import_error(exc: BaseException, folder: str) -> str:
+def describe_import_error(exc: BaseException, folder: str, module: str = "") -> str:
     """One sentence naming why importing the student's module failed."""
+    line = _first_non_utf8_line(Path(folder) / f"{module}.py") if module else None
+    if isinstance(exc, SyntaxError | UnicodeDecodeError) and line is not None:
+        return (f"{module}.py is not saved as UTF-8 (line {line}): "
+                "save it as UTF-8 in your editor")
     if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
                                          or "Non-UTF-8" in str(exc.msg)):
         return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
@@ -401,6 +406,20 @@ def describe_import_error(exc: BaseException, folder: str) -> str:
     where = student_location(exc, folder)
     suffix = f" ({where})" if where else ""
     return f"importing it raised {type(exc).__name__}: {exc}{suffix}"
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """The number of the first line of `path` that is not UTF-8, or None."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return None
+    for number, raw in enumerate(lines, 1):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
+    return None
 
 
 def _unbind_loop_primitives(module: Any) -> None:
@@ -446,5 +465,7 @@ def main() -> None:
     try:
         worker.send({"event": "ready"})
         worker.serve()
-    finally:
-        os._exit(0)  # no atexit or thread of the student's runs after the channel closes
+    except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError: say so, for the sandbox
+        os.write(2, f"\n{type(exc).__name__}\n".encode())
+        os._exit(1)
+    os._exit(0)  # no atexit or thread of the student's runs after the channel closes
