@@ -149,6 +149,7 @@ class _Setup:
 
 
 _setup_lock = threading.Lock()
+_shared_etc: list[Path] = []  # the /etc copy of the grader process that started us
 _setup_cache: dict[str, _Setup] = {}
 _run_ids = itertools.count()
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -185,12 +186,17 @@ def export_setup() -> str:
     setup = dataclasses.asdict(_setup())
     if setup["cgroup"] is not None:
         setup["cgroup"]["parent"] = str(setup["cgroup"]["parent"])
+    if setup["kind"] == "bwrap":
+        setup["etc"] = str(_etc_copy())  # made once, here: copying /etc takes ~0.5 s
     return json.dumps(setup)
 
 
 def _import_setup(text: str) -> _Setup:
     data = json.loads(text)
     cgroup = data.pop("cgroup", None)
+    etc = data.pop("etc", None)
+    if etc and Path(etc).is_dir():
+        _shared_etc.append(Path(etc))
     return _Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))},
                   cgroup=_Cgroup(Path(cgroup["parent"]), int(cgroup["version"]))
                   if cgroup else None)
@@ -552,8 +558,11 @@ def _etc_copy() -> Path:
 
     One mount instead of a dozen: every bind is a mount, and mounts contend
     for a kernel-wide lock when many sandboxes start at once. It also leaves
-    out everything else in /etc (shadow, ssl/private, ...).
+    out everything else in /etc (shadow, ssl/private, ...). The grader's own
+    test processes use the copy their parent made (export_setup).
     """
+    if _shared_etc:
+        return _shared_etc[0]
     _sweep_stale_etc()
     target = Path(tempfile.mkdtemp(prefix=f"grader-etc-{os.getpid()}-"))
     atexit.register(shutil.rmtree, target, ignore_errors=True)
