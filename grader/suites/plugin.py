@@ -160,7 +160,5 @@ def describe_student_error(error: ErrorInfo) -> dict[str, str]:
     if error.is_a("SystemExit"):
         return {"message": f"your code called sys.exit({error.code}){suffix}",
                 "hint": "return a value or raise an exception instead of exiting"}
-    text = error.message.strip().splitlines()[0][:300] if error.message.strip() else ""
-    detail = f": {text}" if text else ""
-    return {"message": f"your code raised {error.type}{detail}{suffix}",
+    return {"message": f"your code raised {error.summary()}",
             "hint": "reproduce the call yourself and read the traceback"}

@@ -52,6 +52,16 @@ class ErrorInfo:
     def __str__(self) -> str:
         return self.message
 
+    def first_line(self, limit: int = 300) -> str:
+        text = self.message.strip()
+        return text.splitlines()[0][:limit] if text else ""
+
+    def summary(self, limit: int = 300) -> str:
+        """`KeyError: 'x' (req.py, line 7)`: how feedback names an exception."""
+        text = self.first_line(limit)
+        return (f"{self.type}{': ' + text if text else ''}"
+                f"{f' ({self.where})' if self.where else ''}")
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ErrorInfo:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}

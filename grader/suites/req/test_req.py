@@ -17,7 +17,7 @@ import pytest
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
 from grader.suites.web import FakeWeb, Reply
-from grader.worker.codec import ErrorInfo, Opaque
+from grader.worker.codec import Opaque
 
 URL = "https://api.example.test/v1/users"
 PAGE = "https://news.example.test/today"
@@ -68,13 +68,6 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def described(error: ErrorInfo) -> str:
-    """`KeyError: 'x' (req.py, line 7)` for an exception raised by the student's code."""
-    text = error.message.strip().splitlines()[0][:200] if error.message.strip() else ""
-    return (f"{error.type}{': ' + text if text else ''}"
-            f"{f' ({error.where})' if error.where else ''}")
-
-
 def run_req(student: StudentCode, web: FakeWeb, *args: Any, **kwargs: Any) -> Run:
     student.function("req", is_async=True)
     run = student.call("req", *args, web=web, timeout=RUN_TIMEOUT, **kwargs)
@@ -87,14 +80,14 @@ def require_aiohttp_request(run: Run, web: FakeWeb, call: str) -> None:
     """A check that needs a request fails plainly when no aiohttp request was made."""
     if web.requests:
         return
-    outcome = f"raised {described(run.error)}" if run.error else f"returned {kind(run.value)}"
+    outcome = f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
     raise Feedback(f"{call} sent no request through aiohttp and {outcome}",
                    "one GET request sent with aiohttp", NOT_AIOHTTP_HINT)
 
 
 def require_value(run: Run, call: str, expected: str, hint: str) -> Any:
     if run.error is not None:
-        raise Feedback(f"{call} raised {described(run.error)}", expected, hint)
+        raise Feedback(f"{call} raised {run.error.summary(200)}", expected, hint)
     return run.value
 
 
@@ -246,7 +239,7 @@ def expect_value_error(run: Run, call: str, hint: str) -> None:
     if run.error is None:
         raise Feedback(f"{call} returned {kind(run.value)} instead of raising", expected, hint)
     expect(run.error.is_a("ValueError"),
-           observed=f"{call} raised {described(run.error)}",
+           observed=f"{call} raised {run.error.summary(200)}",
            expected=expected,
            hint="raise ValueError yourself: "
                 "`raise ValueError(f'unknown response_type: {response_type!r}')`")
@@ -267,7 +260,7 @@ def test_unknown_type_sends_no_request(student):
     run, web, call = bad_type_call(student, "xml")
     if run.error is not None and run.error.is_a("NotImplementedError"):
         run.value_or_raise()  # the stub sends nothing because it does nothing: no points
-    outcome = f"raised {described(run.error)}" if run.error else f"returned {kind(run.value)}"
+    outcome = f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
     expect(not web.requests,
            observed=f"{call} sent {plural(len(web.requests), 'request')} to the server, "
                     f"then {outcome}",
@@ -309,7 +302,7 @@ def test_error_status_raises(student):
                            expected, hint)
         error = run.error
         expect(error.is_a("ClientResponseError"),
-               observed=f"{call} raised {described(error)}",
+               observed=f"{call} raised {error.summary(200)}",
                expected=expected, hint=hint)
         expect(error.status == status,
                observed=f"{call} raised ClientResponseError with .status == {error.status}",
