@@ -31,7 +31,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-CALLER_HEADER = "X-Grader-Caller"
+from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
+
 MAX_HOLD_SECONDS = 5.0  # a held answer goes out after this even without word from the worker
 
 
