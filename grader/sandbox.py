@@ -12,7 +12,7 @@ strongest first (`LEVELS`):
 4. `rlimits`: nothing but rlimits and a process group.
 
 When the grader runs as root every run also drops to a uid of its own
-(`_RUN_UIDS`): it cannot signal the grader, RLIMIT_NPROC applies, and every
+(from `_RUN_UID_BASE`): it cannot signal the grader, RLIMIT_NPROC applies, and every
 process left with that uid is killed when the run ends. A fork bomb is also
 contained by a pids cgroup of our own when cgroupfs is writable.
 `isolation()` says what applied; GRADER_SANDBOX=bwrap|unshare|setpriv|rlimits
@@ -846,10 +846,7 @@ def _killer(setup: _Setup, proc: subprocess.Popen[bytes],
     """Kill the whole run: its process group, and every task of its cgroup."""
 
     def kill() -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _signal_group(proc.pid, signal.SIGKILL)
         if proc.returncode is None:  # not reaped yet, so the pid is still ours
             _kill(proc.pid)
         if cgroup_dir is not None and setup.cgroup is not None:

@@ -52,7 +52,6 @@ class Run:
     unawaited: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # student tasks still running at return
     unclosed_sessions: int = 0
-    sent: int = 0  # requests the worker saw go out (the FakeWeb's count is the trusted one)
     received_at_return: int = 0  # answers the student had received when the call returned
     coroutines: list[str] = field(default_factory=list)  # coroutines returned un-awaited
     target: dict[str, Any] = field(default_factory=dict)  # what a grader target saw
@@ -195,9 +194,6 @@ class StudentCode:
                         bool(info.get("is_function")), bool(info.get("async_call")),
                         str(info.get("type", "")))
 
-    def has(self, name: str) -> bool:
-        return bool(self._ask({"op": "inspect", "name": name}).get("exists"))
-
     def value(self, name: str) -> Any:
         """A module-level constant such as URL; missing is feedback."""
         info = self._ask({"op": "inspect", "name": name})
@@ -267,7 +263,6 @@ def _run_of(reply: dict[str, Any]) -> Run:
         unawaited=list(reply.get("unawaited", [])),
         pending=list(reply.get("pending", [])),
         unclosed_sessions=int(reply.get("unclosed_sessions", 0)),
-        sent=int(reply.get("sent", 0)),
         received_at_return=int(reply.get("received_at_return", 0)),
         coroutines=list(reply.get("coroutines", [])),
         target=dict(reply.get("target") or {}),

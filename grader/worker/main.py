@@ -49,7 +49,6 @@ class CappedText(io.TextIOBase):
     def __init__(self, label: Any = None) -> None:
         self.pieces: list[tuple[int | None, str]] = []
         self.size = 0
-        self.truncated = False
         self.label = label
 
     def writable(self) -> bool:
@@ -59,8 +58,6 @@ class CappedText(io.TextIOBase):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         room = OUTPUT_CAP - self.size
-        if len(text) > room:
-            self.truncated = True
         if room > 0:
             who = self.label.current(sys._getframe(1)) if self.label is not None else None
             self.pieces.append((who, text[:room]))
@@ -274,8 +271,6 @@ class Call:
             self.record["unclosed_sessions"] = self.agent.unclosed_sessions()
         self.record["blocking"] = list(self.agent.blocking)
         self.record["unawaited"] = _never_awaited(caught)
-        self.record["sent"] = self.agent.sent
-        self.record["received"] = self.agent.received
         self.record.setdefault("received_at_return", 0)
         self.record["coroutines"] = _close_coroutines(value)
         self.record["value"] = encode(value)
@@ -283,7 +278,6 @@ class Call:
             if error is not None else None
         self.record["pieces"] = [[who, text] for who, text in sink.pieces]
         self.record["stdout"] = sink.getvalue()
-        self.record["truncated"] = sink.truncated
         if self.target is not None:
             self.record["target"] = self.target.report(value, error)
         return self.record
