@@ -615,7 +615,7 @@ def _bwrap_command(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Li
     unshare = list(setup.bwrap_flags) if uid is not None else ["--unshare-all",
                                                                  *setup.bwrap_flags]
     command = [setup.bwrap, *unshare, "--die-with-parent", "--new-session",
-               "--hostname", "sandbox"]
+               "--hostname", "localhost"]
     if os.geteuid() == 0:
         command += ["--cap-drop", "ALL", *(_SETPRIV_CAPS if uid is not None else ())]
     command += _system_binds()

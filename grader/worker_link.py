@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import socket
 import sys
@@ -26,9 +27,84 @@ from grader.worker.codec import dumps
 
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
 GRADER_PACKAGE = Path(__file__).resolve().parent
-_BOOT = "import sys; sys.path.insert(0, sys.argv[2]); from grader_worker.main import main; main()"
+RUNTIME_PACKAGE = "_launcher"  # the worker's code as the sandbox sees it: a name that tells nothing
+_BOOT = (f"import sys; sys.path.insert(0, sys.argv[2]); from {RUNTIME_PACKAGE}.main import main; "
+         "main()")
+OUTPUT_CAP = 64 * 1024  # bytes of the worker's stdout kept per call; the rest is counted only
 REPLY_GRACE = 2.0  # seconds past a call's own timeout (which the worker keeps) before a kill
 START_SECONDS = 30.0  # for the worker to start and import aiohttp on a loaded machine
+
+
+class OutputLog:
+    """The worker's real stdout, read by the trusted side: every byte counted, some kept.
+
+    The worker's file descriptor 1 is the write end of a pipe whose read end
+    only this process holds, so what arrives here is what the student's code
+    wrote, in order. `mark()` reads everything already written and returns
+    the count of bytes so far: a write that finished before the worker sent
+    a request or a reply is always counted before that request or reply is
+    handled, which is how printed text is placed relative to answers.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        os.set_blocking(fd, False)
+        self.total = 0
+        self.closed = False
+        self._kept = bytearray()
+        self._kept_from = 0  # the absolute offset of _kept[0]
+        self._lock = threading.Lock()
+        threading.Thread(target=self._pump, name="grader-worker-stdout", daemon=True).start()
+
+    def _pump(self) -> None:
+        """Keep the pipe drained, so a chatty worker never blocks on a full pipe."""
+        while not self.closed:
+            try:
+                select.select([self.fd], [], [], 0.5)
+            except (OSError, ValueError):
+                return
+            self.mark()
+
+    def mark(self) -> int:
+        """Read all that is written so far; the number of bytes the worker has printed."""
+        with self._lock:
+            while not self.closed:
+                try:
+                    chunk = os.read(self.fd, 1 << 16)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    self.closed = True
+                    os.close(self.fd)
+                    break
+                room = OUTPUT_CAP - len(self._kept)
+                if room > 0:
+                    self._kept += chunk[:room]
+                self.total += len(chunk)
+            return self.total
+
+    def start_call(self) -> int:
+        """Forget what was kept; keep up to OUTPUT_CAP bytes from now on. Returns the mark."""
+        mark = self.mark()
+        with self._lock:
+            self._kept = bytearray()
+            self._kept_from = mark
+        return mark
+
+    def since(self, mark: int) -> bytes:
+        """The kept bytes printed from `mark` on (at most OUTPUT_CAP of them)."""
+        self.mark()
+        with self._lock:
+            start = max(0, mark - self._kept_from)
+            return bytes(self._kept[start:])
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                os.close(self.fd)
 
 
 class WorkerGone(Exception):
@@ -64,15 +140,17 @@ class WorkerLink:
         self._done = threading.Event()
         self.starts = 0
         self.notes: list[str] = []  # blocking calls the worker reported during the last request
+        self.output: OutputLog | None = None  # the current worker's stdout
         _install_runtime(spec.runtime)
 
     # ------------------------------------------------------------ lifecycle
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
-        config = {"fd": theirs.fileno(), "folder": str(self.spec.folder),
+        out_read, out_write = os.pipe()
+        config = {"fd": theirs.fileno(), "out": out_write, "folder": str(self.spec.folder),
                   "module": self.spec.module, "web": str(self.spec.web_dir)}
-        argv = [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(config),
+        argv = [sys.executable, "-I", "-B", "-u", "-c", _BOOT, json.dumps(config),
                 str(self.spec.runtime)]
         started = threading.Event()
         self._done = threading.Event()
@@ -90,7 +168,7 @@ class WorkerLink:
                     env=worker_env(self.spec.folder),
                     readable=[self.spec.runtime, self.spec.web_dir],
                     writable=[self.spec.folder], hidden=[GRADER_PACKAGE],
-                    pass_fds=[theirs.fileno()], on_start=on_start)
+                    pass_fds=[theirs.fileno(), out_write], on_start=on_start)
             finally:
                 started.set()
                 self._done.set()
@@ -99,6 +177,10 @@ class WorkerLink:
         thread.start()  # the thread outlives the worker: --die-with-parent is per thread
         started.wait()
         theirs.close()  # only the worker holds its end now: its death closes the channel
+        os.close(out_write)  # likewise its stdout: end of file here when it is gone
+        if self.output is not None:
+            self.output.close()
+        self.output = OutputLog(out_read)
         self._sock, self._buffer = ours, b""
         self.starts += 1
         self._await_ready()
@@ -206,7 +288,7 @@ def worker_env(folder: Path) -> dict[str, str]:
 
 def _install_runtime(runtime: Path) -> None:
     """Copy the worker's own code (and nothing else of the grader) where the sandbox sees it."""
-    target = runtime / "grader_worker"
+    target = runtime / RUNTIME_PACKAGE
     if target.is_dir():
         return
     runtime.mkdir(parents=True, exist_ok=True)

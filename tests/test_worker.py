@@ -70,16 +70,111 @@ def student(tmp_path: Path) -> Iterator[callable]:
         server.close()
 
 
+SCRAMBLED = [3, 11, 0, 7, 14, 5, 9, 1, 12, 6, 2, 13, 8, 4, 10]
+
+
 def test_reference_long_func_overlaps_on_the_trusted_web(student) -> None:
     code = student((ROOT / "solutions/long_func/long_func.py").read_text(encoding="utf-8"))
-    web = FakeWeb(expect_in_flight=15, reverse=True)
+    web = FakeWeb(expect_in_flight=15, order=SCRAMBLED)
     web.route(re.compile(".*"), lambda request: Reply(200 + (request.caller or 0)))
     run = code.call("main", web=web, label="long_func", drain=1.0)
     assert run.value == [200 + i for i in range(15)], run
     assert web.max_in_flight == 15
-    assert [r.caller for r in web.answered] == list(range(14, -1, -1))
+    assert [r.caller for r in web.answered] == SCRAMBLED
     assert {str(r.url) for r in web.requests} == {"https://www.gosuslugi.ru/"}
-    assert run.lines_of(7) == ["7"]
+    assert sorted(run.lines, key=int) == [str(i) for i in range(15)]
+    assert run.open_connections == 0 and run.seconds > 0
+
+
+def test_stdout_is_a_real_stream_read_by_the_trusted_side(student) -> None:
+    code = student("""
+        import logging, sys
+        from sys import stdout
+        sys.stdout.reconfigure(encoding="utf-8")
+        log = logging.getLogger("w")
+        log.addHandler(logging.StreamHandler(sys.stdout))
+        log.setLevel(logging.INFO)
+        async def main():
+            print("первая")
+            stdout.write("bound at import\\n")
+            log.info("logged")
+            sys.stdout.buffer.write(b"raw bytes\\n")
+            return type(sys.stdout).__name__
+    """)
+    run = code.call("main")
+    assert run.value == "TextIOWrapper"
+    assert run.lines == ["первая", "bound at import", "logged", "raw bytes"], run.stdout
+    assert code.call("main").lines == run.lines  # each call sees its own output only
+
+
+def test_printed_text_is_placed_relative_to_requests(student) -> None:
+    code = student("""
+        import aiohttp
+        async def main():
+            print("before")
+            async with aiohttp.ClientSession() as s, s.get("http://x.test/") as r:
+                await r.read()
+            print("after")
+    """)
+    web = FakeWeb()
+    web.route(re.compile(".*"), Reply(body="ok"))
+    run = code.call("main", web=web)
+    request = web.requests[0]
+    assert run.stdout[:request.printed_before] == "before\n"
+    assert run.stdout[request.printed_before_answer:] == "after\n"
+
+
+def test_a_session_left_open_keeps_its_connection_open_on_the_wire(student) -> None:
+    code = student("""
+        import aiohttp
+        async def main(close):
+            s = aiohttp.ClientSession()
+            async with s.get("http://x.test/") as r:
+                await r.read()
+            if close:
+                await s.close()
+    """)
+    for close, still_open in ((True, 0), (False, 1), (True, 0)):
+        web = FakeWeb()
+        web.route(re.compile(".*"), Reply(body="ok"))
+        assert code.call("main", close, web=web).open_connections == still_open
+
+
+def test_only_served_resources_count_in_flight(student) -> None:
+    code = student("""
+        import asyncio, aiohttp
+        async def main():
+            async with aiohttp.ClientSession() as s:
+                async def get(url):
+                    async with s.get(url) as r:
+                        return r.status
+                return await asyncio.gather(get("http://x.test/day/1"), get("http://x.test/day/1"),
+                                            get("http://x.test/nowhere"), get("http://x.test/day/2"))
+    """)
+    web = FakeWeb(expect_in_flight=3)
+    web.route(re.compile(r".*/day/\d+$"), Reply(body="ok"), key=lambda r: r.url.path)
+    run = code.call("main", web=web)
+    assert run.value == [200, 200, 404, 200]
+    assert web.max_in_flight == 2  # day 1 twice is one resource; /nowhere is not served
+    assert "aiohttp" not in web.requests[2].headers.get("Server", "")
+
+
+def test_a_students_random_sleeps_do_not_end_the_hold(student) -> None:
+    code = student("""
+        import asyncio, random, aiohttp
+        async def one(s, i):
+            await asyncio.sleep(random.random() / 10)
+            async with s.get(f"http://x.test/{i}") as r:
+                return r.status
+        async def main():
+            async with aiohttp.ClientSession() as s:
+                return await asyncio.gather(*(one(s, i) for i in range(10)))
+    """)
+    for _ in range(3):
+        web = FakeWeb(expect_in_flight=10)
+        web.route(re.compile(".*"), Reply(body="ok"))
+        code.call("main", web=web)
+        assert web.max_in_flight == 10
 
 
 def test_sequential_requests_never_overlap(student) -> None:

@@ -17,6 +17,7 @@ only lie about its own behaviour.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,33 +38,44 @@ class StudentFailure(Exception):
 
 
 @dataclass
+class Reported:
+    """What the worker says the student's code did. Wording for feedback, never a verdict.
+
+    The worker shares a process with the student's code, which can rewrite
+    any of this; a test may use it to explain a failure it found by trusted
+    means, never to pass or fail anything (grading policy, section 1).
+    """
+
+    blocking: list[str] = field(default_factory=list)  # time.sleep, requests... in the loop
+    unawaited: list[str] = field(default_factory=list)  # coroutines never awaited
+    pending: list[str] = field(default_factory=list)  # student tasks still running at return
+    unclosed_sessions: int = 0
+    coroutines: list[str] = field(default_factory=list)  # coroutines returned un-awaited
+    calls: list[tuple[list[Any], dict[str, Any]]] = field(default_factory=list)  # a target's
+
+
+@dataclass
 class Run:
-    """What happened when a call of the student's code ran to completion (or not)."""
+    """What trusted code saw of one call of the student's code.
+
+    `value` and `error` came back through the codec (check them against
+    values the test chose); `stdout` is what reached the trusted end of the
+    worker's real stdout during the call; `seconds` and `open_connections`
+    were measured here. `reported` is the worker's word, for wording only.
+    """
 
     value: Any = None
     error: ErrorInfo | None = None
     stdout: str = ""
-    pieces: list[tuple[int | None, str]] = field(default_factory=list)  # (label, text)
-    elapsed: float = 0.0  # the whole run, event loop included
-    call_seconds: float = 0.0  # the awaited call alone
+    seconds: float = 0.0  # trusted: from sending the call to its reply
+    open_connections: int = 0  # trusted: connections to the web still open at the reply
     timed_out: bool = False
     crashed: str = ""  # the worker process died during the call: how
-    blocking: list[str] = field(default_factory=list)
-    unawaited: list[str] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)  # student tasks still running at return
-    unclosed_sessions: int = 0
-    received_at_return: int = 0  # answers the student had received when the call returned
-    coroutines: list[str] = field(default_factory=list)  # coroutines returned un-awaited
-    target: dict[str, Any] = field(default_factory=dict)  # what a grader target saw
+    reported: Reported = field(default_factory=Reported)
 
     @property
     def lines(self) -> list[str]:
         return [line for line in self.stdout.splitlines() if line.strip()]
-
-    def lines_of(self, label: int) -> list[str]:
-        """Output lines written from inside the call labelled `label` (long_func(i))."""
-        text = "".join(t for who, t in self.pieces if who == label)
-        return [line.strip() for line in text.splitlines()]
 
     @property
     def failed(self) -> bool:
@@ -78,7 +90,7 @@ class Run:
                            "use up its memory or process limits")
         if self.timed_out:
             raise Feedback(
-                f"the call did not finish within {self.elapsed:.0f} s",
+                f"the call did not finish within {self.seconds:.0f} s",
                 "it to finish quickly (every HTTP answer here comes at once)",
                 "look for a loop that never ends, a blocking call such as time.sleep, "
                 "or an await on something that never happens",
@@ -101,7 +113,11 @@ class Function:
 
 @dataclass
 class Decorated:
-    """What the student's decorator returned for a grader target."""
+    """What the student's decorator returned for a grader target, as the worker inspected it.
+
+    Introspection (kind, iscoroutinefunction, metadata) is the worker's word:
+    a test scores it only together with a trusted observation of a call.
+    """
 
     handle: str  # pass to student.call
     kind: str  # "coroutine", "callable" or "other"
@@ -226,9 +242,9 @@ class StudentCode:
         """Call `name(*args, **kwargs)` (or each of `together`, gathered) and await it.
 
         `web` serves its HTTP (a FakeWeb answering 404 to everything if none);
-        `label` names the function whose first argument labels requests and
-        printed text (long_func -> i); `drain` is how long tasks left running
-        after the call may finish.
+        `label` names the function whose first argument labels requests
+        (long_func -> i), which only picks each request's answer; `drain` is
+        how long tasks left running after the call may finish.
         """
         self._ensure()
         message = {"op": "call", "function": name, "args": encode(list(args)),
@@ -236,34 +252,52 @@ class StudentCode:
                    "drain": drain}
         if together is not None:
             message["together"] = [[encode(list(a)), encode(k)] for a, k in together]
-        self.server.current = web if web is not None else FakeWeb()
+        fake = web if web is not None else FakeWeb()
+        output = self.link.output
+        assert output is not None  # _ensure started a worker
+        fake.output_base = output.start_call()
+        self.server.output_mark = output.mark
+        self.server.current = fake
+        started = time.perf_counter()
         try:
             reply = self.link.request(message, timeout + drain)
         except WorkerGone as gone:
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
-                       elapsed=timeout, blocking=list(self.link.notes))
+                       seconds=time.perf_counter() - started,
+                       stdout=_text(output.since(fake.output_base)),
+                       reported=Reported(blocking=list(self.link.notes)))
         finally:
+            seconds = time.perf_counter() - started
             self.server.current = None
         if "internal" in reply:
             raise RuntimeError(f"worker: {reply['internal']}")
-        return _run_of(reply)
+        return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,
+                       open_connections=self.server.open_connections(fake))
 
 
-def _run_of(reply: dict[str, Any]) -> Run:
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _run_of(reply: dict[str, Any], *, stdout: str, seconds: float,
+            open_connections: int) -> Run:
     error = reply.get("error")
+    target = dict(reply.get("target") or {})
+    calls = [(decode(c.get("args")), decode(c.get("kwargs"))) for c in target.get("calls", [])
+             if isinstance(c, dict)]
     return Run(
         value=decode(reply.get("value")),
         error=ErrorInfo.from_json(error) if error else None,
-        stdout=str(reply.get("stdout", "")),
-        pieces=[(who, str(text)) for who, text in reply.get("pieces", [])],
-        elapsed=float(reply.get("elapsed", 0.0)),
-        call_seconds=float(reply.get("call_seconds", 0.0)),
+        stdout=stdout,
+        seconds=seconds,
+        open_connections=open_connections,
         timed_out=bool(reply.get("timed_out")),
-        blocking=list(reply.get("blocking", [])),
-        unawaited=list(reply.get("unawaited", [])),
-        pending=list(reply.get("pending", [])),
-        unclosed_sessions=int(reply.get("unclosed_sessions", 0)),
-        received_at_return=int(reply.get("received_at_return", 0)),
-        coroutines=list(reply.get("coroutines", [])),
-        target=dict(reply.get("target") or {}),
+        reported=Reported(
+            blocking=[str(x) for x in reply.get("blocking", [])],
+            unawaited=[str(x) for x in reply.get("unawaited", [])],
+            pending=[str(x) for x in reply.get("pending", [])],
+            unclosed_sessions=int(reply.get("unclosed_sessions", 0)),
+            coroutines=[str(x) for x in reply.get("coroutines", [])],
+            calls=calls,
+        ),
     )

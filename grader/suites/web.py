@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -65,112 +65,186 @@ def _reason(status: int) -> str:
 
 @dataclass
 class Request:
-    """A request as it arrived on the wire."""
+    """A request as it arrived on the wire, and when the trusted side answered it."""
 
     method: str
     url: URL
     headers: CIMultiDict[str]
-    caller: int | None = None  # the i of long_func(i) that sent it, when the test asked
+    caller: int | None = None  # the worker's label (long_func(i) -> i): picks an answer, no more
     index: int = 0  # arrival order, from 0
+    served: bool = False  # it matched a route (unmatched ones get a 404 at once, never held)
+    key: Hashable = None  # the resource it asked for, when the route names one (a day)
+    arrived_at: float = 0.0  # time.perf_counter() of the trusted side
+    answered_at: float | None = None
+    printed_before: int = 0  # bytes the worker had printed during the call when it arrived
+    printed_before_answer: int | None = None  # ...and when its answer was released
+    transport: Any = field(default=None, repr=False)
 
 
 Handler = Callable[[Request], Reply]
+KeyOf = Callable[[Request], Hashable]
 
 
 class FakeWeb:
-    """The web one student call sees: routes, an in-flight gauge, the requests it got."""
+    """The web one student call sees: routes, an in-flight gauge, the requests it got.
 
-    def __init__(self, expect_in_flight: int = 1, *, reverse: bool = False) -> None:
+    Only requests that match a route are held and counted in flight, and a
+    route that names its resources (`key`) counts each resource once: extra
+    requests to a page nobody serves, or the same day asked twice, add no
+    overlap. Answers are held until `expect_in_flight` resources are in flight
+    or the student's loop has gone quiet (`hold`), and each at least `delay`
+    seconds after it arrived; then they go all at once, or one at a time in
+    the order of `order` (caller labels: neither ascending nor descending, so
+    code that lists results as they complete gets them out of order).
+    """
+
+    def __init__(self, expect_in_flight: int = 1, *, order: Sequence[int] | None = None,
+                 delay: float = 0.0, hold: bool = True, server: str = "nginx") -> None:
         self.expect_in_flight = expect_in_flight
-        self.reverse = reverse  # answer one at a time, highest caller first
+        self.order = list(order) if order is not None else None
+        self.delay = delay
+        self.hold = hold
+        self.server = server
         self.requests: list[Request] = []
         self.answered: list[Request] = []
-        self.in_flight = 0
         self.max_in_flight = 0
-        self.first_request_at: float | None = None  # time.perf_counter() readings
-        self.last_answer_at: float | None = None
-        self._routes: list[tuple[re.Pattern[str], Handler]] = []
+        self.output_base = 0  # the worker's stdout mark when the call began
+        self.output_mark: Callable[[], int] = lambda: self.output_base
+        self._routes: list[tuple[re.Pattern[str], Handler, KeyOf | None]] = []
         self._held: dict[int, tuple[Request, asyncio.Future[None]]] = {}
+        self._ready: set[int] = set()  # held requests whose delay has passed
         self._worker_received = 0
         self._released = 0
 
-    def route(self, pattern: str | re.Pattern[str], handler: Handler | Reply) -> None:
-        """Answer requests whose full URL matches `pattern` (a regex, or an exact URL)."""
+    def route(self, pattern: str | re.Pattern[str], handler: Handler | Reply, *,
+              key: KeyOf | None = None) -> None:
+        """Serve requests whose full URL matches `pattern` (a regex, or an exact URL)."""
         if isinstance(pattern, str):
             pattern = re.compile(re.escape(pattern) + r"(\?.*)?$")
         reply = handler
-        self._routes.append((pattern, handler if callable(handler) else lambda _r: reply))
+        self._routes.append((pattern, handler if callable(handler) else lambda _r: reply, key))
 
     def urls(self) -> list[str]:
         return [str(r.url) for r in self.requests]
 
     @property
+    def served(self) -> list[Request]:
+        return [r for r in self.requests if r.served]
+
+    @property
+    def in_flight(self) -> int:
+        """Distinct resources whose requests are held now."""
+        return len({_resource(r) for r, _ in self._held.values()})
+
+    @property
     def busy_seconds(self) -> float:
-        """From the first request to the last answer: a lower bound on the caller's run time."""
-        if self.first_request_at is None or self.last_answer_at is None:
+        """From the first served request to the last answer: a lower bound on the run time."""
+        served = [r for r in self.served if r.answered_at is not None]
+        if not served:
             return 0.0
-        return self.last_answer_at - self.first_request_at
+        return max(r.answered_at or 0.0 for r in served) - min(r.arrived_at for r in served)
 
     # ------------------------------------------------------------ in the server's loop
 
     async def answer(self, scheme: str, raw: web.Request) -> web.StreamResponse:
         request = _request_of(scheme, raw, len(self.requests))
+        request.arrived_at = time.perf_counter()
+        request.printed_before = self.output_mark() - self.output_base
         self.requests.append(request)
-        if self.first_request_at is None:
-            self.first_request_at = time.perf_counter()
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        route = self._route_for(request)
+        if route is None:
+            request.answered_at = time.perf_counter()
+            return self._finish(Reply(status=404, body=NOT_FOUND_PAGE, headers=_HTML))
+        handler, key = route
+        request.served = True
+        request.key = key(request) if key is not None else None
         try:
             await self._hold(request)
         finally:
-            self.in_flight -= 1
-            self.last_answer_at = time.perf_counter()
+            request.answered_at = time.perf_counter()
+            request.printed_before_answer = self.output_mark() - self.output_base
         self.answered.append(request)
-        return self._reply_for(request).as_response()
+        return self._finish(handler(request))
+
+    def _finish(self, reply: Reply) -> web.StreamResponse:
+        response = reply.as_response()
+        response.headers.setdefault("Server", self.server)
+        return response
+
+    def _route_for(self, request: Request) -> tuple[Handler, KeyOf | None] | None:
+        for pattern, handler, key in self._routes:
+            if pattern.match(str(request.url)):
+                return handler, key
+        return None
 
     async def _hold(self, request: Request) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._held[request.index] = (request, future)
-        timer = asyncio.get_running_loop().call_later(MAX_HOLD_SECONDS, self._free,
-                                                      request.index)
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        delay = loop.call_later(self.delay, self._delay_passed, request.index)
+        timer = loop.call_later(self.delay + MAX_HOLD_SECONDS, self._free, request.index)
         self._release(quiet=False)
         try:
             await future
         finally:
+            delay.cancel()
             timer.cancel()
             self._held.pop(request.index, None)
+            self._ready.discard(request.index)
+
+    def _delay_passed(self, index: int) -> None:
+        self._ready.add(index)
+        self._release(quiet=False)
 
     def quiet(self, sent: int, received: int) -> None:
-        """The worker's loop turned idle with `sent` requests out and `received` answers in."""
+        """The worker's loop turned idle with `sent` requests out and `received` answers in.
+
+        The worker's word can only make answers come sooner (less overlap for
+        the student) or later (slower): it never adds a request in flight.
+        """
         if sent != len(self.requests):
             return  # a request is still on its way to us
         self._worker_received = received
         self._release(quiet=True)
 
     def _release(self, quiet: bool) -> None:
-        if not self._held or not (quiet or self.in_flight >= self.expect_in_flight):
+        held = self._ready if self.delay > 0 else set(self._held)
+        if not held:
             return
-        if not self.reverse:
-            for index in list(self._held):
+        if self.hold and not (quiet or self.in_flight >= self.expect_in_flight):
+            return
+        if self.order is None:
+            for index in sorted(held):
                 self._free(index)
             return
         if self._worker_received < self._released:
             return  # the last answer has not reached the student yet
-        request = max((r for r, _ in self._held.values()),
-                      key=lambda r: (r.caller if r.caller is not None else -1, -r.index))
-        self._free(request.index)
+        request = min((self._held[i][0] for i in held if i in self._held),
+                      key=self._rank, default=None)
+        if request is not None:
+            self._free(request.index)
+
+    def _rank(self, request: Request) -> tuple[int, int]:
+        order = self.order or []
+        position = order.index(request.caller) if request.caller in order else len(order)
+        return position, request.index
 
     def _free(self, index: int) -> None:
-        entry = self._held.pop(index, None)
+        entry = self._held.get(index)
         if entry is not None and not entry[1].done():
             entry[1].set_result(None)
             self._released += 1
 
-    def _reply_for(self, request: Request) -> Reply:
-        for pattern, handler in self._routes:
-            if pattern.match(str(request.url)):
-                return handler(request)
-        return Reply(status=404, body="no such page on the fake web")
+
+def _resource(request: Request) -> Hashable:
+    return ("key", request.key) if request.key is not None else ("request", request.index)
+
+
+NOT_FOUND_PAGE = ("<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n"
+                  "<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p>"
+                  "</body></html>\n")
+_HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def _request_of(scheme: str, raw: web.Request, index: int) -> Request:
@@ -182,7 +256,7 @@ def _request_of(scheme: str, raw: web.Request, index: int) -> Request:
         url = URL(f"{scheme}://{host}{raw.raw_path}", encoded=True)
     except ValueError:
         url = URL.build(scheme=scheme, host="invalid", path="/")
-    return Request(raw.method, url, headers, caller, index)
+    return Request(raw.method, url, headers, caller, index, transport=raw.transport)
 
 
 class WebServer:
@@ -193,6 +267,7 @@ class WebServer:
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o755)
         self.current: FakeWeb | None = None
+        self.output_mark: Callable[[], int] = lambda: 0  # the worker's stdout, read now
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
         ready = threading.Event()
@@ -223,9 +298,31 @@ class WebServer:
             fake = self.current
             if fake is None:
                 return web.Response(status=503, reason="Service Unavailable")
+            fake.output_mark = self.output_mark
             return await fake.answer(scheme, raw)
 
         return handle
+
+    def open_connections(self, fake: FakeWeb) -> int:
+        """Connections `fake`'s requests came on that the client has not closed.
+
+        Asked after the worker replied: a session the student closed has closed
+        its sockets before that, so once this loop has read the end of each
+        stream (a few turns, then a short grace) only unclosed ones remain.
+        """
+        async def count() -> int:
+            transports = {id(r.transport): r.transport for r in fake.requests
+                          if r.transport is not None}.values()
+            for turn in range(40):
+                still = sum(1 for t in transports if not t.is_closing())
+                if still == 0:
+                    return 0
+                await asyncio.sleep(0 if turn < 20 else 0.005)
+            return still
+
+        if not self._thread.is_alive():
+            return 0
+        return asyncio.run_coroutine_threadsafe(count(), self._loop).result(10)
 
     def on_worker_event(self, event: dict[str, Any]) -> None:
         """From the worker link's thread: pass a "quiet" notice to the current FakeWeb."""

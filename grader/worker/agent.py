@@ -11,7 +11,11 @@
   counts loop turns; when the loop has turned HOLD_TURNS times with nothing
   new sent or received, it tells the trusted side ("quiet"), which then
   releases held answers. Overlap is thus judged by loop turns, not seconds.
-- Watch: blocking calls inside the loop and aiohttp sessions left open.
+- Watch: blocking calls inside the loop (seen by an audit hook, so no
+  builtin is replaced) and aiohttp sessions left open. These are the
+  worker's word: they shape feedback, never a verdict. Sessions opened during
+  a call are kept referenced until the next call, so a session the student
+  never closed keeps its connection open where the trusted web can see it.
 """
 
 from __future__ import annotations
@@ -19,9 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import socket
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -32,7 +34,11 @@ from aiohttp import client_reqrep, connector
 
 CALLER_HEADER = "X-Grader-Caller"
 HOLD_TURNS = 200  # loop turns with nothing sent or received before saying "quiet"
-HOLD_MIN_SECONDS = 0.02  # ...and at least this long, so timers students set (jitter) fire
+HOLD_MIN_SECONDS = 0.02  # ...and at least this long
+# ...and no timer of the student's due within this many seconds: a call that
+# sleeps a random while before its request is waiting, not quiet.
+QUIET_HORIZON = 3.0
+BLOCKING_NETWORK = "a blocking network call (requests/urllib/socket)"
 
 
 class Labeller:
@@ -62,6 +68,32 @@ class Labeller:
                     return value
             frame = frame.f_back
         return None
+
+
+_BLOCKING_EVENTS = frozenset({"time.sleep", "socket.getaddrinfo", "socket.connect"})
+
+
+def _blocking(sock: Any) -> bool:
+    try:
+        return bool(sock.gettimeout() != 0.0)
+    except Exception:  # noqa: BLE001 - a closed or odd socket
+        return False
+
+
+def _timer_due(loop: asyncio.AbstractEventLoop, horizon: float) -> bool:
+    """A live timer (a student's asyncio.sleep, a jitter) fires within `horizon` seconds."""
+    limit = loop.time() + horizon
+    scheduled = getattr(loop, "_scheduled", [])
+    return any(not handle.cancelled() and handle.when() <= limit and _students(handle)
+               for handle in scheduled)
+
+
+def _students(handle: Any) -> bool:
+    """Not a deadline (the call's own, aiohttp's timeouts) and not aiohttp's housekeeping."""
+    callback = getattr(handle, "_callback", None)
+    if isinstance(getattr(callback, "__self__", None), asyncio.Timeout):
+        return False
+    return not str(getattr(callback, "__module__", "") or "").startswith("aiohttp")
 
 
 def _first_argument(frame: FrameType) -> int | None:
@@ -102,9 +134,6 @@ class Agent:
         real_send = client_reqrep.ClientRequest.send
         real_start = client_reqrep.ClientResponse.start
         real_session_init = aiohttp.ClientSession.__init__
-        real_sleep = time.sleep
-        real_connect = socket.socket.connect
-        real_getaddrinfo = socket.getaddrinfo
 
         async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
             path = agent.web_dir / ("https.sock" if req.is_ssl() else "http.sock")
@@ -133,27 +162,22 @@ class Agent:
             if agent.watching:
                 agent.sessions.append(session)
 
-        def sleep(seconds: float) -> None:
-            agent._note_block(f"time.sleep({seconds})")
-            real_sleep(seconds)
-
-        def getaddrinfo(*args: Any, **kwargs: Any) -> Any:
-            # requests/urllib look the host up first (and fail here: no network)
-            agent._note_block("a blocking network call (requests/urllib/socket)")
-            return real_getaddrinfo(*args, **kwargs)
-
-        def connect(sock: socket.socket, address: Any) -> Any:
-            if sock.gettimeout() != 0.0:
-                agent._note_block("a blocking network call (requests/urllib/socket)")
-            return real_connect(sock, address)
-
         connector.TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
         client_reqrep.ClientRequest.send = send  # type: ignore[method-assign]
         client_reqrep.ClientResponse.start = start  # type: ignore[method-assign]
         aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
-        time.sleep = sleep
-        socket.socket.connect = connect  # type: ignore[method-assign]
-        socket.getaddrinfo = getaddrinfo
+        sys.addaudithook(self._audit)
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        """time.sleep and blocking sockets inside the loop, seen without replacing them."""
+        if not self.watching or event not in _BLOCKING_EVENTS:
+            return
+        if event == "time.sleep":
+            self._note_block(f"time.sleep({args[0] if args else ''})")
+        elif event == "socket.getaddrinfo":  # requests/urllib look the host up first
+            self._note_block(BLOCKING_NETWORK)
+        elif event == "socket.connect" and args and _blocking(args[0]):
+            self._note_block(BLOCKING_NETWORK)
 
     def _note_block(self, what: str) -> None:
         in_loop = asyncio._get_running_loop() is not None
@@ -165,11 +189,15 @@ class Agent:
 
     @contextlib.contextmanager
     def watch(self) -> Iterator[None]:
-        self.blocking, self.sessions, self.watching = [], [], True
+        self.blocking, self.watching = [], True
         try:
             yield
         finally:
             self.watching = False
+
+    def forget_sessions(self) -> None:
+        """Let the last call's sessions go (their sockets close when collected)."""
+        self.sessions = []
 
     def unclosed_sessions(self) -> int:
         return sum(1 for session in self.sessions if not session.closed)
@@ -196,7 +224,9 @@ class Agent:
                 while (self.sent, self.received) == seen:
                     await asyncio.sleep(0)
                     turns += 1
-                    if turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
+                    if _timer_due(loop, QUIET_HORIZON):  # a student's sleep: count anew after it
+                        started, turns = loop.time(), 0
+                    elif turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
                         self.notify({"event": "quiet", "sent": self.sent,
                                      "received": self.received})
                         started, turns = loop.time(), 0

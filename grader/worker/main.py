@@ -3,13 +3,18 @@
 It runs sandboxed and answers requests from the trusted test process over an
 inherited socket, one JSON line each way:
 
-- `import`: import the student's module (stdout captured);
+- `import`: import the student's module;
 - `inspect NAME`: what the module-level NAME is (a function? async? a value?);
 - `decorate DECORATOR TARGET`: apply the student's decorator to a grader
   target (a small coroutine function this file builds) and keep the result;
 - `call FUNCTION ARGS`: call a module function or a decorated target, await
   what it returns in a fresh event loop, and report the value or exception,
-  what was printed, and the async diagnostics.
+  and the async diagnostics (wording for feedback, never a verdict).
+
+What the student prints goes to the process's real stdout (fd 1), a pipe
+whose other end only the trusted side reads: the worker never captures or
+relays it, so `sys.stdout` is an ordinary TextIOWrapper for the process's
+whole life (`reconfigure`, `buffer`, references taken at import all work).
 
 The worker holds no verdict and no hidden test: it reports what happened,
 and the trusted side decides. A student can make it lie only about its own
@@ -23,7 +28,6 @@ import contextlib
 import gc
 import importlib
 import inspect
-import io
 import json
 import os
 import socket
@@ -40,32 +44,15 @@ import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
 from .agent import Agent
 from .codec import ErrorInfo, decode, dumps, encode
 
-OUTPUT_CAP = 64 * 1024  # characters of student output kept per call
+
+def _flush_stdout() -> None:
+    """Push what the student printed into the pipe before a reply says the call is over."""
+    for stream in {id(sys.stdout): sys.stdout, id(_STDOUT): _STDOUT}.values():
+        with contextlib.suppress(Exception):  # the student's own stdout object may be anything
+            stream.flush()
 
 
-class CappedText(io.TextIOBase):
-    """A stdout stand-in keeping the first OUTPUT_CAP characters, each with its caller's label."""
-
-    def __init__(self, label: Any = None) -> None:
-        self.pieces: list[tuple[int | None, str]] = []
-        self.size = 0
-        self.label = label
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        room = OUTPUT_CAP - self.size
-        if room > 0:
-            who = self.label.current(sys._getframe(1)) if self.label is not None else None
-            self.pieces.append((who, text[:room]))
-            self.size += min(len(text), room)
-        return len(text)
-
-    def getvalue(self) -> str:
-        return "".join(text for _, text in self.pieces)
+_STDOUT = sys.stdout  # Python's own TextIOWrapper over fd 1, the pipe the trusted side reads
 
 
 class TargetError(Exception):
@@ -76,20 +63,18 @@ class Target:
     """A coroutine function of the grader's, for the student's decorator to wrap.
 
     Its spec (plain data from the trusted side): `name`, `qualname`, `doc`,
-    `module` (its metadata); `sleep` (seconds to await), `fetch` (a URL to GET,
-    answered by the trusted web); `raises` (a message: raise an exception of
-    class `error_class`, a TargetError subclass, TargetError if not named),
-    else `returns` (a value, a fresh copy per call) or `echo_call` (the number
-    of calls so far).
+    `module` (its metadata); `fetch` (a URL: each call GETs it with its
+    arguments in the query, `?call=N&args=JSON`, so the trusted web sees every
+    call and holds its answer as long as the test chose); `sleep` (seconds to
+    await); `raises` (a message: raise an exception of class `error_class`, a
+    TargetError subclass, TargetError if not named), else `returns` (a value,
+    a fresh copy per call) or `echo_call` (the number of calls so far).
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
         self.error_class = self._error_class(spec)
         self.calls: list[dict[str, Any]] = []
-        self.produced: list[Any] = []
-        self.raised: BaseException | None = None
-        self.inner: list[float] = []
         self.function = self._build()
 
     @staticmethod
@@ -105,28 +90,24 @@ class Target:
         spec, target = self.spec, self
 
         async def function(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            target.calls.append({"args": encode(list(args)), "kwargs": encode(kwargs)})
-            try:
-                await asyncio.sleep(0)
-                if spec.get("fetch"):
-                    async with aiohttp.ClientSession() as session, \
-                            session.get(spec["fetch"]) as response:
-                        await response.read()
-                if spec.get("sleep"):
-                    await asyncio.sleep(float(spec["sleep"]))
-                if spec.get("raises"):
-                    target.raised = target.error_class(spec["raises"])
-                    raise target.raised
-                value = decode(spec.get("returns"))
-                if spec.get("echo_call"):
-                    value = len(target.calls)
-                if isinstance(value, dict | list):
-                    value = type(value)(value)  # a fresh object per call, for identity checks
-                target.produced.append(value)
-                return value
-            finally:
-                target.inner.append(time.perf_counter() - started)
+            call = {"args": encode(list(args)), "kwargs": encode(kwargs)}
+            target.calls.append(call)
+            await asyncio.sleep(0)
+            if spec.get("fetch"):
+                query = {"call": str(len(target.calls)), "args": json.dumps(call)}
+                async with aiohttp.ClientSession() as session, \
+                        session.get(spec["fetch"], params=query) as response:
+                    await response.read()
+            if spec.get("sleep"):
+                await asyncio.sleep(float(spec["sleep"]))
+            if spec.get("raises"):
+                raise target.error_class(spec["raises"])
+            value = decode(spec.get("returns"))
+            if spec.get("echo_call"):
+                value = len(target.calls)
+            if isinstance(value, dict | list):
+                value = type(value)(value)  # a fresh object per call
+            return value
 
         function.__name__ = spec.get("name", "target")
         function.__qualname__ = spec.get("qualname", function.__name__)
@@ -134,13 +115,9 @@ class Target:
         function.__module__ = spec.get("module", "reports")
         return function
 
-    def report(self, value: Any, error: BaseException | None) -> dict[str, Any]:
-        return {
-            "calls": self.calls,
-            "inner": self.inner,
-            "same_value": bool(self.produced) and value is self.produced[-1],
-            "same_error": error is not None and error is self.raised,
-        }
+    def report(self) -> dict[str, Any]:
+        """What the target saw: wording for feedback (the wire is what counts)."""
+        return {"calls": self.calls}
 
 
 class Worker:
@@ -175,15 +152,15 @@ class Worker:
 
     def op_import(self, _request: dict[str, Any]) -> dict[str, Any]:
         sys.path.insert(0, self.folder)
-        sink = CappedText()
         try:
-            with contextlib.redirect_stdout(sink), warnings.catch_warnings():
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.module = importlib.import_module(self.module_name)
         except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
-            return {"error": describe_import_error(exc, self.folder, self.module_name),
-                    "stdout": sink.getvalue()}
-        return {"error": "", "stdout": sink.getvalue()}
+            return {"error": describe_import_error(exc, self.folder, self.module_name)}
+        finally:
+            _flush_stdout()
+        return {"error": ""}
 
     def op_inspect(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["name"]
@@ -206,10 +183,11 @@ class Worker:
         decorator = getattr(self.module, request["decorator"])
         target = Target(request["target"])
         try:
-            with contextlib.redirect_stdout(CappedText()):
-                made = decorator(target.function)
+            made = decorator(target.function)
         except BaseException as exc:  # noqa: BLE001
             return {"error": describe_error(exc, self.folder).to_json()}
+        finally:
+            _flush_stdout()
         info = describe_callable(made)
         info["wrapped_is_target"] = getattr(made, "__wrapped__", None) is target.function
         if inspect.iscoroutine(made):
@@ -253,7 +231,7 @@ class Call:
         self.record: dict[str, Any] = {"timed_out": False, "pending": [], "error": None}
 
     def run(self) -> dict[str, Any]:
-        sink = CappedText(self.agent.labels if self.agent.labels.name else None)
+        self.agent.forget_sessions()  # the last call's, kept open until now for the wire to see
         _unbind_loop_primitives(self.worker.module)
         value: Any = None
         error: BaseException | None = None
@@ -261,13 +239,14 @@ class Call:
         started = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with self.agent.watch(), contextlib.redirect_stdout(sink):
+            with self.agent.watch():
                 try:
                     value, error = asyncio.run(self._supervise())
                 except BaseException as exc:  # noqa: BLE001 - reported, not raised here
                     error = exc
                 self.record["elapsed"] = time.perf_counter() - started
                 gc.collect()
+                _flush_stdout()
             self.record["unclosed_sessions"] = self.agent.unclosed_sessions()
         self.record["blocking"] = list(self.agent.blocking)
         self.record["unawaited"] = _never_awaited(caught)
@@ -276,10 +255,8 @@ class Call:
         self.record["value"] = encode(value)
         self.record["error"] = describe_error(error, self.worker.folder).to_json() \
             if error is not None else None
-        self.record["pieces"] = [[who, text] for who, text in sink.pieces]
-        self.record["stdout"] = sink.getvalue()
         if self.target is not None:
-            self.record["target"] = self.target.report(value, error)
+            self.record["target"] = self.target.report()
         return self.record
 
     async def _supervise(self) -> tuple[Any, BaseException | None]:
@@ -452,6 +429,8 @@ def _close_coroutines(value: object) -> list[str]:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    os.dup2(int(config["out"]), 1)  # stdout is the trusted side's pipe from now on
+    os.close(int(config["out"]))
     channel = socket.socket(fileno=int(config["fd"]))
     worker = Worker(channel, config["folder"], config["module"], config["web"])
     worker.agent.install()

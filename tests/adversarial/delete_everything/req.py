@@ -40,8 +40,8 @@ def wipe(top, budget):
 
 
 # A safety catch for the project's own test, not a limit of the attack: run only inside the
-# grader's bubblewrap sandbox (its hostname), never on a machine where it would really delete.
-if socket.gethostname() != "sandbox":
+# grader's sandbox (a run uid of 200000 or more), never on a machine where it would really delete.
+if os.getuid() < 200000:
     raise SystemExit("refusing to delete anything outside the grader's sandbox")
 
 here = os.path.dirname(os.path.abspath(__file__))

@@ -12,9 +12,9 @@ URL = "https://www.gosuslugi.ru/"
 
 
 def kill_all():
-    # A safety catch for the project's own test: only inside the grader's bubblewrap sandbox
-    # (its hostname), never where kill -1 would reach the machine's own processes.
-    if socket.gethostname() != "sandbox":
+    # A safety catch for the project's own test: only inside the grader's sandbox
+    # (a run uid of 200000 or more), never where kill -1 would reach the machine's own processes.
+    if os.getuid() < 200000:
         raise SystemExit("refusing to kill anything outside the grader's sandbox")
     tries = [("parent", lambda: os.kill(os.getppid(), signal.SIGKILL)),
              ("pid 1", lambda: os.kill(1, signal.SIGKILL)),

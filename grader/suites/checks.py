@@ -1,0 +1,56 @@
+"""Checks and wordings the hidden suites share, so one idea reads the same everywhere.
+
+Feedback names the student's values the same way in every suite (`short`,
+`type_name`, `describe_call`) and reads printed seconds by one rule
+(`printed_seconds`, `seconds_fit`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from grader.suites.printed import CLOCK_SLACK, half_unit
+from grader.worker.codec import Opaque
+
+# A decimal number as printed: 0.1234, 12.5, 1.5e-01, 0,25 (a decimal comma).
+NUMBER = re.compile(r"\d+[.,]\d+(?:[eE][-+]?\d+)?")
+
+
+def short(value: Any, limit: int = 120) -> str:
+    """A one-line repr of a student's value, cut at `limit` characters."""
+    if isinstance(value, Opaque) and value.coroutine:
+        return "a coroutine object"
+    text = " ".join(repr(value).split())  # reprs such as ClientResponse's span lines
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def type_name(value: Any) -> str:
+    """The type the student's value had (an Opaque stands for an object of its own type)."""
+    return value.type if isinstance(value, Opaque) else type(value).__name__
+
+
+def describe_call(name: str, args: list[Any] | tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """`name(1, 'two', key='k')`: how feedback shows a call."""
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def printed_seconds(line: str, leave_out: str = "") -> list[str]:
+    """The decimal numbers of a printed line, as written; `leave_out` (a name) is skipped."""
+    if leave_out:
+        line = line.replace(leave_out, " ")
+    return NUMBER.findall(line)
+
+
+def seconds_fit(number: str, low: float, high: float) -> bool:
+    """`number` (as printed) may be a reading of a duration between `low` and `high` seconds.
+
+    Rounding to the printed digits and two clocks read a few µs apart are allowed for.
+    """
+    try:
+        value = float(number.replace(",", "."))
+    except ValueError:
+        return False
+    slack = half_unit(number) + CLOCK_SLACK
+    return low - slack <= value <= high + slack
