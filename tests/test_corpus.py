@@ -1,7 +1,10 @@
 """The flawed and the correct-but-unusual submissions of tests/flawed and tests/variants.
 
 Each flaw folder holds one student file and expect.toml naming EXACTLY the
-hidden tests it must fail; it is graded beside the reference solutions of the
+hidden tests it must fail (`lose`) and, for the classes the grading policy
+bounds, the share of the assignment it may score at most (`at_most = 0.1` for
+do-nothing code, `0.5` for code that misses the lesson) or must keep at least
+(`at_least`); `kind` names its class (no-op, essence, forged, input, ...); it is graded beside the reference solutions of the
 other assignments, which must keep full marks. Each variant must get full marks.
 
 A case is graded on the assignments of the files it holds and on those that
@@ -92,6 +95,9 @@ def test_flaw_loses_exactly_its_tests(case: Path, graded: Corpus) -> None:
     assignment = result.assignments[slug]
     lost = sum(t.max_points for t in assignment.tests if t.id in expect["lose"])
     assert assignment.score == pytest.approx(assignment.max_score - lost)
+    share = assignment.score / assignment.max_score
+    assert share <= expect.get("at_most", 1.0) + 1e-9, (share, expect["why"])
+    assert share >= expect.get("at_least", 0.0) - 1e-9, (share, expect["why"])
     for other, a in result.assignments.items():
         if other != slug:
             assert a.score == a.max_score, (other, a.message, a.tests)
