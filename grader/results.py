@@ -25,10 +25,16 @@ class TestResult:
     max_points: float
     message: str = ""  # what was observed and what was expected
     hint: str = ""  # what to try next
+    title: str = ""  # the clause the test checks, as the student reads it (its docstring)
 
     @property
     def name(self) -> str:
         return self.id.split("::", 1)[-1]
+
+    @property
+    def heading(self) -> str:
+        """What a person sees as the test's name: its title, else its name."""
+        return self.title or self.name
 
 
 @dataclass
@@ -47,6 +53,9 @@ class AssignmentResult:
         data = asdict(self)
         del data["slug"]
         data["duration"] = round(self.duration, 3)
+        for test in data["tests"]:
+            if not test["title"]:
+                del test["title"]  # optional in results.json: absent rather than empty
         return data
 
     @classmethod

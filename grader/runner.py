@@ -10,6 +10,7 @@ reported a result gets none: a killed run keeps what finished and no more.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -28,14 +29,24 @@ from grader.results import AssignmentResult, TestResult
 
 @dataclass(frozen=True)
 class TestSpec:
-    """A hidden test as the parent knows it: its id and its points."""
+    """A hidden test as the parent knows it: its id, its points and its title."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
     id: str
     points: float
+    title: str = ""  # the first line of the test function's docstring: what the student reads
+
+
+def title_of(item: pytest.Item) -> str:
+    """The first line of the test function's docstring, or "" when it has none."""
+    function = getattr(item, "function", None)
+    doc = inspect.getdoc(function) if function is not None else None
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
 
 
 class _Collector:
-    """pytest plugin that records test ids and points during --collect-only."""
+    """pytest plugin that records test ids, points and titles during --collect-only."""
 
     def __init__(self) -> None:
         self.specs: list[TestSpec] = []
@@ -43,7 +54,8 @@ class _Collector:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from grader.suites.plugin import points_of, test_id
 
-        self.specs = [TestSpec(test_id(item), points_of(item)) for item in session.items]
+        self.specs = [TestSpec(test_id(item), points_of(item), title_of(item))
+                      for item in session.items]
 
 
 _collected: dict[str, list[TestSpec]] = {}
@@ -131,7 +143,8 @@ def read_events(report: Path) -> list[dict[str, Any]]:
 
 def not_graded(assignment: Assignment, status: str, message: str) -> AssignmentResult:
     """0 points, every test an error for the one reason in `message`."""
-    tests = [TestResult(s.id, "error", 0, s.points, message) for s in collect(assignment)]
+    tests = [TestResult(s.id, "error", 0, s.points, message, title=s.title)
+             for s in collect(assignment)]
     return AssignmentResult(assignment.slug, 0, assignment.points, status, message, tests)
 
 
@@ -177,13 +190,14 @@ def _test_result(
     if verdict is None:
         status = "timeout" if timed_out else "error"
         note = unfinished if spec.id == running else f"not run: {unfinished}"
-        return TestResult(spec.id, status, 0, spec.points, note)
+        return TestResult(spec.id, status, 0, spec.points, note, title=spec.title)
     status = verdict.get("status")
     if status not in ("passed", "failed", "error", "timeout", "skipped"):
         status = "error"
     points = spec.points if status == "passed" else 0
     return TestResult(spec.id, status, points, spec.points,
-                      str(verdict.get("message", ""))[:2000], str(verdict.get("hint", ""))[:1000])
+                      str(verdict.get("message", ""))[:2000], str(verdict.get("hint", ""))[:1000],
+                      spec.title)
 
 
 def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, running: str) -> str:
@@ -212,4 +226,4 @@ def _status(assignment: Assignment, import_state: str, unfinished: str) -> tuple
 
 
 def _zeroed(test: TestResult, message: str) -> TestResult:
-    return TestResult(test.id, "error", 0, test.max_points, message, test.hint)
+    return TestResult(test.id, "error", 0, test.max_points, message, test.hint, test.title)

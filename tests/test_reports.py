@@ -36,12 +36,16 @@ ANSI = "\x1b["
 
 
 def graded(slug: str, failed: int = 0, tests: int = 2, **failure: str) -> AssignmentResult:
-    """`slug` with `tests` equal tests, the first `failed` of them failed with `failure`."""
+    """`slug` with `tests` equal tests, the first `failed` of them failed with `failure`.
+
+    Each test's title is "Clause <i> of <slug>." unless `failure` names one.
+    """
     each = catalog.get(slug).points / tests
+    failure.setdefault("title", "")
     results = [
         Verdict(f"{slug}::case_{i}", "failed", 0, each, **failure)
         if i < failed
-        else Verdict(f"{slug}::case_{i}", "passed", each, each)
+        else Verdict(f"{slug}::case_{i}", "passed", each, each, title=f"Clause {i} of {slug}.")
         for i in range(tests)
     ]
     score = sum(t.points for t in results)
@@ -174,6 +178,28 @@ def test_cyrillic_student_names_round_trip(tmp_path: Path) -> None:
     assert rows[0]["student"] == name and rows[0]["req"] == "0" and rows[0]["total"] == "75"
 
 
+def test_titles_are_written_read_back_and_optional(tmp_path: Path) -> None:
+    titled = graded("timing", failed=1, title="The wrapper is a coroutine function.")
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(submission("a", titled))
+    data = read_json(out.json_path)
+    tests = data["submissions"][0]["assignments"]["timing"]["tests"]
+    assert [t.get("title") for t in tests] == ["The wrapper is a coroutine function.",
+                                               "Clause 1 of timing."]
+    _, (loaded,) = load_results(out.json_path)
+    assert loaded.assignments["timing"].tests[0].title == "The wrapper is a coroutine function."
+    # a file written before titles existed: no "title" keys, still valid, titles read as ""
+    for submission_data in data["submissions"]:
+        for assignment in submission_data["assignments"].values():
+            for test in assignment["tests"]:
+                test.pop("title", None)
+    validate(data)
+    old = SubmissionResult.from_dict(data["submissions"][0])
+    assert old.assignments["timing"].tests[0].title == ""
+    assert "title" not in old.to_dict()["assignments"]["timing"]["tests"][0]
+    assert old.assignments["timing"].tests[0].heading == "case_0"
+
+
 def test_load_results_returns_what_was_added(tmp_path: Path) -> None:
     original = submission(
         "a", graded("timing", failed=1, message="took 3 s", hint="use await"), absent("req", "gone")
@@ -216,6 +242,8 @@ def _set(path: str, value: object):
         (_set("submissions/0/score", "87.5"), "is not of type 'number'"),
         (_set("suite_hash", "not a hash"), "does not match"),
         (_set("submissions/0/assignments/req/grade", 1), "Additional properties"),
+        (_set("submissions/0/assignments/timing/tests/1/title", 3), "is not of type 'string'"),
+        (_set("submissions/0/assignments/timing/tests/1/titel", "x"), "Additional properties"),
     ],
 )
 def test_validate_rejects_broken_results(change, expected: str, tmp_path: Path) -> None:
@@ -241,14 +269,27 @@ def test_check_report_shows_failures_with_hint_and_missing_file() -> None:
     failing = graded("timing", failed=1, message="__name__ is 'wrapper'", hint="use wraps")
     text = render_check(submission("ivanov_ivan", failing, absent("req")), color=False)
     assert "ivanov_ivan" in text and "62.5/100" in text
-    assert "__name__ is 'wrapper'" in text
+    assert "    ✘ case_0  (0 of 12.5 points)\n      __name__ is 'wrapper'\n" in text  # no title
     assert "Hint: use wraps" in text
     assert "1 of 2 tests passed" in text
-    assert "case_1" not in text  # passed tests are only counted
+    assert "    ✔ Clause 1 of timing.\n" in text  # a passed test: its title, one line
+    assert "Clause 0 of long_func" not in text  # full marks: only counted
     assert "req.py is missing — create it from the stub" in text
     assert re.search(r"✘ req\s+0/25", text) and re.search(r"✔ long_func\s+20/20", text)
-    assert "Fix timing: case_0 first" in text and "grader check" in text
+    assert "Fix timing first, starting with “case_0”" in text and "grader check" in text
     assert ANSI not in text
+
+
+def test_check_report_heads_a_failed_test_with_its_title() -> None:
+    title = "The wrapper keeps the function's name (functools.wraps)."
+    failing = graded("timing", failed=1, message="__name__ is 'wrapper'\nexpected 'fetch'",
+                     hint="use wraps", title=title)
+    failing.tests[0].status = "timeout"
+    text = render_check(submission("s", failing), color=False)
+    assert (f"    ⏱ {title} (timed out)  (0 of 12.5 points)\n"
+            "      __name__ is 'wrapper'\n      expected 'fetch'\n      Hint: use wraps\n") in text
+    assert "case_0" not in text  # the title replaces the test's name everywhere
+    assert f"Fix timing first, starting with “{title}”" in text
 
 
 def test_check_report_keeps_course_order_and_runner_message() -> None:
@@ -337,6 +378,23 @@ def test_job_summary_table_and_details() -> None:
     assert "12.5/25" in row and "**87.5/100**" in row
     assert "status \\| was 500" in summary and "Hint: call raise\\_for\\_status" in summary
     assert "<summary>z" not in summary  # full marks: nothing to list
+
+
+def test_ci_output_shows_a_failed_test_under_its_title(tmp_path: Path) -> None:
+    title = "Status 404 raises ClientResponseError."
+    failing = graded("req", failed=1, message="nothing was raised", title=title)
+    result = submission("s", failing)
+    summary = job_summary_markdown([result])
+    assert f"- **req::case\\_0** failed — {title}<br>nothing was raised" in summary
+    assert annotations([result]) == [
+        "::error title=s%3A req%3A%3Acase_0 failed"
+        "::Status 404 raises ClientResponseError.%0Anothing was raised",
+    ]
+    path = tmp_path / "junit.xml"
+    write_junit([result], path)
+    failure = ET.parse(path).getroot().find("testsuite[@name='s.req']/testcase/failure")
+    assert failure.get("message") == "nothing was raised"  # the observation, not the title
+    assert failure.text.startswith(title)
 
 
 # --- merging shards --------------------------------------------------------------------------

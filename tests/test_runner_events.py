@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
+
+import pytest
 
 from grader import catalog, runner, sandbox
 
@@ -80,3 +83,46 @@ def test_garbage_lines_in_the_stream_are_ignored(tmp_path: Path) -> None:
                       encoding="utf-8")
     assert runner.read_events(report) == [{"event": "import_start"}]
     assert runner.read_events(tmp_path / "absent.jsonl") == []
+
+
+def _docstring_first_lines(assignment: catalog.Assignment) -> dict[str, str]:
+    """Test name (as in ids) -> the first line of its docstring, read from the source."""
+    firsts = {}
+    for path in assignment.suite.glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
+                    node.name.startswith("test_"):
+                doc = (ast.get_docstring(node) or "").strip()
+                firsts[node.name.removeprefix("test_")] = doc.splitlines()[0] if doc else ""
+    return firsts
+
+
+@pytest.mark.parametrize("assignment", catalog.assignments(), ids=lambda a: a.slug)
+def test_collected_titles_are_the_docstrings_first_lines(assignment: catalog.Assignment) -> None:
+    specs = runner.collect(assignment)
+    firsts = _docstring_first_lines(assignment)
+    assert {s.id.split("::", 1)[1]: s.title for s in specs} == {
+        s.id.split("::", 1)[1]: firsts[s.id.split("::", 1)[1]] for s in specs
+    }
+
+
+def test_some_real_test_has_a_title() -> None:
+    """Titles must not silently stop flowing (all "" would pass the test above)."""
+    titled = [s for a in catalog.assignments() for s in runner.collect(a) if s.title]
+    assert titled, "no hidden test has a docstring title"
+
+
+def test_titles_reach_every_test_result() -> None:
+    specs = [runner.TestSpec(s.id, s.points, f"Title of {s.id}.") for s in _specs()]
+    first, second, *rest = specs
+    events = _imported() + _passed(first) + [
+        {"event": "result", "test": second.id, "status": "failed", "message": "m",
+         "title": "a title the child made up"}]
+    result = runner.assemble(ASSIGNMENT, specs, events, _outcome(returncode=1))
+    assert [t.title for t in result.tests] == [s.title for s in specs]  # never the child's word
+    assert result.tests[1].status == "failed" and result.tests[2].status == "error"
+    broken = runner.assemble(ASSIGNMENT, specs, [{"event": "import_start"}],
+                             _outcome(timed_out=True))
+    assert [t.title for t in broken.tests] == [s.title for s in specs]
+    data = result.to_dict()
+    assert [t["title"] for t in data["tests"]] == [s.title for s in specs]

@@ -49,3 +49,28 @@ def test_suites_never_import_student_modules(assignment: catalog.Assignment) -> 
                 continue
             assert not names & modules, f"{path.name} imports {names & modules}"
             assert "importlib" not in names, f"{path.name} imports importlib"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.slug)
+def test_every_hidden_test_has_a_one_line_docstring(assignment: catalog.Assignment) -> None:
+    """The docstring is the title the student sees: one line, the clause the test checks."""
+    problems = []
+    for path in sorted(assignment.suite.glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if not node.name.startswith("test_"):
+                continue
+            doc = (ast.get_docstring(node) or "").strip()
+            if not doc:
+                problems.append(f"{path.name}::{node.name} has no docstring")
+            elif len(doc.splitlines()) != 1:
+                problems.append(f"{path.name}::{node.name}: docstring is not one line")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.slug)
+def test_titles_are_distinct(assignment: catalog.Assignment) -> None:
+    """Two tests with one title would read to the student as one clause lost twice."""
+    titles = [s.title for s in runner.collect(assignment) if s.title]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)

@@ -67,7 +67,8 @@ def _problem_items(result: SubmissionResult) -> list[str]:
         for test in problem_tests(assignment):
             text = _md(plain_message(test.message) or "no details")
             hint = f"<br>Hint: {_md(plain_message(test.hint))}" if test.hint else ""
-            items.append(f"- **{_md(test.id)}** {test.status}: {text}{hint}")
+            title = f" — {_md(test.title)}<br>" if test.title else ": "
+            items.append(f"- **{_md(test.id)}** {test.status}{title}{text}{hint}")
     return items
 
 
@@ -112,8 +113,11 @@ def _command(level: str, title: str, message: str) -> str:
 
 
 def _test_message(test: TestResult) -> str:
+    """What was observed (and a hint), under the test's title when it has one."""
     message = plain_message(test.message) or "no details"
-    return f"{message}\nHint: {plain_message(test.hint)}" if test.hint else message
+    if test.hint:
+        message = f"{message}\nHint: {plain_message(test.hint)}"
+    return f"{test.title}\n{message}" if test.title else message
 
 
 def annotations(results: list[SubmissionResult]) -> list[str]:
@@ -152,7 +156,7 @@ def _element(tag: str, text: str = "", **attributes: str) -> ET.Element:
 def _verdict(test: TestResult) -> ET.Element | None:
     """The child saying why a test case did not pass; None when it passed."""
     body = _test_message(test)
-    first_line = body.splitlines()[0]
+    first_line = (plain_message(test.message) or "no details").splitlines()[0]
     if test.status in ("failed", "timeout"):
         return _element("failure", body, message=first_line, type=test.status)
     if test.status == "error":

@@ -96,14 +96,24 @@ def _count_line(tests: list[TestResult]) -> str:
 
 
 def _test_lines(test: TestResult, paint: Painter) -> list[str]:
+    """A lost test: its title as the heading, then what was observed and expected, then a hint."""
     mark = paint(_MARKS[test.status], fg="red")
+    most = format_points(test.max_points)
+    worth = f"{format_points(test.points)} of {most} point{'' if most == '1' else 's'}"
+    lines = [f"    {mark} {test.heading}{_STATUS_WORDS[test.status]}  ({worth})"]
     message = plain_message(test.message) or "no details"
-    first, *rest = _indented(message, " " * 6)
-    lines = [f"    {mark} {test.name}{_STATUS_WORDS[test.status]}: {first}", *rest]
+    lines += ["      " + line for line in _indented(message, "")]
     if test.hint:
         hint_first, *hint_rest = _indented(plain_message(test.hint), " " * 12)
         lines += [f"      {paint('Hint:', fg='yellow')} {hint_first}", *hint_rest]
     return lines
+
+
+def _passed_line(test: TestResult, paint: Painter) -> str:
+    """A test that lost nothing (or was skipped): one line, its title."""
+    if test.status == "passed":
+        return f"    {paint('✔', fg='green')} {test.heading}"
+    return f"    – {test.heading} (skipped)"
 
 
 def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) -> list[str]:
@@ -119,10 +129,13 @@ def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) 
     else:
         note = _count_line(assignment.tests)
     lines = [f"{head}  {note}".rstrip()]
-    if assignment.status != "graded":
-        return lines  # every test shares the one cause already printed: no list of echoes
-    for test in problem_tests(assignment):
-        lines += _test_lines(test, paint)
+    if assignment.status != "graded" or good:
+        return lines  # one shared cause already printed, or nothing lost: no list of echoes
+    for test in assignment.tests:  # in the suite's order, so they read like the statement
+        if test.status in PROBLEM_STATUSES:
+            lines += _test_lines(test, paint)
+        else:
+            lines.append(_passed_line(test, paint))
     return lines
 
 
@@ -136,7 +149,7 @@ def _first_step(assignments: list[AssignmentResult]) -> str:
             return f"Make {file} import and run without crashing (see the {slug} line above)."
         failing = problem_tests(assignment)
         if failing:
-            return f"Fix {slug}: {failing[0].name} first — its message and hint are above."
+            return f"Fix {slug} first, starting with “{failing[0].heading}” (see above)."
         if not _full_marks(assignment):
             return f"Look at {slug} above: {score_text(assignment.score, assignment.max_score)}."
     return "Look at the note at the top of this report."
