@@ -1,71 +1,88 @@
 """Hidden tests for req (25 points).
 
 `req(url, params=None, headers=None, response_type="json")` sends one GET with
-aiohttp and returns the parsed JSON or the text. Each check calls req in the
-sandboxed worker with its HTTP served by the trusted FakeWeb, which sees every
-request on the wire: method, URL, query string and headers (session-level or
-request-level alike). A submission that never sends a request through aiohttp
-(requests, urllib: nothing else reaches the grading server) is told so plainly.
+aiohttp and returns the parsed JSON or the text. Every verdict comes from what
+the trusted side saw (grading policy, section 1):
+
+- the request on the trusted FakeWeb's wire: method, URL, the DECODED query
+  multimap, headers, and whether its connection was still open when req
+  returned (a session left open keeps it open);
+- the value or exception that came back, compared with tokens this test chose
+  at random (`secrets.token_hex`), so no hard-coded answer can pass.
+
+The worker's own reports (blocking calls, unclosed sessions) only shape the
+wording of a test that already failed.
+
+Weights: the essence (one GET with the params and headers, JSON or text
+returned) carries 15 of 25 points. Guard clauses pay only when the guarded
+behaviour is present (section 2): "no request for an unknown type" only if the
+same req sends one for a valid type; "raises ValueError" and "raises for an
+error status" only if the success path returns the right body; "closes its
+session" only after a request was sent and answered.
+
+Blocking (time.sleep, requests, urllib) is judged only by trusted observation:
+requests and urllib cannot reach the fake web at all, so they fail the essence
+tests; two req calls awaited together must both be in flight on the wire at
+once (`runs_alongside_another_call`). A short time.sleep before the request
+delays both calls alike and leaves no trace on the wire, so it is not charged.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
 
+from grader.suites.checks import describe_call, short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
-from grader.suites.web import FakeWeb, Reply
+from grader.suites.web import FakeWeb, Reply, Request
 from grader.worker.codec import Opaque
 
-URL = "https://api.example.test/v1/users"
-PAGE = "https://news.example.test/today"
-SEARCH = "https://api.example.test/v1/search"
-PROFILE = "https://api.example.test/v1/profile"
-OBJECT = {"город": "Москва", "count": 3, "items": [1, 2, 3], "ok": True, "next": None}
-ARRAY = [{"id": 1, "name": "Анна"}, {"id": 2, "name": "Олег"}]
-TEXT = "<html><body><h1>Привет, мир!</h1><p>Госуслуги — ёлка, щи</p></body></html>"
-TEXT_TYPE = "text/html; charset=utf-8"
-PARAMS = {"q": "кот и пёс", "page": "2"}
-HEADERS = {"X-Api-Key": "k-42", "Accept-Language": "ru-RU"}
 RUN_TIMEOUT = 5.0
+API = "https://api.example.ru/v2"
+HTML = "text/html; charset=utf-8"
 
 NOT_AIOHTTP_HINT = (
     "open a session and send the request with aiohttp: `async with aiohttp.ClientSession() as "
-    "session:` then `async with session.get(url, ...) as resp:`; requests and urllib cannot "
-    "reach the grading server and block the event loop"
+    "session:` then `async with session.get(url, params=params, headers=headers) as resp:`; "
+    "requests and urllib cannot reach the grading server and block the event loop"
 )
+SESSION_HINT = ("`async with aiohttp.ClientSession() as session:` closes the session even when "
+                "an exception leaves the block; a bare `ClientSession()` needs "
+                "`await session.close()` in a `finally:`")
+STATUS_HINT = ("call `resp.raise_for_status()` before reading the body (or open the session "
+               "with `raise_for_status=True`), and let the error out")
 
 
 # ---------------------------------------------------------------- helpers
 
 
+def token() -> str:
+    return secrets.token_hex(8)
+
+
+def url_of(path: str) -> str:
+    """A fresh URL per call, so no answer can be remembered from an earlier test."""
+    return f"{API}/{path}/{token()[:6]}"
+
+
 def call_text(*args: Any, **kwargs: Any) -> str:
-    """How the call looks to the student, e.g. `req('https://…', response_type='text')`."""
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-    return f"req({', '.join(parts)})"
-
-
-def short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return describe_call("req", args, kwargs)
 
 
 def kind(value: Any) -> str:
     """`None`, or `a dict {...}`: what a value is, for a message."""
-    if value is None:
-        return "None"
-    name = value.type if isinstance(value, Opaque) else type(value).__name__
-    return f"a {name} {short(value)}"
-
-
-def is_coroutine(value: Any) -> bool:
-    return isinstance(value, Opaque) and value.type == "coroutine"
+    return "None" if value is None else f"a {type_name(value)} {short(value)}"
 
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def outcome(run: Run) -> str:
+    return f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
 
 
 def run_req(student: StudentCode, web: FakeWeb, *args: Any, **kwargs: Any) -> Run:
@@ -76,286 +93,353 @@ def run_req(student: StudentCode, web: FakeWeb, *args: Any, **kwargs: Any) -> Ru
     return run
 
 
-def require_aiohttp_request(run: Run, web: FakeWeb, call: str) -> None:
-    """A check that needs a request fails plainly when no aiohttp request was made."""
-    if web.requests:
-        return
-    outcome = f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
-    raise Feedback(f"{call} sent no request through aiohttp and {outcome}",
-                   "one GET request sent with aiohttp", NOT_AIOHTTP_HINT)
-
-
-def require_value(run: Run, call: str, expected: str, hint: str) -> Any:
-    if run.error is not None:
-        raise Feedback(f"{call} raised {run.error.summary(200)}", expected, hint)
-    return run.value
-
-
-def check_json(run: Run, call: str, body: Any) -> None:
-    expected = f"the parsed JSON body, a {type(body).__name__}: {short(body)}"
-    value = require_value(run, call, expected,
-                          "for response_type='json' return `await resp.json()` "
-                          "(read it inside the `async with session.get(...) as resp:` block)")
-    if is_coroutine(value):
-        raise Feedback(f"{call} returned a coroutine object, not the data", expected,
-                       "`resp.json()` is a coroutine: `return await resp.json()`")
-    expect(value == body,
-           observed=f"{call} returned {kind(value)}",
-           expected=expected,
-           hint="return `await resp.json()`: it parses the body into dicts and lists"
-           if isinstance(value, str | bytes) else
-           "return exactly what `await resp.json()` gives, without changing it")
-
-
-def fake_call(student: StudentCode, reply: Reply, url: str, **kwargs: Any) -> tuple[Run, FakeWeb]:
+def served(reply: Reply, url: str, *args: Any, student: StudentCode,
+           **kwargs: Any) -> tuple[Run, FakeWeb]:
+    """req(url, ...) against a web that serves `reply` at `url` (and an HTML 404 elsewhere)."""
     web = FakeWeb()
     web.route(url, reply)
-    run = run_req(student, web, url, **kwargs)
-    return run, web
+    return run_req(student, web, url, *args, **kwargs), web
 
 
-# ---------------------------------------------------------------- the request
+def the_request(run: Run, web: FakeWeb, call: str) -> Request:
+    """The request req sent to the URL it was given (the served one); none is feedback.
+
+    Requests to other URLs get an ordinary 404 page and count for nothing.
+    """
+    if web.served:
+        return web.served[0]
+    if not web.requests:
+        raise Feedback(f"{call} sent no request through aiohttp and {outcome(run)}",
+                       "one GET request sent with aiohttp", NOT_AIOHTTP_HINT)
+    elsewhere = ", ".join(short(str(r.url.with_query(None)), 80) for r in web.requests[:3])
+    raise Feedback(f"{call} sent no request to the URL it was given (only to {elsewhere}) and "
+                   f"{outcome(run)}", "one GET to the URL given", "send the request to `url`")
+
+
+def json_reply(body: Any, status: int = 200) -> Reply:
+    return Reply(status, json=body)
+
+
+def text_reply(text: str, status: int = 200) -> Reply:
+    return Reply(status, body=text.encode("utf-8"), headers={"Content-Type": HTML})
+
+
+def json_body() -> dict[str, Any]:
+    return {"id": token(), "город": "Москва", "теги": [token(), 1, 2.5, None, True],
+            "next": None, "вложено": {"ключ": token()}}
+
+
+def text_body() -> str:
+    return (f"<!DOCTYPE html>\n<html lang=\"ru\"><head><title>Новости</title></head>\n"
+            f"<body><h1>Привет, мир! {token()}</h1><p>ёлка, щи — «{token()}»</p></body></html>\n")
+
+
+def expect_value(run: Run, call: str, body: Any, expected: str, hint: str) -> None:
+    """req returned exactly `body` (the tokens the test chose)."""
+    if run.error is not None:
+        raise Feedback(f"{call} raised {run.error.summary(200)}", expected, hint)
+    value = run.value
+    if isinstance(value, Opaque) and value.coroutine:
+        raise Feedback(f"{call} returned a coroutine object, not the data", expected,
+                       "`resp.json()` and `resp.text()` are coroutines: "
+                       "`return await resp.json()`")
+    if isinstance(body, str) and isinstance(value, bytes):
+        raise Feedback(f"{call} returned bytes {short(value)}", expected,
+                       "resp.read() gives raw bytes; `await resp.text()` decodes them with "
+                       "the charset the server sent")
+    expect(value == body and type(value) is type(body),
+           observed=f"{call} returned {kind(value)}", expected=expected, hint=hint)
+
+
+JSON_HINT = ("for response_type='json' return `await resp.json()` (read it inside the "
+             "`async with session.get(...) as resp:` block), without changing it")
+TEXT_HINT = ("for response_type='text' return `await resp.text()` unchanged; resp.json() is "
+             "only for 'json' (this answer is HTML)")
+
+
+def json_works(student: StudentCode, response_type: str = "json") -> tuple[Run, FakeWeb, str]:
+    """The gate of guard clauses: a valid call returns the JSON body the test chose."""
+    body = json_body()
+    url = url_of("items")
+    run, web = served(json_reply(body), url, student=student, response_type=response_type)
+    call = call_text(url, response_type=response_type)
+    the_request(run, web, call)
+    expect_value(run, call, body,
+                 "the parsed JSON body first (this check counts only when a valid call works)",
+                 JSON_HINT)
+    return run, web, call
+
+
+# ---------------------------------------------------------------- the request (essence)
+
+# Values a hand-made query string gets wrong: &, =, +, #, spaces, Cyrillic.
+def tricky_params() -> dict[str, str]:
+    return {"q": "кот & пёс = друзья", "expr": "1+1=2", "tag": "#async io",
+            "id": token(), "page": "2"}
+
+
+def headers_with_tokens() -> dict[str, str]:
+    return {"Authorization": f"Bearer {token()}", "X-Request-Id": token(),
+            "Accept-Language": "ru-RU"}
+
+
+def together_call(student: StudentCode) -> tuple[FakeWeb, Request, str, str, dict, dict]:
+    """req(url, params=..., headers=...) with both given, as the lecture's task has them."""
+    url = url_of("search")
+    params, headers = tricky_params(), headers_with_tokens()
+    run, web = served(json_reply({"ok": True, "n": token()}), url, student=student,
+                      params=params, headers=headers, response_type="json")
+    call = call_text(url, params=params, headers=headers, response_type="json")
+    return web, the_request(run, web, call), url, call, params, headers
 
 
 @pytest.mark.points(2)
-def test_one_get_request(student):
-    """Exactly one request, a GET, to the URL given."""
-    call = call_text(URL, response_type="json")
-    run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
-    require_aiohttp_request(run, web, call)
+def test_one_get_to_the_url(student):
+    """req sends exactly one GET to the URL it was given."""
+    web, _request, url, call, _params, _headers = together_call(student)
     sent = ", ".join(f"{r.method} {r.url.with_query(None)}" for r in web.requests)
     expect(len(web.requests) == 1 and web.requests[0].method == "GET"
-           and str(web.requests[0].url.with_query(None)) == URL,
+           and str(web.requests[0].url.with_query(None)) == url,
            observed=f"{call} sent {plural(len(web.requests), 'request')}: {sent}",
-           expected=f"exactly one GET to {URL}",
+           expected=f"exactly one GET to {url}",
            hint="send one request with `session.get(url, params=params, headers=headers)`")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(3)
 def test_params_in_query_string(student):
-    """params reach the server as the query string, values intact (non-ASCII too)."""
-    call = call_text(SEARCH, params=PARAMS, response_type="json")
-    run, web = fake_call(student, Reply(json={"ok": True}), SEARCH, params=PARAMS,
-                         response_type="json")
-    require_aiohttp_request(run, web, call)
-    url = web.requests[0].url
-    query = {key: url.query.getall(key) for key in url.query}
-    wrong = {k: v for k, v in PARAMS.items() if query.get(k) != [v]}
-    expect(not wrong,
-           observed=f"for {call} the server got the query string {url.query_string!r} "
-                    f"(parsed: {short(query, 200)})",
-           expected=f"the query string to carry {PARAMS}",
-           hint="pass them to aiohttp as they are: `session.get(url, params=params)`; "
-                "aiohttp builds and encodes the `?q=…&page=…` part")
+    """params reach the server as the query string, values intact (&, =, +, #, spaces, Cyrillic)."""
+    _web, request, _url, call, params, _headers = together_call(student)
+    got = sorted(request.url.query.items())
+    expect(got == sorted(params.items()),
+           observed=f"for {call} the server got the query string {request.url.raw_query_string!r}"
+                    f", which decodes to {short(dict(got), 300)}",
+           expected=f"the query to decode to exactly {params}",
+           hint="pass them to aiohttp as they are: `session.get(url, params=params)`; aiohttp "
+                "encodes &, =, +, # and spaces, which a hand-made `?k=v&...` string breaks")
 
 
 @pytest.mark.points(2)
 def test_headers_sent(student):
-    """headers reach the server as request headers (session-level or per request)."""
-    call = call_text(PROFILE, headers=HEADERS, response_type="json")
-    run, web = fake_call(student, Reply(json={"ok": True}), PROFILE, headers=HEADERS,
-                         response_type="json")
-    require_aiohttp_request(run, web, call)
-    got = web.requests[0].headers
+    """headers reach the server as request headers, also when params are given too."""
+    _web, request, _url, call, _params, headers = together_call(student)
+    got = request.headers
     wrong = [f"{k}: {got[k]!r}" if k in got else f"no {k}"
-             for k, v in HEADERS.items() if got.get(k) != v]
+             for k, v in headers.items() if got.get(k) != v]
     expect(not wrong,
            observed=f"for {call} the server got {', '.join(wrong)}",
-           expected=f"the request to carry the headers {HEADERS}",
-           hint="pass them on: `session.get(url, headers=headers)` "
+           expected=f"the request to carry the headers {headers}",
+           hint="pass them on: `session.get(url, params=params, headers=headers)` "
                 "(or `aiohttp.ClientSession(headers=headers)`)")
 
 
-# ---------------------------------------------------------------- what comes back
+# ---------------------------------------------------------------- what comes back (essence)
 
 
-@pytest.mark.points(2)
-def test_json_object(student):
-    """response_type='json' returns the parsed JSON object as a dict."""
-    run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
-    call = call_text(URL, response_type="json")
-    require_aiohttp_request(run, web, call)
-    check_json(run, call, OBJECT)
-
-
-@pytest.mark.points(1)
-def test_json_list(student):
-    """A JSON array comes back as a list, not only objects."""
-    run, web = fake_call(student, Reply(json=ARRAY), URL, response_type="json")
-    call = call_text(URL, response_type="json")
-    require_aiohttp_request(run, web, call)
-    check_json(run, call, ARRAY)
-
-
-@pytest.mark.points(2)
-def test_json_is_default(student):
-    """Without response_type the JSON is parsed: the default is 'json'."""
-    run, web = fake_call(student, Reply(json=OBJECT), URL)
-    call = call_text(URL)
-    require_aiohttp_request(run, web, call)
-    value = run.value
-    if run.error is None and isinstance(value, str | bytes):
-        raise Feedback(f"{call} returned {kind(value)}",
-                       "the parsed JSON body (the default is response_type='json'): "
-                       f"{short(OBJECT)}",
-                       'keep the signature of the stub: `response_type="json"` by default')
-    check_json(run, call, OBJECT)
+@pytest.mark.points(4)
+def test_json_returned(student):
+    """response_type='json' returns the parsed JSON body (a dict or a list, as it came)."""
+    for body in (json_body(), [{"id": token(), "name": "Анна"}, {"id": token(), "name": "Олег"}]):
+        url = url_of("users")
+        run, web = served(json_reply(body), url, student=student, response_type="json")
+        call = call_text(url, response_type="json")
+        the_request(run, web, call)
+        expect_value(run, call, body,
+                     f"the parsed JSON body, a {type(body).__name__}: {short(body)}",
+                     "return `await resp.json()`: it parses the body into dicts and lists"
+                     if isinstance(run.value, str | bytes) else JSON_HINT)
 
 
 @pytest.mark.points(3)
-def test_text_as_str(student):
-    """response_type='text' returns the body decoded to str (Cyrillic intact)."""
-    reply = Reply(body=TEXT.encode("utf-8"), headers={"Content-Type": TEXT_TYPE})
-    run, web = fake_call(student, reply, PAGE, response_type="text")
-    call = call_text(PAGE, response_type="text")
-    require_aiohttp_request(run, web, call)
-    expected = f"the body as str: {short(TEXT)}"
-    value = require_value(run, call, expected,
-                          "for response_type='text' return `await resp.text()`; "
-                          "resp.json() is only for 'json' (this answer is HTML)")
-    if isinstance(value, bytes):
-        raise Feedback(f"{call} returned bytes {short(value)}", expected,
-                       "resp.read() gives raw bytes; `await resp.text()` decodes them with "
-                       "the charset the server sent")
-    if is_coroutine(value):
-        raise Feedback(f"{call} returned a coroutine object, not the text", expected,
-                       "`resp.text()` is a coroutine: `return await resp.text()`")
-    expect(value == TEXT,
-           observed=f"{call} returned {kind(value)}",
-           expected=expected,
-           hint="return `await resp.text()` unchanged")
+def test_text_returned(student):
+    """response_type='text' returns the body as str, Cyrillic intact."""
+    body = text_body()
+    url = url_of("news")
+    run, web = served(text_reply(body), url, student=student, response_type="text")
+    call = call_text(url, response_type="text")
+    the_request(run, web, call)
+    expect_value(run, call, body, f"the body as str: {short(body)}", TEXT_HINT)
+
+
+@pytest.mark.points(1)
+def test_json_is_default(student):
+    """Without response_type req returns the parsed JSON: the default is 'json'."""
+    body = json_body()
+    url = url_of("profile")
+    run, web = served(json_reply(body), url, student=student)
+    call = call_text(url)
+    the_request(run, web, call)
+    hint = ('keep the signature of the stub: `response_type="json"` by default'
+            if run.error is None and isinstance(run.value, str | bytes) else JSON_HINT)
+    expect_value(run, call, body, f"the parsed JSON body (the default is 'json'): {short(body)}",
+                 hint)
+
+
+# ---------------------------------------------------------------- statuses
+
+
+@pytest.mark.points(1)
+def test_other_2xx_answered_normally(student):
+    """A 2xx answer other than 200 (201, 203) is returned like a 200."""
+    for status in (201, 203):
+        body = json_body()
+        url = url_of("orders")
+        run, web = served(json_reply(body, status), url, student=student, response_type="json")
+        call = call_text(url, response_type="json") + f" on a {status} answer"
+        the_request(run, web, call)
+        expect_value(run, call, body, f"the parsed JSON body: {short(body)}",
+                     "every status below 400 is a success: let `raise_for_status()` decide "
+                     "instead of comparing with 200")
+
+
+ERRORS: list[tuple[int, str]] = [(404, "json"), (500, "text")]
+
+
+def error_reply(status: int) -> Reply:
+    if status == 404:
+        return json_reply({"detail": "Не найдено", "request": token()}, 404)
+    return text_reply("<html><body><h1>500 Internal Server Error</h1><hr>nginx</body></html>",
+                      500)
+
+
+@pytest.mark.points(2)
+def test_error_status_raises(student):
+    """A 404 or 500 answer raises aiohttp.ClientResponseError with that status."""
+    json_works(student)
+    for status, response_type in ERRORS:
+        url = url_of("missing" if status == 404 else "broken")
+        run, web = served(error_reply(status), url, student=student, response_type=response_type)
+        call = call_text(url, response_type=response_type)
+        the_request(run, web, call)
+        call += f" on a {status} answer"
+        expected = f"aiohttp.ClientResponseError with .status == {status}"
+        if run.error is None:
+            raise Feedback(f"{call} returned {kind(run.value)} instead of raising",
+                           expected, STATUS_HINT)
+        expect(run.error.is_a("ClientResponseError") and run.error.status == status,
+               observed=f"{call} raised {run.error.summary(200)}"
+                        + (f" with .status == {run.error.status}"
+                           if run.error.is_a("ClientResponseError") else ""),
+               expected=expected, hint=STATUS_HINT)
 
 
 # ---------------------------------------------------------------- response_type checks
 
+BAD_TYPES: list[Any] = ["xml", None]  # "JSON" has a test of its own: one mistake, one charge
+VE_HINT = ("only 'json' and 'text' are valid: `if response_type not in ('json', 'text'): "
+           "raise ValueError(...)` first thing in req")
 
-def bad_type_call(student: StudentCode, response_type: Any) -> tuple[Run, FakeWeb, str]:
-    run, web = fake_call(student, Reply(json=OBJECT), URL, response_type=response_type)
-    return run, web, call_text(URL, response_type=response_type)
+
+def bad_type(student: StudentCode, response_type: Any) -> tuple[Run, FakeWeb, str]:
+    url = url_of("items")
+    run, web = served(json_reply(json_body()), url, student=student,
+                      response_type=response_type)
+    return run, web, call_text(url, response_type=response_type)
 
 
 def expect_value_error(run: Run, call: str, hint: str) -> None:
-    expected = "ValueError"
     if run.error is None:
-        raise Feedback(f"{call} returned {kind(run.value)} instead of raising", expected, hint)
+        raise Feedback(f"{call} returned {kind(run.value)} instead of raising", "ValueError",
+                       hint)
     expect(run.error.is_a("ValueError"),
-           observed=f"{call} raised {run.error.summary(200)}",
-           expected=expected,
+           observed=f"{call} raised {run.error.summary(200)}", expected="ValueError",
            hint="raise ValueError yourself: "
                 "`raise ValueError(f'unknown response_type: {response_type!r}')`")
 
 
 @pytest.mark.points(2)
 def test_unknown_type_raises_value_error(student):
-    """Any response_type other than 'json'/'text' raises ValueError."""
-    run, _web, call = bad_type_call(student, "xml")
-    expect_value_error(run, call,
-                       "only 'json' and 'text' are valid: "
-                       "`if response_type not in ('json', 'text'): raise ValueError(...)`")
+    """Any response_type other than 'json' and 'text' ('xml', None) raises ValueError."""
+    json_works(student)
+    for response_type in BAD_TYPES:
+        run, _web, call = bad_type(student, response_type)
+        expect_value_error(run, call, VE_HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_unknown_type_sends_no_request(student):
-    """The bad response_type is rejected before anything is sent."""
-    run, web, call = bad_type_call(student, "xml")
-    if run.error is not None and run.error.is_a("NotImplementedError"):
-        run.value_or_raise()  # the stub sends nothing because it does nothing: no points
-    outcome = f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
-    expect(not web.requests,
-           observed=f"{call} sent {plural(len(web.requests), 'request')} to the server, "
-                    f"then {outcome}",
-           expected="no request at all: an unknown response_type is rejected before sending",
-           hint="check response_type first thing in req, before opening the session")
+    """An unknown response_type is rejected before any request is sent."""
+    run, web, call = bad_type(student, "json")
+    if not web.served:
+        the_request(run, web, call)  # words what was (not) sent
+        raise Feedback(f"{call} sent no request through aiohttp",
+                       "one GET for a valid response_type (sending nothing for an unknown one "
+                       "counts only then)", NOT_AIOHTTP_HINT)
+    for response_type in BAD_TYPES:
+        run, web, call = bad_type(student, response_type)
+        expect(not web.requests,
+               observed=f"{call} sent {plural(len(web.requests), 'request')} to the server, "
+                        f"then {outcome(run)}",
+               expected="no request at all: an unknown response_type is rejected before sending",
+               hint="check response_type first thing in req, before opening the session")
 
 
 @pytest.mark.points(1)
 def test_response_type_is_case_sensitive(student):
-    """'JSON' is not 'json': only the two exact strings are valid."""
-    run, _web, call = bad_type_call(student, "JSON")
-    expect_value_error(run, call,
-                       "compare response_type exactly, without .lower(): "
-                       "only 'json' and 'text' are valid")
-
-
-# ---------------------------------------------------------------- error statuses
-
-
-ERROR_CASES: list[tuple[int, Reply, str]] = [
-    (404, Reply(404, json={"error": "не найдено"}), "json"),
-    (500, Reply(500, body="Внутренняя ошибка", headers={"Content-Type": TEXT_TYPE}), "text"),
-]
-
-
-@pytest.mark.points(3)
-def test_error_status_raises(student):
-    """Status 404 and 500 raise aiohttp.ClientResponseError with that status."""
-    for status, reply, response_type in ERROR_CASES:
-        run, web = fake_call(student, reply, URL, response_type=response_type)
-        call = call_text(URL, response_type=response_type)
-        require_aiohttp_request(run, web, call)
-        call += f" on a {status} answer"
-        expected = f"aiohttp.ClientResponseError with .status == {status}"
-        hint = ("call `resp.raise_for_status()` before reading the body "
-                "(or open the session with `raise_for_status=True`), and let the error out")
-        if run.error is None:
-            raise Feedback(f"{call} returned {kind(run.value)} instead of raising",
-                           expected, hint)
-        error = run.error
-        expect(error.is_a("ClientResponseError"),
-               observed=f"{call} raised {error.summary(200)}",
-               expected=expected, hint=hint)
-        expect(error.status == status,
-               observed=f"{call} raised ClientResponseError with .status == {error.status}",
-               expected=expected, hint=hint)
+    """'JSON' is not 'json': response_type is case-sensitive and 'JSON' raises ValueError."""
+    json_works(student)
+    run, _web, call = bad_type(student, "JSON")
+    expect_value_error(run, call, "compare response_type exactly, without .lower(): "
+                                  "only 'json' and 'text' are valid")
 
 
 # ---------------------------------------------------------------- async hygiene
 
 
-SESSION_HINT = ("`async with aiohttp.ClientSession() as session:` closes the session even when "
-                "an exception leaves the block; a bare `ClientSession()` needs "
-                "`await session.close()` in a `finally:`")
-
-
-def expect_sessions_closed(run: Run, call: str, outcome: str) -> None:
-    expect(run.unclosed_sessions == 0,
-           observed=f"{call} left {plural(run.unclosed_sessions, 'aiohttp.ClientSession')} "
-                    f"open after it {outcome}",
-           expected=f"every session closed before req {outcome}",
-           hint=SESSION_HINT)
+def expect_closed(run: Run, web: FakeWeb, call: str, ending: str) -> None:
+    """The session is closed: no connection of this call is still open on the wire."""
+    request = the_request(run, web, call)
+    if request.answered_at is None:
+        raise Feedback(f"{call} got no answer", "a request answered by the server",
+                       NOT_AIOHTTP_HINT)
+    extra = (f" (the worker also reports {plural(run.reported.unclosed_sessions, 'session')} "
+             "left open)" if run.reported.unclosed_sessions else "")
+    expect(run.open_connections == 0,
+           observed=f"{call} {ending} with {plural(run.open_connections, 'connection')} to the "
+                    f"server still open{extra}",
+           expected=f"the session closed before req {ending}", hint=SESSION_HINT)
 
 
 @pytest.mark.points(1)
 def test_session_closed_after_success(student):
-    """No ClientSession is left open when req returns."""
-    run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
-    call = call_text(URL, response_type="json")
-    require_aiohttp_request(run, web, call)
-    expect_sessions_closed(run, call, "returned" if run.error is None else "finished")
+    """The session is closed when req returns."""
+    url = url_of("items")
+    run, web = served(json_reply(json_body()), url, student=student, response_type="json")
+    expect_closed(run, web, call_text(url, response_type="json"),
+                  "returned" if run.error is None else "raised")
 
 
 @pytest.mark.points(1)
 def test_session_closed_after_error(student):
-    """No ClientSession is left open when req raises (error status, unknown response_type)."""
-    run, web = fake_call(student, Reply(404, json={"error": "не найдено"}), URL,
-                         response_type="json")
-    call = call_text(URL, response_type="json")
-    require_aiohttp_request(run, web, call)
-    expect_sessions_closed(run, call + " on a 404 answer",
-                           "raised" if run.error is not None else "returned")
-    run, _web = fake_call(student, Reply(json=OBJECT), URL, response_type="xml")
-    expect_sessions_closed(run, call_text(URL, response_type="xml"),
-                           "raised" if run.error is not None else "returned")
+    """The session is closed when req raises for an error status."""
+    url = url_of("missing")
+    run, web = served(error_reply(404), url, student=student, response_type="json")
+    expect_closed(run, web, call_text(url, response_type="json") + " on a 404 answer",
+                  "raised" if run.error is not None else "returned")
 
 
 @pytest.mark.points(1)
-def test_no_blocking(student):
-    """req never blocks the event loop (no time.sleep, no blocking sockets)."""
-    run, web = fake_call(student, Reply(json=OBJECT), URL, response_type="json")
-    call = call_text(URL, response_type="json")
-    require_aiohttp_request(run, web, call)
-    expect(not run.blocking,
-           observed=f"{call} blocked the event loop: {', '.join(run.blocking)}",
-           expected="no blocking call inside the coroutine",
-           hint="time.sleep stops every other coroutine too: use `await asyncio.sleep(...)`; "
-                "send requests with aiohttp, not requests or urllib")
+def test_runs_alongside_another_call(student):
+    """Two req calls awaited together are both in flight at once (req does not block the loop)."""
+    student.function("req", is_async=True)
+    bodies = [json_body(), json_body()]
+    urls = [url_of("first"), url_of("second")]
+    web = FakeWeb(expect_in_flight=2)
+    for url, body in zip(urls, bodies, strict=True):
+        web.route(url, json_reply(body))
+    calls = [((url,), {"response_type": "json"}) for url in urls]
+    run = student.call("req", web=web, timeout=RUN_TIMEOUT, together=calls)
+    if run.timed_out or run.crashed:
+        run.value_or_raise()
+    call = f"asyncio.gather({call_text(urls[0])}, {call_text(urls[1])})"
+    if len(web.served) < 2:
+        raise Feedback(f"{call} sent {plural(len(web.served), 'request')} to those URLs and "
+                       f"{outcome(run)}", "one GET per call", NOT_AIOHTTP_HINT)
+    expect_value(run, call, bodies, f"both parsed bodies, in call order: {short(bodies)}",
+                 JSON_HINT)
+    blocking = run.reported.blocking
+    expect(web.max_in_flight == 2,
+           observed=f"{call}: the server never had both requests in flight at once"
+                    + (f" (the worker saw {', '.join(blocking)})" if blocking else ""),
+           expected="the two requests in flight together",
+           hint="nothing in req may wait without `await`: no time.sleep, no blocking I/O, "
+                "no lock shared by all calls")
