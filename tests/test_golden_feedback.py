@@ -32,9 +32,10 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 STUDENTS = ["kuznetsov_oleg", "petrova_anna", "сидоров_пётр"]
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
 
-# A measured duration: decimal seconds ("0.2013 s", "1.5 seconds") or milliseconds ("512 ms");
-# whole seconds ("a 60 s limit") are fixed wording, not measurements.
-_DURATION = re.compile(r"\b(?:\d+\.\d+ ?(?:s|sec|secs|seconds)|\d+(?:\.\d+)? ?ms)\b")
+# A measured duration: decimal seconds ("0.2013 s", "1.5 seconds", "0.2013 секунд") or
+# milliseconds ("512 ms"); whole seconds ("a 60 s limit") are fixed wording, not measurements.
+_DURATION = re.compile(
+    r"\b(?:\d+\.\d+ ?(?:s|sec|secs|seconds|секунд[аы]?|сек)|\d+(?:\.\d+)? ?(?:ms|мс))\b")
 _ISOLATION = re.compile(r"^Your code ran in a sandbox: .+ isolation\.$", re.MULTILINE)
 
 
@@ -56,10 +57,12 @@ def check_output(folder: Path) -> str:
 def test_normalise_touches_only_what_varies(tmp_path: Path) -> None:
     text = (f"Grading report for a: 89/100\nYour code ran in a sandbox: rlimits isolation.\n"
             f"  printed 0.2013 s, the call took 512 ms; 15 requests in {tmp_path}/x.py\n"
+            "  «Время выполнения fetch: 0.2013 секунд»\n"
             "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit")
     assert normalise(text, tmp_path) == (
         "Grading report for a: 89/100\nYour code ran in a sandbox: <level> isolation.\n"
         "  printed <duration>, the call took <duration>; 15 requests in <folder>/x.py\n"
+        "  «Время выполнения fetch: <duration>»\n"
         "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit")
 
 
