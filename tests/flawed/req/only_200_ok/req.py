@@ -4,12 +4,13 @@ import aiohttp
 
 
 async def req(url, params=None, headers=None, response_type="json"):
-    session = aiohttp.ClientSession()
     if response_type not in ("json", "text"):
         raise ValueError("response_type must be 'json' or 'text'")
-    async with session:
+    async with aiohttp.ClientSession() as session:
         async with session.get(url, params=params, headers=headers) as resp:
-            resp.raise_for_status()
+            if resp.status != 200:
+                raise aiohttp.ClientResponseError(resp.request_info, resp.history,
+                                                  status=resp.status, message=resp.reason or "")
             if response_type == "json":
                 return await resp.json()
             return await resp.text()

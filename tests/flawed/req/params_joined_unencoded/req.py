@@ -1,0 +1,20 @@
+import asyncio
+
+import aiohttp
+
+
+async def req(url, params=None, headers=None, response_type="json"):
+    if response_type not in ("json", "text"):
+        raise ValueError("response_type must be 'json' or 'text'")
+    if params:
+        url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=headers) as resp:
+            resp.raise_for_status()
+            if response_type == "json":
+                return await resp.json()
+            return await resp.text()
+
+
+if __name__ == "__main__":
+    print(asyncio.run(req("https://www.gosuslugi.ru/", response_type="text")))
