@@ -1,41 +1,46 @@
 """Hidden tests for wiki_stats (30 points).
 
-A fake Wikimedia answers the pageviews endpoint with payloads shaped like the
-real ones (up to 1000 articles by rank, Cyrillic titles). It recognises the day
-whichever way the URL writes it (YYYY/MM/DD or YYYY-MM-DD) and answers even
-without a User-Agent: the URL format and the header are each judged by one
-test, so one mistake costs the points of one behaviour. For the same reason the
-get_stats tests accept, for a day, either the contract's top-10 or exactly what
-the student's own get_top returns for that day: a wrong pair format is lost in
-the get_top tests only.
+A fake Wikimedia (the trusted FakeWeb) answers the pageviews endpoint as the
+real one does: only the day written YYYY/MM/DD is served (any other path gets
+a 404), a request without a proper User-Agent (none, or aiohttp's default)
+gets Wikimedia's 403, and a day's answer lists up to 1000 articles by rank.
+Each answer's view counts (and a few titles) are drawn from a secret of the
+test, so a returned value shows which request it came from: the suite sees on
+the wire which days were in flight together, and in the value which of those
+answers reached the result. That is the lesson (15 points): a sequential
+get_stats, or one that overlaps decoy requests only, scores at most half.
 
-The student's module runs in the sandboxed worker: every call goes through
-`student.call`, the fake Wikimedia is the trusted FakeWeb that sees each
-request on the wire (URL, headers, overlap), and what the code returned or
-raised comes back as data (exceptions as `ErrorInfo`).
+Guard clauses (error days, start after end, sessions closed, no blocking) pay
+only when the call actually fetched data. get_stats may take `async_timeit`
+from timing.py: the runner puts a correct timing.py in the copy wiki_stats is
+graded on (error carried forward), so only a decorator written in
+wiki_stats.py itself is judged here.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import pytest
 
+from grader.suites.checks import printed_seconds, seconds_fit, short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
-from grader.suites.printed import CLOCK_SLACK, half_unit
 from grader.suites.web import FakeWeb, Reply, Request
-from grader.worker.codec import ErrorInfo, Opaque
+from grader.worker.codec import Opaque
 
 API = "https://wikimedia.org/api/rest_v1/metrics/pageviews/top/ru.wikipedia/all-access/{day}"
 TOP = 10
 
 DAY_URL = re.compile(
     r"^https://wikimedia\.org/api/rest_v1/metrics/pageviews/top/ru\.wikipedia/all-access/"
-    r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})/?(\?.*)?$"
+    r"(\d{4})/(\d{2})/(\d{2})(\?.*)?$"
 )
 
 TITLES = [
@@ -45,83 +50,191 @@ TITLES = [
     "Лермонтов,_Михаил_Юрьевич", "Менделеев,_Дмитрий_Иванович", "Байкал", "Эрмитаж",
     "Первая_мировая_война", "Вторая_мировая_война", "Соединённые_Штаты_Америки",
     "Украина", "Казахстан", "Белоруссия", "Список_стран_по_населению", "ChatGPT",
-    "Летние_Олимпийские_игры_2024", "Чемпионат_мира_по_футболу_2026", "Слово_пацана",
-    "Сталин,_Иосиф_Виссарионович", "Ленин,_Владимир_Ильич", "Пётр_I", "Екатерина_II",
-    "Есенин,_Сергей_Александрович", "Маяковский,_Владимир_Владимирович",
+    "Слово_пацана", "Сталин,_Иосиф_Виссарионович", "Ленин,_Владимир_Ильич", "Пётр_I",
+    "Екатерина_II", "Есенин,_Сергей_Александрович", "Маяковский,_Владимир_Владимирович",
     "Булгаков,_Михаил_Афанасьевич", "Гоголь,_Николай_Васильевич", "Солнечная_система",
-    "Python", "Список_эпизодов_телесериала_«Универ»", "Википедия", "YouTube", "Telegram",
-    "Новый_год", "День_знаний", "Масленица", "Пасха", "Чернобыльская_авария",
+    "Python", "Википедия", "YouTube", "Telegram", "Новый_год", "День_знаний", "Масленица",
+    "Пасха", "Чернобыльская_авария",
+]
+# Titles with a year in them, as news makes them (a few per day, different every answer).
+EVENTS = [
+    "Чемпионат_мира_по_хоккею_с_шайбой", "Чемпионат_Европы_по_футболу", "Евровидение",
+    "Летние_Олимпийские_игры", "Зимние_Олимпийские_игры", "Список_фильмов",
+    "Чемпионат_России_по_футболу", "Кубок_Гагарина", "Выборы_президента_России",
+    "Список_умерших_в", "Нобелевская_премия_по_литературе", "Оскар",
 ]
 
+# Wikimedia's answers, as the real API sends them.
+JSON_HEADERS = {
+    "Content-Type": 'application/json; charset=utf-8; '
+                    'profile="https://www.mediawiki.org/wiki/Specs/Pageviews/1.0.0"',
+    "Cache-Control": "s-maxage=86400, max-age=86400",
+    "Access-Control-Allow-Origin": "*",
+    "X-Content-Type-Options": "nosniff",
+}
+PROBLEM_HEADERS = {"Content-Type": "application/problem+json",
+                   "Access-Control-Allow-Origin": "*", "Cache-Control": "no-cache"}
+REFUSED_BODY = ("Please set a user-agent and respect our robot policy https://w.wiki/4wJS. "
+                "See also T400119.\n")
+# What libraries put on the wire when the code sets no User-Agent: Wikimedia refuses them.
+LIBRARY_AGENTS = re.compile(r"^(Python/\d+\.\d+ aiohttp/\S+|python-requests/\S+|"
+                            r"Python-urllib/\S+|python-httpx/\S+)$")
+# A scrambled order (neither ascending nor descending) in which days get their answers.
+SCRAMBLE = [3, 6, 0, 5, 1, 4, 2]
 
-def wikimedia_payload(day: str, count: int = 1000) -> dict[str, Any]:
-    """What Wikimedia answers for `day`: `count` articles by rank, different every day."""
-    rng = random.Random(day)
+
+def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, Any]:
+    """Wikimedia's answer for `day`, the n-th time it is asked in one call: by rank, secret."""
+    rng = random.Random(f"{secret}/{day}/{n}")
     rest = TITLES[:]
     rng.shuffle(rest)
-    titles = ["Заглавная_страница", "Служебная:Поиск", *rest]
-    titles += [f"Статья_{n}" for n in range(len(titles), count)]
-    views = rng.randint(250_000, 400_000)
+    top = ["Заглавная_страница", "Служебная:Поиск", *rest[:5]]
+    for _ in range(3):
+        top.insert(rng.randint(2, len(top)), f"{rng.choice(EVENTS)}_{rng.randint(1950, 2025)}")
+    titles = [*top, *rest[5:]]
+    titles += [f"Статья_{k}" for k in range(len(titles), count)]
+    views = rng.randint(300_000, 900_000)
     articles = []
     for rank, title in enumerate(titles[:count], start=1):
         articles.append({"article": title, "views": views, "rank": rank})
-        views = max(100 + count - rank, min(views - 1, int(views * rng.uniform(0.80, 0.995))))
+        views = max(100 + count - rank, min(views - 1, int(views * rng.uniform(0.80, 0.97))))
     year, month, dd = day.split("-")
     return {"items": [{"project": "ru.wikipedia", "access": "all-access",
                        "year": year, "month": month, "day": dd, "articles": articles}]}
 
 
-def expected_top(day: str, count: int = 1000) -> list[tuple[str, int]]:
-    articles = wikimedia_payload(day, count)["items"][0]["articles"]
-    return [(a["article"], a["views"]) for a in articles[:TOP]]
+def top_of(answer: dict[str, Any]) -> list[tuple[str, int]]:
+    """The contract's top: the 10 best-ranked as (article, views), best first."""
+    return [(a["article"], a["views"]) for a in answer["items"][0]["articles"][:TOP]]
+
+
+def tokens_of(answer: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """What marks an answer in a returned value: its top view counts, its titles with a year."""
+    top = answer["items"][0]["articles"][:TOP]
+    return ({str(a["views"]) for a in top},
+            {a["article"] for a in top if re.search(r"_\d{4}$", a["article"])})
+
+
+def problem(status: int, title: str, day: str, detail: str = "") -> Reply:
+    """Wikimedia's JSON problem document for an error status."""
+    kind = "not_found" if status == 404 else "server_error"
+    body = {"type": f"https://mediawiki.org/wiki/HyperSwitch/errors/{kind}", "title": title,
+            "method": "get",
+            "uri": f"/analytics.wikimedia.org/v1/pageviews/top/ru.wikipedia/all-access/"
+                   f"{day.replace('-', '/')}"}
+    if detail:
+        body["detail"] = detail
+    return Reply(status, body=json.dumps(body), headers=PROBLEM_HEADERS)
 
 
 def not_found(day: str) -> Reply:
-    """Wikimedia's own 404 for a day without data (a JSON problem document)."""
-    return Reply(404, json={
-        "type": "https://mediawiki.org/wiki/HyperSwitch/errors/not_found",
-        "title": "Not found.", "method": "get",
-        "detail": "The date(s) you used are valid, but we either do not have data for those "
-                  "date(s), or the project you asked for is not loaded yet.",
-        "uri": f"/analytics.wikimedia.org/v1/pageviews/top/ru.wikipedia/all-access/"
-               f"{day.replace('-', '/')}",
-    })
+    return problem(404, "Not found.", day,
+                   "The date(s) you used are valid, but we either do not have data for those "
+                   "date(s), or the project you asked for is not loaded yet.")
 
 
 def server_error(day: str) -> Reply:
-    return Reply(500, json={"type": "https://mediawiki.org/wiki/HyperSwitch/errors/server_error",
-                            "title": "Internal error", "method": "get"})
+    return problem(500, "Internal error", day)
 
 
-def day_of(request: Request) -> str | None:
-    """The day a request asks for, however the URL writes it; None if it is not the API."""
+ERRORS = {404: not_found, 500: server_error}
+
+
+def day_key(request: Request) -> str:
     found = DAY_URL.match(str(request.url))
-    if not found:
-        return None
-    year, month, dd = found.group(1, 2, 3)
-    return f"{year}-{int(month):02d}-{int(dd):02d}"
+    return "-".join(found.group(1, 2, 3)) if found else str(request.url)
 
 
-def fake_wikimedia(
-    expect_in_flight: int = 1,
-    *,
-    errors: Mapping[str, Callable[[str], Reply]] | None = None,
-    payloads: Mapping[str, dict[str, Any]] | None = None,
-) -> FakeWeb:
-    """A FakeWeb playing the pageviews endpoint; `errors` maps a day to its error reply."""
-    web = FakeWeb(expect_in_flight=expect_in_flight)
+def proper_agent(agent: str) -> bool:
+    return bool(agent.strip()) and not LIBRARY_AGENTS.match(agent.strip())
 
-    def answer(request: Request) -> Reply:
-        day = day_of(request)
-        assert day is not None  # the route only matches API URLs
-        if errors and day in errors:
-            return errors[day](day)
-        if payloads and day in payloads:
-            return Reply(200, json=payloads[day])
-        return Reply(200, json=wikimedia_payload(day))
 
-    web.route(DAY_URL, answer)
-    return web
+class Wikimedia(FakeWeb):
+    """The pageviews endpoint: one resource per day, answers drawn from the test's secret.
+
+    `scramble`: answers go one at a time in a scrambled order of the days, so
+    code that lists results as they complete gets them out of order.
+    """
+
+    def __init__(self, secret: str, expect_in_flight: int = 1, *, errors: Mapping[str, int]
+                 | None = None, count: int = 1000, scramble: bool = False, delay: float = 0.0,
+                 hold: bool = True) -> None:
+        super().__init__(expect_in_flight, order=[0] if scramble else None, delay=delay,
+                         hold=hold)
+        self.secret = secret
+        self.errors = dict(errors or {})
+        self.count = count
+        self.given: dict[int, dict[str, Any]] = {}  # request index -> the 200 answer it got
+        self.refused = 0  # 403s for a missing or default User-Agent
+        self._asked: dict[str, int] = {}
+        self.route(DAY_URL, self._answer, key=day_key)
+
+    def _answer(self, request: Request) -> Reply:
+        day = day_key(request)
+        if not proper_agent(request.headers.get("User-Agent", "")):
+            self.refused += 1
+            return Reply(403, body=REFUSED_BODY,
+                         headers={"Content-Type": "text/plain; charset=utf-8"})
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            return not_found(day)
+        if day in self.errors:
+            return ERRORS[self.errors[day]](day)
+        n = self._asked.get(day, 0)
+        self._asked[day] = n + 1
+        answer = payload(self.secret, day, n, self.count)
+        self.given[request.index] = answer
+        return Reply(200, body=json.dumps(answer, ensure_ascii=False), headers=JSON_HEADERS)
+
+    def _rank(self, request: Request) -> tuple[int, int]:
+        try:
+            position = SCRAMBLE[date.fromisoformat(str(request.key)).toordinal() % len(SCRAMBLE)]
+        except ValueError:
+            position = len(SCRAMBLE)
+        return position, request.index
+
+    # ------------------------------------------------------------ what reached the result
+
+    def used(self, value: Any) -> list[Request]:
+        """The requests whose answer shows in `value` (3+ of its marks appear in it)."""
+        text = value.repr if isinstance(value, Opaque) else repr(value)
+        numbers = set(re.findall(r"(?<!\d)\d+(?!\d)", text))
+        found = []
+        for request in self.served:
+            answer = self.given.get(request.index)
+            if answer is None:
+                continue
+            views, titles = tokens_of(answer)
+            if len(views & numbers) + sum(1 for t in titles if t in text) >= 3:
+                found.append(request)
+        return found
+
+    def holds_day(self, value: Any, day: str) -> bool:
+        """`value` holds the answer of a request for `day`."""
+        return any(r.key == day for r in self.used(value))
+
+    def holds_data(self, value: Any) -> bool:
+        return bool(self.used(value))
+
+
+def explain_no_data(web: Wikimedia, who: str) -> None:
+    """When no answer reached the result, say what the fake Wikimedia saw, as the real one would."""
+    if not web.requests:
+        return
+    if not web.served:
+        url = str(web.requests[0].url)
+        raise Feedback(
+            f"{who} asked for {url}, which Wikimedia does not serve: it answered 404 Not Found",
+            "the day written YYYY/MM/DD in the URL, e.g. " + API.format(day="2024/09/01"),
+            "API.format(day=day.replace('-', '/'))")
+    if web.refused == len(web.served):
+        agent = web.served[0].headers.get("User-Agent")
+        raise Feedback(
+            "Wikimedia refused every request with 403 Forbidden: the User-Agent was "
+            + (f"{agent!r}, a library's default" if agent else "missing"),
+            "requests that carry HEADERS (a User-Agent naming your client)",
+            "session.get(url, headers=HEADERS), or aiohttp.ClientSession(headers=HEADERS)")
 
 
 def canon(value: Any) -> Any:
@@ -133,29 +246,23 @@ def canon(value: Any) -> Any:
     return value
 
 
-def type_name(value: Any) -> str:
-    """The type the student's value had (an object without a data form travels as Opaque)."""
-    return value.type if isinstance(value, Opaque) else type(value).__name__
+def new_secret() -> str:
+    return secrets.token_hex(8)
 
 
-def user_agent_of(headers: Any) -> Any:
-    """The User-Agent a HEADERS value holds ('' if none), whatever the key's case."""
-    if isinstance(headers, Mapping):
-        return next((v for k, v in headers.items() if str(k).lower() == "user-agent"), "")
-    if isinstance(headers, Opaque):  # a mapping that is not a dict (CIMultiDict): its repr
-        found = re.search(r"""['"]user-agent['"]\s*:\s*(['"])(.*?)\1""", headers.repr, re.I)
-        return found.group(2) if found else ""
-    return ""
+def days_from(first: str, count: int) -> list[str]:
+    start = date.fromisoformat(first).toordinal()
+    return [date.fromordinal(start + k).isoformat() for k in range(count)]
 
 
-def short(value: Any, limit: int = 120) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def run_top(student: StudentCode, day: str, web: FakeWeb) -> Run:
+    student.function("get_top", is_async=True)
+    return student.call("get_top", day, web=web)
 
 
 def run_stats(student: StudentCode, web: FakeWeb, start: str, end: str) -> Run:
     # Not is_async=True: a decorator may hand back a plain function returning a coroutine;
-    # that is judged (if at all) by what a call does, not by its kind.
+    # that is judged by what a call does, not by its kind.
     student.function("get_stats")
     return student.call("get_stats", start, end, web=web)
 
@@ -163,26 +270,43 @@ def run_stats(student: StudentCode, web: FakeWeb, start: str, end: str) -> Run:
 OWN_TOP_TIMEOUT = 5.0  # seconds for one reference call of the student's get_top
 
 
-def own_tops(student: StudentCode, days: list[str]) -> dict[str, Any]:
-    """What the student's get_top returns for each day on its own (failures left out)."""
+def own_tops(student: StudentCode, secret: str, days: list[str]) -> dict[str, Any]:
+    """What the student's get_top returns for each day on its own (failures left out).
+
+    A day in get_stats may be exactly what get_top gives: a wrong pair format is
+    charged in the get_top tests only.
+    """
     try:
         student.function("get_top", is_async=True)
     except Feedback:
         return {}
     tops = {}
     for day in days:
-        run = student.call("get_top", day, web=fake_wikimedia(), timeout=OWN_TOP_TIMEOUT)
+        run = student.call("get_top", day, web=Wikimedia(secret), timeout=OWN_TOP_TIMEOUT)
         if run.timed_out or run.crashed:
-            break  # the test's own call will say what went wrong
-        if run.error is None:  # a day that raised just has no reference
+            break
+        if run.error is None:
             tops[day] = run.value
     return tops
 
 
-def stats_dict(run: Run, what: str) -> dict[Any, Any]:
+def reason_of(message: str) -> str:
+    found = re.search(r"message=(['\"])(.*?)\1", message)
+    return found.group(2) if found else short(message, 80)
+
+
+def stats_dict(run: Run, what: str = "") -> dict[Any, Any]:
     """The returned dict, or feedback naming what came back instead."""
-    if run.error is not None and not run.timed_out:
-        raise_with_context(run, what)
+    error = run.error
+    if error is not None and not run.timed_out and what and not error.is_a("NotImplementedError"):
+        said = (f"{error.type} ({error.status}, {reason_of(error.message)})"
+                if error.is_a("ClientResponseError") else
+                f"{error.type}: {short(error.message, 200)}")
+        raise Feedback(f"get_stats raised {said} when {what}",
+                       "that day to map to [] and every other day to be returned as usual",
+                       "catch aiohttp.ClientError for each day separately (a small wrapper "
+                       "around get_top), or use asyncio.gather(..., return_exceptions=True) "
+                       "and turn each exception into []")
     stats = run.value_or_raise()
     expect(isinstance(stats, dict),
            observed=f"get_stats returned {type_name(stats)} {short(stats)}",
@@ -191,165 +315,58 @@ def stats_dict(run: Run, what: str) -> dict[Any, Any]:
     return stats
 
 
-def reason_of(error: ErrorInfo) -> str:
-    """The reason phrase of a ClientResponseError ("Not Found"), as its message holds it."""
-    found = re.search(r"message=(['\"])(.*?)\1", error.message)
-    return found.group(2) if found else short(error.message, 80)
-
-
-def raise_with_context(run: Run, what: str) -> None:
-    """Name the student's exception together with the situation that provoked it."""
-    error = run.error
-    assert error is not None
-    if error.is_a("ClientResponseError") and what:
-        raise Feedback(
-            f"get_stats raised {error.type} ({error.status}, {reason_of(error)}) "
-            f"when {what}",
-            "that day to map to [] and every other day to be returned as usual",
-            "catch aiohttp.ClientError for each day separately (a small wrapper around "
-            "get_top), or use asyncio.gather(..., return_exceptions=True) and turn each "
-            "exception into []",
-        )
-    if what and not error.is_a("NotImplementedError"):
-        raise Feedback(
-            f"get_stats raised {error.type}: {short(error.message, 200)} when {what}",
-            "that day to map to [] and every other day to be returned as usual",
-            "check the status (or call raise_for_status()) before reading the body, and catch "
-            "aiohttp.ClientError for each day separately",
-        )
+def require_data(web: Wikimedia, run: Run, value: Any, who: str) -> None:
+    """The gate of a guard clause: the call fetched data and returned it."""
+    if web.holds_data(value):
+        return
+    explain_no_data(web, who)
     run.value_or_raise()
-
-
-def check_days(stats: dict[Any, Any], days: list[str], own: dict[str, Any],
-               *, empty: tuple[str, ...] = ()) -> None:
-    """Each good day maps to its top (the contract's, or the student's own get_top's)."""
-    for day in days:
-        got = stats.get(day)
-        if day in empty:
-            expect(got is not None and canon(got) == (),
-                   observed=f"get_stats gave {short(got)} for {day}, whose request failed",
-                   expected="[] for a day whose request failed",
-                   hint="turn a failed day into [] (catch aiohttp.ClientError around get_top "
-                        "for that day)")
-            continue
-        accepted = [canon(expected_top(day))]
-        if day in own:
-            accepted.append(canon(own[day]))
-        expect(canon(got) in accepted,
-               observed=f"for {day} get_stats gave {short(got)}",
-               expected=f"the day's top-10 as get_top('{day}') returns it: "
-                        f"{short(own.get(day, expected_top(day)))}",
-               hint="map each day to the result of get_top for that very day "
-                    "(zip the days with the results of gather, in the same order)")
-
-
-# ---------------------------------------------------------------- module-level names
-
-
-def require_started(student: StudentCode) -> None:
-    """The stub ships API, HEADERS and get_date_range ready: they earn points only
-    once get_top is the student's own (no longer the stub's NotImplementedError)."""
-    run = run_top(student, "2024-09-01", fake_wikimedia())
-    if run.error is not None and run.error.is_a("NotImplementedError"):
-        run.value_or_raise()
-
-
-@pytest.mark.points(1)
-def test_api_and_headers(student):
-    require_started(student)
-    api = student.value("API")
-    expect(api == API,
-           observed=f"API is {short(api, 200)}",
-           expected=f"API = {API!r} (with the placeholder {{day}})",
-           hint="keep the stub's API line: get_top fills it with API.format(day=...)")
-    headers = student.value("HEADERS")
-    agent = user_agent_of(headers)
-    expect(isinstance(agent, str) and agent.strip(),
-           observed=f"HEADERS is {short(headers, 200)}",
-           expected='a dict with a non-empty "User-Agent", e.g. '
-                    '{"User-Agent": "MyHomework/1.0 (me@example.com)"}',
-           hint="Wikimedia refuses requests whose User-Agent does not name the client")
-
-
-# ---------------------------------------------------------------- get_date_range
-
-
-DATE_RANGES = [
-    ("2024-09-01", "2024-09-01", ["2024-09-01"]),
-    ("2023-12-30", "2024-01-02", ["2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"]),
-    ("2024-02-28", "2024-03-01", ["2024-02-28", "2024-02-29", "2024-03-01"]),
-    ("2023-02-27", "2023-03-01", ["2023-02-27", "2023-02-28", "2023-03-01"]),
-    ("2024-04-29", "2024-05-02", ["2024-04-29", "2024-04-30", "2024-05-01", "2024-05-02"]),
-]
-
-
-@pytest.mark.points(1)
-def test_date_range_inclusive(student):
-    require_started(student)
-    student.function("get_date_range")
-    # A plain function: the worker calls it, and awaits only what is awaitable.
-    results = student.call("get_date_range", together=[
-        ((start, end), {}) for start, end, _ in DATE_RANGES]).value_or_raise()
-    for (start, end, days), got in zip(DATE_RANGES, results, strict=True):
-        got_list = list(got) if isinstance(got, list | tuple) else got
-        if isinstance(got_list, list) and sorted(map(str, got_list)) == days and got_list != days:
-            raise Feedback(f"get_date_range({start!r}, {end!r}) returned {short(got)}",
-                           f"the days in order: {days}",
-                           "walk from start to end adding timedelta(days=1)")
-        expect(got_list == days,
-               observed=f"get_date_range({start!r}, {end!r}) returned {short(got, 200)}",
-               expected=f"{days} (both ends included, as 'YYYY-MM-DD' strings)",
-               hint="loop while current <= last (not <), format each day with "
-                    "strftime('%Y-%m-%d'); timedelta handles month ends and leap days")
+    raise Feedback(f"{who} returned {short(value)}, with none of the data Wikimedia sent",
+                   "the days' tops fetched from the API",
+                   "get_stats must call get_top for every day and return what it got")
 
 
 # ---------------------------------------------------------------- get_top
 
 
-def run_top(student: StudentCode, day: str, web: FakeWeb) -> Run:
-    student.function("get_top", is_async=True)
-    return student.call("get_top", day, web=web)
-
-
-@pytest.mark.points(3)
+@pytest.mark.points(1)
 def test_top_one_get_to_day_url(student):
-    web = fake_wikimedia()
+    """get_top(day) sends one GET to the API with the day written YYYY/MM/DD"""
+    web = Wikimedia(new_secret())
     run = run_top(student, "2024-03-05", web)
     want = API.format(day="2024/03/05")
-    urls = web.urls()
-    if not urls:
+    if not web.requests:
         run.value_or_raise()
-    expect(len(urls) == 1 and all(r.method == "GET" for r in web.requests),
-           observed=f"get_top('2024-03-05') sent {len(urls)} requests: "
+    expect(web.requests, observed="get_top('2024-03-05') sent no request",
+           expected=f"one GET to {want}")
+    expect(len(web.requests) == 1 and web.requests[0].method == "GET",
+           observed=f"get_top('2024-03-05') sent {len(web.requests)} requests: "
                     f"{', '.join(f'{r.method} {r.url}' for r in web.requests[:3])}",
            expected=f"exactly one GET to {want}",
            hint="send one session.get(API.format(day=...)) per call")
-    expect(urls[0].split("?")[0] == want,
-           observed=f"get_top('2024-03-05') asked for {urls[0]}",
+    url = str(web.requests[0].url).split("?")[0]
+    expect(url == want,
+           observed=f"get_top('2024-03-05') asked for {url}"
+                    + ("" if web.served else ", which Wikimedia answers with 404 Not Found"),
            expected=f"{want} (the day written YYYY/MM/DD)",
            hint="API.format(day=day.replace('-', '/'))")
 
 
-# What aiohttp puts on the wire when the code sets no User-Agent of its own.
-AIOHTTP_AGENT = re.compile(r"^Python/\d+\.\d+ aiohttp/\S+$")
-
-
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_top_sends_user_agent(student):
-    mine = user_agent_of(student.value("HEADERS"))
-    web = fake_wikimedia()
+    """get_top sends a User-Agent that names the client (Wikimedia refuses others)"""
+    web = Wikimedia(new_secret())
     run = run_top(student, "2024-09-01", web)
     if not web.requests:
         run.value_or_raise()
     expect(web.requests, observed="get_top sent no request", expected="one GET to the API")
-    sent = web.requests[0].headers.get("User-Agent", "")
-    default = bool(AIOHTTP_AGENT.match(sent)) and sent != mine
-    expect(sent and not default and (not mine or sent == mine),
-           observed=f"the request carried only aiohttp's default User-Agent {sent!r}"
-           if default else f"the request carried User-Agent {sent!r}" if sent
-           else "the request carried no User-Agent header",
-           expected=f"the User-Agent of HEADERS ({mine!r})" if mine
-           else "a non-empty User-Agent naming your client",
+    sent = web.requests[0].headers.get("User-Agent")
+    expect(sent is not None and proper_agent(sent),
+           observed=("the request carried no User-Agent header" if sent is None else
+                     f"the request carried only the library's default User-Agent {sent!r}"
+                     if sent.strip() else "the request carried an empty User-Agent")
+                    + ": Wikimedia answers such requests with 403 Forbidden",
+           expected="the User-Agent of HEADERS, naming your client",
            hint="pass the headers: session.get(url, headers=HEADERS), or "
                 "aiohttp.ClientSession(headers=HEADERS)")
 
@@ -373,48 +390,40 @@ def describe_pairs(got: Any, want: list[tuple[str, int]]) -> str:
     return f"get_top returned {short(got)}"
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_top_ten_pairs_best_first(student):
-    run = run_top(student, "2024-09-01", fake_wikimedia())
+    """get_top returns the day's 10 best-ranked articles as (article, views) pairs, best first"""
+    secret, day = new_secret(), "2024-09-01"
+    web = Wikimedia(secret)
+    run = run_top(student, day, web)
+    want = top_of(payload(secret, day))
+    if run.error is not None or canon(run.value) != canon(want):
+        explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
-    want = expected_top("2024-09-01")
     expect(canon(got) == canon(want),
            observed=describe_pairs(got, want) + " (the day had 1000 articles)",
            expected=f"the 10 best-ranked as (article, views) pairs, best first: "
                     f"{short(want[:2], 200)[:-1]}, ...]",
-           hint="take the articles of data['items'][0]['articles'] with the smallest 'rank', "
-                "10 of them, as (a['article'], a['views'])")
-
-
-@pytest.mark.points(1)
-def test_top_chosen_by_rank(student):
-    """The same articles in shuffled order must give the same answer as in rank order."""
-    day = "2024-09-02"
-    ordered = wikimedia_payload(day)
-    shuffled = wikimedia_payload(day)
-    random.Random(7).shuffle(shuffled["items"][0]["articles"])
-    first = run_top(student, day, fake_wikimedia(payloads={day: ordered})).value_or_raise()
-    second = run_top(student, day, fake_wikimedia(payloads={day: shuffled})).value_or_raise()
-    expect(canon(first) == canon(second) and canon(first) != (),
-           observed=f"with the articles in rank order get_top gave {short(first, 90)}, "
-                    f"with the same articles in another order {short(second, 90)}",
-           expected="the same 10 best-ranked articles whatever order the API lists them in",
-           hint="sort by rank before taking 10: sorted(articles, key=lambda a: a['rank'])[:10]")
+           hint="take the first 10 of data['items'][0]['articles'] (listed by rank) as "
+                "(a['article'], a['views'])")
 
 
 @pytest.mark.points(1)
 def test_top_fewer_than_ten(student):
-    day = "2024-09-03"
-    payload = wikimedia_payload(day, count=4)
-    run = run_top(student, day, fake_wikimedia(payloads={day: payload}))
-    if run.error is not None and not run.error.is_a("NotImplementedError"):
+    """get_top returns all the articles of a day that has fewer than 10"""
+    secret, day = new_secret(), "2024-09-03"
+    web = Wikimedia(secret, count=4)
+    run = run_top(student, day, web)
+    titles = [a["article"] for a in payload(secret, day, count=4)["items"][0]["articles"]]
+    if run.error is not None and web.given and not run.error.is_a("NotImplementedError"):
         raise Feedback(
             f"with only 4 articles that day get_top raised {run.error.type}: "
             f"{short(run.error.message)}",
             "the 4 articles, best first (all of them, since there are fewer than 10)",
             "slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
+    if run.error is not None:
+        explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
-    titles = [a["article"] for a in payload["items"][0]["articles"]]
     ok = isinstance(got, list | tuple) and len(got) == len(titles) and all(
         title in repr(item) for title, item in zip(titles, got, strict=True))
     expect(ok,
@@ -423,43 +432,51 @@ def test_top_fewer_than_ten(student):
            hint="slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
 
 
-# ---------------------------------------------------------------- get_stats
+# ---------------------------------------------------------------- get_stats: the lesson
 
 
-@pytest.mark.points(3)
-def test_stats_every_day(student):
-    days = ["2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"]
-    own = own_tops(student, days)
-    run = run_stats(student, fake_wikimedia(), days[0], days[-1])
-    stats = stats_dict(run, "")
-    missing = [d for d in days if d not in stats]
-    extra = [k for k in stats if k not in days]
-    expect(not missing and not extra,
-           observed=f"get_stats('{days[0]}', '{days[-1]}') returned the keys "
-                    f"{short(list(stats), 200)}"
-                    + (f"; missing {missing}" if missing else "")
-                    + (f"; unexpected {short(extra)}" if extra else ""),
-           expected=f"exactly the days {days} as 'YYYY-MM-DD' strings (both ends included)",
-           hint="use the days of get_date_range(start, end) as keys, end day included")
-    check_days(stats, days, own)
+def overlaps(a: Request, b: Request) -> bool:
+    """Both were waiting for their answers at one moment (trusted clock of the fake web)."""
+    end_a, end_b = a.answered_at or a.arrived_at, b.answered_at or b.arrived_at
+    return a.arrived_at < end_b and b.arrived_at < end_a
 
 
-@pytest.mark.points(5)
-def test_stats_concurrent(student):
-    # expect_in_flight=2: answers are held until two requests wait together, so a
-    # solution bounded at 2 (Semaphore(2)) is never slowed down; one at a time waits out
-    # every hold and shows max_in_flight == 1.
-    days = [f"2024-09-{d:02d}" for d in range(1, 7)]
-    web = fake_wikimedia(expect_in_flight=2)
+CONCURRENT_DAYS = days_from("2024-09-03", 12)
+
+
+@pytest.mark.points(15)
+def test_stats_days_in_flight_together(student):
+    """get_stats fetches the days of the range concurrently, not one after another"""
+    # Answers go one at a time, in a scrambled order of the days, once all 12 days are in
+    # flight or the student's loop is quiet: a bound such as Semaphore(2) keeps its 2 in
+    # flight all along. Only answers that reached the returned value count, so decoy or
+    # duplicate requests add nothing.
+    days = CONCURRENT_DAYS
+    web = Wikimedia(new_secret(), len(days), scramble=True)
     run = run_stats(student, web, days[0], days[-1])
-    if web.max_in_flight < 2 and run.error is not None:
+    used = web.used(run.value)
+    if not used:
+        explain_no_data(web, f"get_stats('{days[0]}', '{days[-1]}')")
         run.value_or_raise()
-    expect(len(web.requests) >= 2,
-           observed=f"get_stats over {len(days)} days sent {len(web.requests)} request(s)",
-           expected="one request per day")
-    expect(web.max_in_flight >= 2,
-           observed=f"only {web.max_in_flight} of {len(web.requests)} requests were in flight "
-                    "at once: the days were fetched one after another",
+        raise Feedback(
+            f"get_stats('{days[0]}', '{days[-1]}') sent {len(web.requests)} request(s) and "
+            f"returned {short(run.value)}, with none of the days' data in it",
+            "every day of the range fetched, concurrently, and returned",
+            "await asyncio.gather(*(get_top(day) for day in days)) and return the results")
+    by_day: dict[str, list[Request]] = {}
+    for request in used:
+        by_day.setdefault(str(request.key), []).append(request)
+    alone = sorted(day for day, mine in by_day.items()
+                   if not any(overlaps(r, other) for r in mine
+                              for d, theirs in by_day.items() if d != day for other in theirs))
+    together = len(by_day) - len(alone)
+    expect(together >= 2 and len(alone) <= 1,
+           observed=f"of the {len(by_day)} days whose data get_stats returned, "
+                    + (f"{len(alone)} were fetched one after another (each request sent only "
+                       f"after the previous answer had arrived)" if together == 0 else
+                       f"only {together} were in flight together with another day's request; "
+                       f"{len(alone)} were fetched alone ({', '.join(alone[:4])}"
+                       + (", ..." if len(alone) > 4 else "") + ")"),
            expected=f"the requests for the {len(days)} days in flight together "
                     "(a bound such as Semaphore(5) is fine, but at least 2)",
            hint="create all the get_top coroutines first and await them together: "
@@ -467,96 +484,228 @@ def test_stats_concurrent(student):
                 "`await` inside a for loop waits for each day before starting the next")
 
 
-def check_failed_day(
-    student: StudentCode, days: list[str], error: Callable[[str], Reply], answered: str
-) -> tuple[dict[Any, Any], list[str]]:
-    """The middle day fails with `error`: it must map to [], the others as usual."""
+@pytest.mark.points(2)
+def test_stats_each_day_its_top(student):
+    """get_stats maps every day it fetched to that day's top-10"""
+    secret = new_secret()
+    days = days_from("2024-09-16", 6)
+    own = own_tops(student, secret, days)
+    web = Wikimedia(secret, len(days), scramble=True)
+    run = run_stats(student, web, days[0], days[-1])
+    stats = stats_dict(run)
+    fetched: dict[str, list[dict[str, Any]]] = {}
+    for request in web.served:
+        if request.index in web.given:
+            fetched.setdefault(str(request.key), []).append(web.given[request.index])
+    if not fetched:
+        explain_no_data(web, "get_stats")
+    expect(fetched, observed=f"get_stats('{days[0]}', '{days[-1]}') fetched no day's data",
+           expected="one GET per day of the range",
+           hint="call get_top for every day of get_date_range(start, end)")
+    for day in sorted(fetched):
+        got = stats.get(day)
+        accepted = [canon(top_of(answer)) for answer in fetched[day]]
+        if day in own:
+            accepted.append(canon(own[day]))
+        wrong_day = [d for d, answers in fetched.items() if d != day
+                     and any(canon(got) == canon(top_of(a)) for a in answers)]
+        expect(day in stats,
+               observed=f"get_stats fetched {day} but left it out of the result: keys "
+                        f"{short(list(stats))}",
+               expected=f"{day} mapped to its top-10",
+               hint="build the dict from the days and the results of gather, in the same order")
+        expect(canon(got) in accepted,
+               observed=f"for {day} get_stats gave "
+                        + (f"the top of {wrong_day[0]}: the answers came back in another order "
+                           "than the days were asked" if wrong_day else short(got)),
+               expected=f"the day's top-10 as get_top('{day}') returns it: "
+                        f"{short(own.get(day, top_of(fetched[day][0])))}",
+               hint="map each day to the result of get_top for that very day: gather returns "
+                    "results in the order of its arguments (zip them with the days); "
+                    "as_completed yields them in the order they finish")
+
+
+# ---------------------------------------------------------------- get_stats: inputs
+
+
+RANGES = [
+    ("2023-12-30", "2024-01-02", ["2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"]),
+    ("2024-02-28", "2024-03-01", ["2024-02-28", "2024-02-29", "2024-03-01"]),
+]
+
+
+@pytest.mark.points(1)
+def test_stats_range_across_month_and_year_end(student):
+    """get_stats returns every day from start to end inclusive, across a month and a year end"""
+    secret = new_secret()
+    for start, end, days in RANGES:
+        web = Wikimedia(secret, len(days), scramble=True)
+        run = run_stats(student, web, start, end)
+        stats = stats_dict(run)
+        require_data(web, run, stats, f"get_stats('{start}', '{end}')")
+        missing = [d for d in days if d not in stats]
+        extra = [k for k in stats if k not in days]
+        expect(not missing and not extra,
+               observed=f"get_stats('{start}', '{end}') returned the keys "
+                        f"{short(list(stats), 200)}"
+                        + (f"; missing {missing}" if missing else "")
+                        + (f"; unexpected {short(extra)}" if extra else ""),
+               expected=f"exactly the days {days} as 'YYYY-MM-DD' strings (both ends included)",
+               hint="use the days of get_date_range(start, end) as keys: datetime + "
+                    "timedelta(days=1) handle month ends and leap days; loop while current "
+                    "<= last")
+
+
+@pytest.mark.points(1)
+def test_stats_start_after_end_is_empty(student):
+    """get_stats with start after end returns {} without sending a request"""
+    secret = new_secret()
+    web = Wikimedia(secret, 2)
+    normal = run_stats(student, web, "2024-09-22", "2024-09-23")
+    require_data(web, normal, normal.value, "get_stats('2024-09-22', '2024-09-23')")
+    web = Wikimedia(secret)
+    run = run_stats(student, web, "2024-09-05", "2024-09-01")
+    got = run.value_or_raise()
+    expect(isinstance(got, dict) and not got and not web.requests,
+           observed=f"get_stats('2024-09-05', '2024-09-01') returned {short(got)}"
+                    + (f" after {len(web.requests)} request(s)" if web.requests else ""),
+           expected="{} and no request: there are no days from 2024-09-05 to 2024-09-01",
+           hint="get_date_range returns [] when start is after end; build the dict from it")
+
+
+def check_failed_day(student: StudentCode, days: list[str], status: int, answered: str) -> None:
+    """The middle day fails with `status`: it maps to [], every day fetched keeps its data."""
     bad = days[1]
-    own = own_tops(student, [days[0], days[2]])
-    web = fake_wikimedia(errors={bad: error})
+    web = Wikimedia(new_secret(), len(days), errors={bad: status}, scramble=True)
     run = run_stats(student, web, days[0], days[-1])
     stats = stats_dict(run, f"the API answered {answered} for {bad}")
-    asked = [d for d in days if any(day_of(r) == d for r in web.requests)]
-    expect(bad in stats,
-           observed=f"{bad} (answered {answered.split()[0]}) is missing from the result: "
-                    f"keys {short(list(stats))}",
+    require_data(web, run, stats, f"get_stats('{days[0]}', '{days[-1]}')")
+    got = stats.get(bad, "missing")
+    expect(bad in stats and canon(got) == (),
+           observed=f"{bad} (answered {answered}) is missing from the result: keys "
+                    f"{short(list(stats))}" if bad not in stats else
+                    f"get_stats gave {short(got)} for {bad}, whose request failed",
            expected=f"{bad} mapped to []",
            hint="keep every day of the range in the dict; a failed day maps to []")
-    check_days(stats, asked, own, empty=(bad,))
-    return stats, asked
-
-
-@pytest.mark.points(3)
-def test_stats_404_day_is_empty(student):
-    stats, asked = check_failed_day(student, ["2024-09-01", "2024-09-02", "2024-09-03"],
-                                    not_found, "404 Not Found")
-    expect(all(d in stats for d in asked),
-           observed=f"get_stats returned only {short(list(stats))} after one day failed",
-           expected=f"every other day still returned: {asked}",
+    good = sorted({str(r.key) for r in web.served if r.index in web.given})
+    lost = [d for d in good if not web.holds_day(stats.get(d), d)] or [""]
+    expect(not lost[0],
+           observed=f"after {bad} failed, get_stats gave {short(stats.get(lost[0]))} for "
+                    f"{lost[0]}, whose request succeeded",
+           expected="every other day returned with its top-10",
            hint="catch the failure per day, not around the whole gather")
 
 
 @pytest.mark.points(1)
+def test_stats_404_day_is_empty(student):
+    """A day the API answers with 404 maps to [] and the other days are still returned"""
+    check_failed_day(student, days_from("2024-09-24", 3), 404, "404 Not Found")
+
+
+@pytest.mark.points(1)
 def test_stats_500_day_is_empty(student):
-    check_failed_day(student, ["2024-10-30", "2024-10-31", "2024-11-01"], server_error,
-                     "500 Internal Server Error")
+    """A day the API answers with 500 maps to [] and the other days are still returned"""
+    check_failed_day(student, days_from("2024-10-14", 3), 500, "500 Internal Server Error")
 
 
-NUMBER = re.compile(r"\d+(?:[.,]\d+)?(?:[eE]-?\d+)?")
+# ---------------------------------------------------------------- get_stats: the decorator
 
 
-def covers(number: str, low: float, high: float) -> bool:
-    """The printed number lies in [low, high], allowing for its rounding and the clocks."""
-    slack = half_unit(number) + CLOCK_SLACK
-    return low - slack <= float(number.replace(",", ".")) <= high + slack
+PRINT_DELAYS = (0.3, 0.7)  # s each answer is held: two calls, so no fixed number fits both
 
 
-@pytest.mark.points(2)
+def line_starts(stdout: str) -> list[tuple[int, str]]:
+    """Each printed line with the byte offset where it starts."""
+    result, offset = [], 0
+    for raw in stdout.encode().splitlines(keepends=True):
+        result.append((offset, raw.decode(errors="replace").rstrip("\r\n")))
+        offset += len(raw)
+    return result
+
+
+@pytest.mark.points(1)
 def test_stats_prints_run_time(student):
-    # Answers are held (>= HOLD_MIN_SECONDS each) so the call takes measurably long:
-    # the printed time must cover what the fake web saw, and not exceed the whole call.
-    web = fake_wikimedia(expect_in_flight=99)
-    run = run_stats(student, web, "2024-09-01", "2024-09-02")
-    run.value_or_raise()
-    named = [line for line in run.lines if "get_stats" in line]
-    timed = [line for line in named if NUMBER.search(line)]
-    expect(len(timed) == 1 and len(named) == 1,
-           observed=(f"a call of get_stats printed {len(named)} lines naming get_stats"
-                     + (f": {short(named[:3], 200)}" if named else "")
-                     + (f" (all it printed: {short(run.lines[:3], 200)})" if not named else "")),
-           expected="exactly one line with the name get_stats and its run time in seconds, "
-                    "e.g. 'Время выполнения get_stats: 0.0123 секунд'",
-           hint="decorate get_stats with @async_timeit (from timing import async_timeit, or "
-                "the decorator written again in this file) and print func.__name__ in it")
-    lowest = web.busy_seconds
-    highest = run.call_seconds
-    expect(any(covers(n, lowest, highest) for n in NUMBER.findall(timed[0])),
-           observed=f"the line was {timed[0]!r}, but the call took between {lowest:.4f} s "
-                    f"and {highest:.4f} s",
-           expected="the number of seconds that call took",
-           hint="print time.perf_counter() after the await minus the value taken before it")
+    """A call of get_stats prints one line with its name and how many seconds it took"""
+    secret = new_secret()
+    for delay, (first, last) in zip(PRINT_DELAYS, (("2024-11-04", "2024-11-05"),
+                                                   ("2024-11-11", "2024-11-12")), strict=True):
+        web = Wikimedia(secret, 2, delay=delay)
+        run = run_stats(student, web, first, last)
+        if not web.answered:
+            explain_no_data(web, "get_stats")
+            run.value_or_raise()
+        expect(web.answered, observed="get_stats sent no request to the API",
+               expected="one request per day, timed by async_timeit")
+        named = [(at, line) for at, line in line_starts(run.stdout) if "get_stats" in line]
+        timed = [(at, line) for at, line in named if printed_seconds(line, "get_stats")]
+        expect(len(timed) == 1 and len(named) == 1,
+               observed=f"a call of get_stats printed {len(named)} lines naming get_stats"
+                        + (f": {short([line for _, line in named[:3]], 200)}" if named else
+                           f" (all it printed: {short(run.lines[:3], 200)})"),
+               expected="exactly one line with the name get_stats and its run time in seconds, "
+                        "e.g. 'Время выполнения get_stats: 0.0123 секунд'",
+               hint="decorate get_stats with @async_timeit (from timing import async_timeit, or "
+                    "the decorator written again in this file) and print func.__name__ in it")
+        at, line = timed[0]
+        released = max(r.printed_before_answer or 0 for r in web.answered)
+        expect(at >= released,
+               observed=f"get_stats printed {line!r} before Wikimedia had answered every day",
+               expected="the time printed after the awaited call has finished",
+               hint="await func(*args, **kwargs) inside an async wrapper, then print")
+        low, high = web.busy_seconds, run.seconds
+        expect(any(seconds_fit(n, low, high) for n in printed_seconds(line, "get_stats")),
+               observed=f"the line was {line!r}, but the call took between {low:.4f} s "
+                        f"and {high:.4f} s",
+               expected="the number of seconds that call took",
+               hint="print time.perf_counter() after the await minus the value taken before it")
 
 
-@pytest.mark.points(2)
-def test_no_blocking(student):
-    run = run_stats(student, fake_wikimedia(), "2024-09-01", "2024-09-03")
-    expect(not run.blocking,
-           observed=f"get_stats blocked the event loop: {', '.join(run.blocking)}",
+# ---------------------------------------------------------------- get_stats: hygiene
+
+
+BLOCKING_DAYS = days_from("2024-10-01", 8)
+FREE_DELAY = 0.4  # s: with no hold, each answer goes this long after its request arrived
+
+
+@pytest.mark.points(1)
+def test_stats_no_blocking(student):
+    """get_stats keeps the event loop free: its requests overlap without being held"""
+    secret, days = new_secret(), BLOCKING_DAYS
+    held = Wikimedia(secret, len(days))
+    run = run_stats(student, held, days[0], days[-1])
+    require_data(held, run, run.value, f"get_stats('{days[0]}', '{days[-1]}')")
+    expect(held.max_in_flight >= 2,
+           observed="get_stats fetched the days one at a time, so there is no overlap a "
+                    "blocked loop could lose",
+           expected="the days in flight together (see the concurrency test)",
+           hint="await the days together with asyncio.gather")
+    free = Wikimedia(secret, len(days), hold=False, delay=FREE_DELAY)
+    again = run_stats(student, free, days[0], days[-1])
+    blocked = again.reported.blocking or run.reported.blocking
+    expect(free.max_in_flight >= held.max_in_flight,
+           observed=f"with answers held, {held.max_in_flight} days were in flight together; "
+                    f"with each answer sent {FREE_DELAY} s after its request, only "
+                    f"{free.max_in_flight}: the loop stopped between requests"
+                    + (f" (it looked like {', '.join(blocked)})" if blocked else ""),
            expected="no blocking call inside async code",
            hint="time.sleep stops every coroutine at once: use await asyncio.sleep; "
                 "make HTTP requests with aiohttp, not requests/urllib")
-    run.value_or_raise()
 
 
 @pytest.mark.points(1)
 def test_sessions_closed(student):
-    run = run_stats(student, fake_wikimedia(), "2024-09-01", "2024-09-03")
-    run.value_or_raise()
-    top = run_top(student, "2024-09-01", fake_wikimedia())
+    """get_stats and get_top close every aiohttp session they open"""
+    secret = new_secret()
+    web = Wikimedia(secret, 3)
+    run = run_stats(student, web, "2024-09-01", "2024-09-03")
+    require_data(web, run, run.value, "get_stats('2024-09-01', '2024-09-03')")
+    top_web = Wikimedia(secret)
+    top = run_top(student, "2024-09-01", top_web)
     top.value_or_raise()
-    expect(run.unclosed_sessions == 0 and top.unclosed_sessions == 0,
-           observed=f"get_stats left {run.unclosed_sessions} and get_top alone left "
-                    f"{top.unclosed_sessions} aiohttp.ClientSession(s) open",
+    still = run.open_connections, top.open_connections
+    expect(still == (0, 0),
+           observed=f"when get_stats returned, {still[0]} connection(s) to Wikimedia were still "
+                    f"open, and {still[1]} after get_top alone: a ClientSession was not closed",
            expected="every session closed before the call returns",
            hint="open sessions with `async with aiohttp.ClientSession() as session:` so they "
                 "close even when a request fails")

@@ -39,6 +39,7 @@ async def get_top(day):
 
 
 async def safe_top(day):
+    time.sleep(0.1)  # чтобы не долбить API слишком часто
     try:
         return await get_top(day)
     except aiohttp.ClientError:
@@ -51,7 +52,6 @@ async def get_stats(start, end):
     tasks = []
     for day in days:
         tasks.append(asyncio.create_task(safe_top(day)))
-        time.sleep(0.05)  # чтобы не долбить API слишком часто
     tops = await asyncio.gather(*tasks)
     return dict(zip(days, tops))
 

@@ -1,14 +1,18 @@
+"""Input: a rewritten get_date_range refuses a start after the end."""
+
 import asyncio
+import functools
 import time
 from datetime import datetime, timedelta
 
 import aiohttp
 
 API = "https://wikimedia.org/api/rest_v1/metrics/pageviews/top/ru.wikipedia/all-access/{day}"
-HEADERS = {"User-Agent": "AsyncLectureHomework/1.0 (ivanov@example.com)"}
+HEADERS = {"User-Agent": "AsyncLectureHomework/1.0 (student@example.com)"}
 
 
 def async_timeit(func):
+    @functools.wraps(func)
     async def wrapper(*args, **kwargs):
         start = time.perf_counter()
         result = await func(*args, **kwargs)
@@ -21,6 +25,8 @@ def async_timeit(func):
 def get_date_range(start, end):
     current = datetime.strptime(start, "%Y-%m-%d")
     last = datetime.strptime(end, "%Y-%m-%d")
+    if current > last:
+        raise ValueError(f"start {start} is after end {end}")
     days = []
     while current <= last:
         days.append(current.strftime("%Y-%m-%d"))
@@ -34,7 +40,7 @@ async def get_top(day):
         async with session.get(url, headers=HEADERS) as resp:
             resp.raise_for_status()
             data = await resp.json()
-    articles = data["items"][0]["articles"]
+    articles = sorted(data["items"][0]["articles"], key=lambda a: a["rank"])
     return [(a["article"], a["views"]) for a in articles[:10]]
 
 
@@ -48,7 +54,7 @@ async def safe_top(day):
 @async_timeit
 async def get_stats(start, end):
     days = get_date_range(start, end)
-    tops = await asyncio.gather(*[safe_top(day) for day in days])
+    tops = await asyncio.gather(*(safe_top(day) for day in days))
     return dict(zip(days, tops))
 
 
