@@ -9,8 +9,9 @@ To regenerate after a deliberate change (then review `git diff tests/golden`):
     GRADER_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden_feedback.py
 
 Only what truly varies between runs and machines is normalised: the folder's
-absolute path, durations written in seconds or milliseconds, and the sandbox
-level line (bwrap on one machine, rlimits on another).
+absolute path, measured or printed durations (three or more decimals, or
+milliseconds), the random tokens the trusted side draws for each run (hex
+words), and the sandbox level line (bwrap on one machine, rlimits on another).
 """
 
 from __future__ import annotations
@@ -32,20 +33,29 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 STUDENTS = ["kuznetsov_oleg", "petrova_anna", "сидоров_пётр"]
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDEN") == "1"
 
-# A measured duration: decimal seconds ("0.2013 s", "1.5 seconds", "0.2013 секунд") or
-# milliseconds ("512 ms"); whole seconds ("a 60 s limit") are fixed wording, not measurements.
-_DURATION = re.compile(
-    r"\b(?:\d+\.\d+ ?(?:s|sec|secs|seconds|секунд[аы]?|сек)|\d+(?:\.\d+)? ?(?:ms|мс))\b")
+# A measured or printed duration: three or more decimals ("0.0000 секунд", "between 0.301 and
+# 0.412 s") or milliseconds ("512 ms"). Durations the suites choose are written with one or two
+# decimals ("held 0.30 s") and are fixed wording, like "a 60 s limit".
+_MEASURED = re.compile(r"\b\d+\.\d{3,}\b|\b\d+(?:\.\d+)?(?= ?(?:ms|мс)\b)")
+# A token the trusted side draws at random for each run (secrets.token_hex): six or more hex
+# digits ending a word ("/v2/news/b20b5f", "'fc335233287b51ee'", "ReportError3fa2b1").
+_TOKEN = re.compile(r"(?<![0-9a-f])[0-9a-f]{6,}(?![0-9A-Za-z_])")
 _ISOLATION = re.compile(r"^Your code ran in a sandbox: .+ isolation\.$", re.MULTILINE)
 
 
 def normalise(text: str, folder: Path) -> str:
-    """`text` with what varies between runs and machines replaced by placeholders."""
+    """`text` with what varies between runs and machines replaced by placeholders.
+
+    Tokens become <token1>, <token2>, ... in order of first appearance, so a token
+    that appears twice (a URL and the answer it should give) still reads as one.
+    """
     for path in {str(folder), str(folder.resolve())}:
         text = text.replace(path, "<folder>")
     text = text.replace(str(ROOT), "<project>")
     text = _ISOLATION.sub("Your code ran in a sandbox: <level> isolation.", text)
-    return _DURATION.sub("<duration>", text)
+    text = _MEASURED.sub("<measured>", text)
+    tokens: dict[str, str] = {}
+    return _TOKEN.sub(lambda m: tokens.setdefault(m.group(), f"<token{len(tokens) + 1}>"), text)
 
 
 def check_output(folder: Path) -> str:
@@ -57,13 +67,17 @@ def check_output(folder: Path) -> str:
 def test_normalise_touches_only_what_varies(tmp_path: Path) -> None:
     text = (f"Grading report for a: 89/100\nYour code ran in a sandbox: rlimits isolation.\n"
             f"  printed 0.2013 s, the call took 512 ms; 15 requests in {tmp_path}/x.py\n"
-            "  «Время выполнения fetch: 0.2013 секунд»\n"
-            "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit")
+            "  'Время выполнения fetch: 0.0000 секунд' (answers held 0.60, 0.30 s)\n"
+            "  req('https://x.ru/v2/b20b5f') gave {'id': 'fc335233287b51ee'}; ReportError3fa2b1"
+            " for /v2/b20b5f\n"
+            "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit, 2024-09-01, café")
     assert normalise(text, tmp_path) == (
         "Grading report for a: 89/100\nYour code ran in a sandbox: <level> isolation.\n"
-        "  printed <duration>, the call took <duration>; 15 requests in <folder>/x.py\n"
-        "  «Время выполнения fetch: <duration>»\n"
-        "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit")
+        "  printed <measured> s, the call took <measured> ms; 15 requests in <folder>/x.py\n"
+        "  'Время выполнения fetch: <measured> секунд' (answers held 0.60, 0.30 s)\n"
+        "  req('https://x.ru/v2/<token1>') gave {'id': '<token2>'}; ReportError<token3>"
+        " for /v2/<token1>\n"
+        "  timing 16/25, 3 of 9 tests passed, status 500s, a 60 s limit, 2024-09-01, café")
 
 
 @pytest.mark.slow
