@@ -208,11 +208,12 @@ def test_one_get_to_the_url(student):
 @pytest.mark.points(3)
 def test_params_in_query_string(student):
     """params reach the server as the query string, values intact (&, =, +, #, spaces, Cyrillic)."""
-    _web, request, _url, call, params, _headers = together_call(student)
+    _web, request, _url, _call, params, _headers = together_call(student)
     got = sorted(request.url.query.items())
     expect(got == sorted(params.items()),
-           observed=f"for {call} the server got the query string {request.url.raw_query_string!r}"
-                    f", which decodes to {short(dict(got), 300)}",
+           observed=f"req(url, params={short(params, 200)}, headers=...) reached the server "
+                    f"with a query that decodes to {short(dict(got), 200)} "
+                    f"(as sent: {short(request.url.raw_query_string, 160)})",
            expected=f"the query to decode to exactly {params}",
            hint="pass them to aiohttp as they are: `session.get(url, params=params)`; aiohttp "
                 "encodes &, =, +, # and spaces, which a hand-made `?k=v&...` string breaks")
@@ -221,12 +222,13 @@ def test_params_in_query_string(student):
 @pytest.mark.points(2)
 def test_headers_sent(student):
     """headers reach the server as request headers, also when params are given too."""
-    _web, request, _url, call, _params, headers = together_call(student)
+    _web, request, _url, _call, _params, headers = together_call(student)
     got = request.headers
     wrong = [f"{k}: {got[k]!r}" if k in got else f"no {k}"
              for k, v in headers.items() if got.get(k) != v]
     expect(not wrong,
-           observed=f"for {call} the server got {', '.join(wrong)}",
+           observed=f"req(url, params=..., headers={short(headers, 200)}) reached the server "
+                    f"with {', '.join(wrong)}",
            expected=f"the request to carry the headers {headers}",
            hint="pass them on: `session.get(url, params=params, headers=headers)` "
                 "(or `aiohttp.ClientSession(headers=headers)`)")
