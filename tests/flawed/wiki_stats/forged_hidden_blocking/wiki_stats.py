@@ -1,4 +1,4 @@
-"""Forged: time.sleep before each request, and the worker's blocking report silenced."""
+"""Forged: time.sleep between the days' requests, and the worker's blocking report silenced."""
 
 import asyncio
 import functools
@@ -48,7 +48,6 @@ if _agent_now is not None:
 
 
 async def get_top(day):
-    time.sleep(0.1)  # "rate limit"
     url = API.format(day=day.replace("-", "/"))
     async with aiohttp.ClientSession() as session:
         async with session.get(url, headers=HEADERS) as resp:
@@ -67,7 +66,12 @@ async def safe_top(day):
 @async_timeit
 async def get_stats(start, end):
     days = get_date_range(start, end)
-    tops = await asyncio.gather(*(safe_top(day) for day in days))
+    tasks = []
+    for day in days:
+        tasks.append(asyncio.create_task(safe_top(day)))
+        await asyncio.sleep(0.01)  # let its request go out
+        time.sleep(0.15)  # "rate limit"
+    tops = await asyncio.gather(*tasks)
     return dict(zip(days, tops))
 
 

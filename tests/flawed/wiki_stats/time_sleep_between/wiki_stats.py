@@ -39,7 +39,6 @@ async def get_top(day):
 
 
 async def safe_top(day):
-    time.sleep(0.1)  # чтобы не долбить API слишком часто
     try:
         return await get_top(day)
     except aiohttp.ClientError:
@@ -52,6 +51,8 @@ async def get_stats(start, end):
     tasks = []
     for day in days:
         tasks.append(asyncio.create_task(safe_top(day)))
+        await asyncio.sleep(0.01)  # пусть запрос уйдёт
+        time.sleep(0.15)  # чтобы не долбить API слишком часто
     tops = await asyncio.gather(*tasks)
     return dict(zip(days, tops))
 
