@@ -1,39 +1,70 @@
 """Hidden tests for timing (25 points): the `async_timeit` decorator.
 
-Every test has the student's `async_timeit` wrap a grader target in the
-worker (`student.decorate`: a small coroutine function the worker builds from
-a spec, see worker/main.py `Target`), then calls the decorated function there
-(`student.call`), which awaits whatever the call returns. So a plain (sync)
-wrapper that hands back the coroutine loses only the tests on what it gets
-wrong (not a coroutine function, time printed before the work), not every
-test. The target reports what it saw: its calls, the time it ran, and
-whether the call returned (or raised) the very object it returned (raised).
+Each test has the student's `async_timeit` wrap a grader target built in the
+worker (`student.decorate`, worker/main.py `Target`) and calls it there. The
+target GETs a page of the trusted fake web with its arguments in the query
+(`?call=N&args=JSON`), and the web holds the answer a few hundred ms (`delay`),
+so everything a test judges was seen by trusted code: the request on the wire
+(arguments, when it arrived, when its answer was released), the bytes of the
+worker's real stdout (what was printed, and whether before or after that
+answer), the call's duration measured here (`run.seconds`), and values and
+exceptions compared with tokens the test chose.
 
-Time is judged against bounds measured on the same call, never against a
-fixed duration: the printed seconds must lie between the time measured inside
-the target (first to last statement) and the time measured around the awaited
-call. Overlap under `gather` is judged by the trusted fake web: each target
-fetches a page, and answers are held until all calls are in flight or the
-student's loop goes quiet (counted in loop turns), so no verdict depends on
-machine load.
+Weights (grading policy §3): the essence, "the awaited call is timed", carries
+13 of the 25 points in three tests. Each reads the seconds printed after the
+target's answer was released and requires them to lie between that answer's
+hold (the call lasted at least that long) and the call's trusted duration.
+Every call comes at least PAUSE seconds after decorating (or after the last
+call), so a clock started at decoration or at the first call cannot pass; a
+number read as milliseconds is accepted here and charged once, by the print
+format test.
+
+Gates (§2). "Passes every argument", "returns the result", "lets exceptions
+out", "is a coroutine function", "keeps metadata" and "gathered calls overlap"
+are free for `return func`, so each pays only when, in that test, a decorated
+call was really timed: after the target's answer was released, a line with a
+number was printed (`require_timed`). The gate is deliberately loose (any
+number, right or wrong, in any format): a flaw in the timing itself (time
+printed before the work, or not printed at all) fails every gate, while a flaw
+elsewhere (a wrong number, no return, dropped kwargs) fails only its own test.
+So `return func`, a sync wrapper and code that times the creation of the
+coroutine score at most the print format's 2 points; a clock started at
+decoration scores the 12 gated points and none of the essence.
+
+Introspection (iscoroutinefunction, __name__ ...) is the worker's word and is
+scored only together with such a trusted observation of a call.
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
+import json
+import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from grader.suites.checks import describe_call, printed_seconds, seconds_fit, short
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Decorated, Run, StudentCode
-from grader.suites.printed import CLOCK_SLACK, half_unit
-from grader.suites.web import FakeWeb, Reply
-from grader.worker.codec import Opaque, decode, encode
+from grader.suites.web import FakeWeb, Reply, Request
+from grader.worker.codec import decode, encode
 
-# A decimal number as printed: 0.1234, 12.5, 1.5e-01 (accepted, though the
-# statement asks for plain notation). Integers ("0") are not a number of seconds.
-NUMBER = re.compile(r"\d+\.\d+(?:[eE][-+]?\d+)?")
+URL = "https://reports.example.test/daily"
+NAME = "load_report"
+PAUSE = 0.5  # s between decorating (or the last call) and a timed call
+GATE_DELAY = 0.3  # s an answer is held in the gated tests
+GATHERED = 3
+# A wrapper that blocks the loop until its call is done gives the web no "quiet"
+# word, so each held answer waits MAX_HOLD_SECONDS: such a run is cut off here.
+GATHER_TIMEOUT = 6.0
+# Overlapping calls f(t0), f(t1), f(t2) (unguessable tokens, so a decoy request cannot
+# pose as a call not yet made): each answer held its own delay, so the calls end in an
+# order neither ascending nor descending.
+STAGGERED = (0.6, 0.3, 0.45)
+
 AWAIT_HINT = (
     "inside the wrapper write `result = await func(*args, **kwargs)`: calling func "
     "without await only creates a coroutine, nothing in it runs"
@@ -42,24 +73,116 @@ PRINT_HINT = (
     'after the await print one line: print(f"Время выполнения {func.__name__}: '
     '{elapsed:.4f} секунд")'
 )
-PART_URL = "https://reports.example.test/part"
-GATHERED = 3  # decorated calls awaited together in the overlap test
-# The overlap test's time limit. A wrapper that blocks the loop until its call is
-# done gets no "quiet" word from it, so each held answer waits for the fake web's
-# MAX_HOLD_SECONDS: such a run is cut off here, and judged by what the web saw.
-GATHER_TIMEOUT = 6.0
+TIMER_HINT = (
+    "take the start time inside the wrapper, right before `await func(*args, **kwargs)`, "
+    "and the end right after it: start = time.perf_counter(); result = await func(...); "
+    "elapsed = time.perf_counter() - start"
+)
+REPORT = {"name": NAME, "qualname": "Reports.load_report", "doc": "Load the daily report.",
+          "module": "reports"}
 
-# The target of the metadata test: a method-like qualified name, a docstring.
-REPORT = {"name": "load_report", "qualname": "Reports.load_report",
-          "doc": "Load the daily report.", "module": "reports"}
+
+# ---------------------------------------------------------------- the trusted web
+
+
+class PacedWeb(FakeWeb):
+    """A fake web holding each call's answer its own time (`delays` by its first argument).
+
+    The argument only picks how long an answer waits; what a test judges is the
+    hold measured here (arrival to release), whatever a request carried.
+    """
+
+    def __init__(self, delays: dict[str, float], **kwargs: Any) -> None:
+        super().__init__(hold=False, **kwargs)
+        self.delays = delays
+
+    async def _hold(self, request: Request) -> None:
+        await super()._hold(request)
+        await asyncio.sleep(self.delays.get(first_argument(request), max(self.delays.values())))
+
+
+def page_web(delay: float = GATE_DELAY, expect_in_flight: int = 1) -> FakeWeb:
+    web = FakeWeb(expect_in_flight=expect_in_flight, delay=delay)
+    serve(web)
+    return web
+
+
+def serve(web: FakeWeb) -> FakeWeb:
+    # Each call is one resource: the same call asked twice counts once in flight.
+    web.route(URL, Reply(200, body="report ready"), key=call_key)
+    return web
+
+
+def call_key(request: Request) -> str:
+    """The call a request belongs to: its arguments as sent (gathered calls differ in them)."""
+    return request.url.query.get("args", "")
+
+
+def first_argument(request: Request) -> Any:
+    call = wire_call(request)
+    return call[0][0] if call and call[0] else None
+
+
+def wire_call(request: Request) -> tuple[Any, Any] | None:
+    """The (args, kwargs) a target's request carried on the wire."""
+    try:
+        data = json.loads(request.url.query.get("args", ""))
+        return decode(data["args"]), decode(data["kwargs"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+# ---------------------------------------------------------------- what was printed
+
+
+@dataclass
+class Printed:
+    """One non-empty line of the call's stdout, and where it starts (a byte offset)."""
+
+    text: str
+    offset: int
+
+
+def printed_lines(run: Run) -> list[Printed]:
+    raw = run.stdout.encode()
+    lines, offset = [], 0
+    for chunk in raw.splitlines(keepends=True):
+        text = chunk.decode("utf-8", errors="replace").strip()
+        if text:
+            lines.append(Printed(text, offset))
+        offset += len(chunk)
+    return lines
+
+
+def after(run: Run, request: Request) -> list[Printed]:
+    """Lines printed after `request`'s answer was released."""
+    mark = request.printed_before_answer
+    if mark is None:
+        return []
+    return [line for line in printed_lines(run) if line.offset >= mark]
+
+
+def show(lines: list[Printed], limit: int = 3) -> str:
+    shown = "; ".join(repr(line.text[:100]) for line in lines[:limit])
+    return shown + ("; ..." if len(lines) > limit else "")
+
+
+def readings(text: str) -> list[tuple[str, float]]:
+    """The numbers of a line with their scale: as seconds, and as milliseconds."""
+    return [(n, scale) for n in printed_seconds(text, NAME) for scale in (1.0, 1000.0)]
+
+
+def fits(text: str, low: float, high: float) -> bool:
+    """The line holds a number that reads as a duration in [low, high], in s or ms."""
+    return any(seconds_fit(n, low * scale, high * scale) for n, scale in readings(text))
 
 
 # ---------------------------------------------------------------- helpers
 
 
 def decorate(student: StudentCode, **spec: Any) -> Decorated:
-    """`async_timeit(target)` for a target named load_report, checked to be callable."""
-    timed = student.decorate("async_timeit", {"name": "load_report", **spec})
+    """`async_timeit(target)`, checked to be something that can be called."""
+    timed = student.decorate("async_timeit", {"name": NAME, **spec})
     if timed.kind == "coroutine":
         raise Feedback(
             "async_timeit(f) returned a coroutine, not a function: async_timeit itself "
@@ -69,48 +192,37 @@ def decorate(student: StudentCode, **spec: Any) -> Decorated:
         )
     expect(
         timed.kind == "callable",
-        observed=f"async_timeit(f) returned {_short(timed.value)}, not a function",
+        observed=f"async_timeit(f) returned {short(timed.value)}, not a function",
         expected="the decorated function (the wrapper)",
         hint="end async_timeit with `return wrapper`",
     )
     return timed
 
 
-def calls_of(run: Run) -> list[tuple[list[Any], dict[str, Any]]]:
-    """The target's calls as (args, kwargs)."""
-    return [(decode(c["args"]), decode(c["kwargs"])) for c in run.target.get("calls", [])]
+def fetching(student: StudentCode, **spec: Any) -> Decorated:
+    """A decorated target that fetches URL on each call; PAUSE seconds pass before it is used."""
+    timed = decorate(student, fetch=URL, **spec)
+    time.sleep(PAUSE)
+    return timed
 
 
-def left_unawaited(run: Run) -> list[str]:
-    """Coroutines the call never awaited: warned about, or handed back and closed."""
-    return sorted(set(run.unawaited) | set(run.coroutines))
+def answered(run: Run, web: FakeWeb, what: str) -> list[Request]:
+    """The target's answered requests; a call that failed or never ran the target is feedback."""
+    value_or_raise(run)
+    done = [r for r in web.served if r.answered_at is not None]
+    if not done:
+        names = sorted(set(run.reported.unawaited) | set(run.reported.coroutines))
+        observed = f"{what}: the decorated function never ran (it sent no request)"
+        if names:
+            observed += f"; the coroutine {', '.join(names)} was never awaited"
+        raise Feedback(observed, "the wrapper to await the function once", AWAIT_HINT)
+    return done
 
 
-def unawaited_hint(run: Run, default: str) -> str:
-    """The await hint when a coroutine was left unawaited, else `default`."""
-    return AWAIT_HINT if left_unawaited(run) else default
-
-
-def never_ran(run: Run, what: str) -> Feedback:
-    """Feedback for a call after which the wrapped coroutine had not run at all."""
-    names = left_unawaited(run)
-    observed = f"{what}: the wrapped function never ran"
-    if names:
-        observed += f" (the coroutine {', '.join(names)} was never awaited)"
-    return Feedback(observed, "the wrapper to await the function once", AWAIT_HINT)
-
-
-def nested_loop(run: Run) -> bool:
-    """asyncio.run (or run_until_complete) called inside the running event loop."""
+def value_or_raise(run: Run) -> Any:
+    """`run.value_or_raise()`, with words of its own for asyncio.run inside a running loop."""
     error = run.error
-    return error is not None and error.is_a("RuntimeError") \
-        and "running event loop" in error.message
-
-
-def value_of(run: Run) -> Any:
-    """`run.value_or_raise()`, with a hint of its own for asyncio.run inside a running loop."""
-    error = run.error
-    if error is not None and nested_loop(run):
+    if error is not None and error.is_a("RuntimeError") and "running event loop" in error.message:
         where = f" ({error.where})" if error.where else ""
         raise Feedback(
             f"the decorated call raised RuntimeError: {error.message[:200]}{where}",
@@ -121,39 +233,301 @@ def value_of(run: Run) -> Any:
     return run.value_or_raise()
 
 
-def numbers_in(line: str, name: str) -> list[str]:
-    """Decimal numbers of a printed line, the function's name left out."""
-    return NUMBER.findall(line.replace(name, " "))
+def require_timed(run: Run, web: FakeWeb, clause: str) -> None:
+    """The gate: after the target's answer was released, a line with a number was printed.
+
+    A clause that `return func` gets for free pays only when the call was timed.
+    """
+    done = [r for r in web.served if r.answered_at is not None]
+    if done:
+        first = min(done, key=lambda r: r.answered_at or 0.0)
+        if any(any(c.isdigit() for c in line.text) for line in after(run, first)):
+            return
+    lines = printed_lines(run)
+    if not done:
+        observed = "the decorated call never ran the function (no request reached the web)"
+    elif lines:
+        observed = (f"the call printed only before the function's work had finished "
+                    f"({show(lines)}): the time was taken before the call was awaited")
+    else:
+        observed = "the decorated call printed nothing"
+    raise Feedback(
+        f"{observed}, so it was not timed, and '{clause}' earns points only for a "
+        "decorator that times the call",
+        "a line with the elapsed seconds printed after the awaited call",
+        AWAIT_HINT if not done or lines else PRINT_HINT,
+    )
 
 
-def _short(value: object, limit: int = 80) -> str:
-    if isinstance(value, Opaque) and value.coroutine:
-        return "a coroutine object"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def check_time(run: Run, request: Request, high: float, what: str,
+               lines: list[Printed] | None = None) -> None:
+    """A line printed after `request`'s answer holds seconds between its hold and `high`."""
+    low = (request.answered_at or 0.0) - request.arrived_at
+    later = after(run, request) if lines is None else lines
+    if any(fits(line.text, low, high) for line in later):
+        return
+    everything = printed_lines(run)
+    if not later:
+        if everything:
+            raise Feedback(
+                f"{what} printed {show(everything)} before its work had finished (its page "
+                f"was held {low:.2f} s), and nothing after it",
+                "the elapsed seconds printed after the awaited call",
+                "print after `await func(*args, **kwargs)`: calling func(...) without await "
+                "only creates the coroutine, and its work runs later",
+            )
+        raise Feedback(f"{what} printed nothing", "one line with the elapsed seconds",
+                       PRINT_HINT)
+    numbers = [n for line in later for n in printed_seconds(line.text, NAME)]
+    if not numbers:
+        raise Feedback(f"{what} printed {show(later)}, with no decimal number in it",
+                       "the elapsed seconds as a decimal number, such as 0.4012", PRINT_HINT)
+    shown = ", ".join(numbers[:3])
+    value = float(numbers[-1].replace(",", "."))
+    if value < low:
+        hint = ("the time must cover the whole awaited call: " + TIMER_HINT)
+    else:
+        hint = ("the clock started before this call (when the function was decorated, or "
+                "at an earlier call): " + TIMER_HINT)
+    raise Feedback(
+        f"{what} lasted between {low:.3f} and {high:.3f} s (measured by the grader) but "
+        f"printed {shown}",
+        "the elapsed seconds of that call",
+        hint,
+    )
 
 
-def _lines(run: Run, limit: int = 3) -> str:
-    shown = "; ".join(repr(line[:100]) for line in run.lines[:limit])
-    return shown + ("; ..." if len(run.lines) > limit else "")
+def timed_call(student: StudentCode, timed: Decorated, clause: str, *args: Any,
+               delay: float = GATE_DELAY, **kwargs: Any) -> tuple[Run, FakeWeb]:
+    """Call a fetching target and require that the call was timed (the gate)."""
+    web = page_web(delay)
+    run = student.call(timed.handle, *args, web=web, **kwargs)
+    answered(run, web, f"the decorated call {describe_call(NAME, args, kwargs)}")
+    require_timed(run, web, clause)
+    return run, web
 
 
-def _describe_call(args: list[Any], kwargs: dict[str, Any]) -> str:
-    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-    return f"f({', '.join(parts)})"
+def token() -> str:
+    return secrets.token_hex(8)
 
 
-# ---------------------------------------------------------------- tests
+# ---------------------------------------------------------------- the essence: 13 points
 
 
-@pytest.mark.points(3)
-def test_returns_coroutine_function(student):
-    timed = decorate(student, returns="report")
+@pytest.mark.points(5)
+def test_prints_time_of_awaited_call(student):
+    """Prints the seconds the awaited call took"""
+    timed = fetching(student, returns=encode(token()))
+    web = page_web(0.4)
+    run = student.call(timed.handle, web=web)
+    request = answered(run, web, "the decorated call")[-1]
+    check_time(run, request, run.seconds, "a call decorated 0.5 s earlier")
+
+
+@pytest.mark.points(4)
+def test_times_each_call_again(student):
+    """Times every call on its own, also one made later"""
+    timed = fetching(student, returns=encode(token()))
+    for number, delay in ((1, 0.25), (2, 0.55)):
+        if number == 2:
+            time.sleep(PAUSE)
+        web = page_web(delay)
+        run = student.call(timed.handle, number, web=web)
+        request = answered(run, web, f"call {number} of the same decorated function")[-1]
+        check_time(run, request, run.seconds,
+                   f"call {number} of the same decorated function (0.5 s after the last)")
+
+
+@pytest.mark.points(4)
+def test_times_overlapping_calls_separately(student):
+    """Times overlapping calls each on its own"""
+    timed = fetching(student, returns=encode(token()))
+    tokens = [token() for _ in STAGGERED]
+    web = serve(PacedWeb(dict(zip(tokens, STAGGERED, strict=True)), expect_in_flight=GATHERED))
+    started = time.perf_counter()
+    run = student.call(timed.handle, together=[((t,), {}) for t in tokens], web=web,
+                       timeout=GATHER_TIMEOUT)
+    what = f"{GATHERED} decorated calls awaited together"
+    done = sorted(answered(run, web, what), key=lambda r: r.answered_at or 0.0)
+    expect(
+        len(done) == GATHERED,
+        observed=f"of {what}, {len(done)} reached the function's request",
+        expected=f"all {GATHERED} to run the function",
+        hint=AWAIT_HINT,
+    )
+    lines = [line for line in printed_lines(run) if printed_seconds(line.text, NAME)]
+    for i, request in enumerate(done):
+        # The i-th call to finish prints the i-th time line, after its answer; that
+        # line was read here before the next answer's release, or else by the reply.
+        mine = [line for line in lines[i:i + 1]
+                if line.offset >= (request.printed_before_answer or 0)]
+        releases = [r.answered_at for r in done[i + 1:]
+                    if mine and (r.printed_before_answer or 0) > mine[0].offset]
+        high = (min(releases) if releases else started + run.seconds) - started
+        held = (request.answered_at or 0.0) - request.arrived_at
+        check_time(run, request, high,
+                   f"of {what} (answers held {', '.join(f'{s:.2f}' for s in STAGGERED)}"
+                   f" s), the one held {held:.2f} s", lines=mine)
+
+
+# ---------------------------------------------------------------- overlap: 2 points
+
+
+@pytest.mark.points(2)
+def test_gathered_calls_overlap(student):
+    """Decorated calls awaited together run at the same time"""
+    timed = decorate(student, fetch=URL, returns=encode(token()))
+    web = serve(FakeWeb(expect_in_flight=GATHERED))
+    run = student.call(timed.handle, together=[((token(),), {}) for _ in range(GATHERED)],
+                       web=web,
+                       timeout=GATHER_TIMEOUT)
+    what = f"of {GATHERED} decorated calls awaited together with asyncio.gather"
+    hint = ("the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
+            "a thread's .result(), asyncio.run, run_until_complete, a lock held across the "
+            "await) stops the other calls until it returns")
+    if not (run.timed_out and web.served):
+        answered(run, web, f"{GATHERED} decorated calls awaited together")
+    expect(
+        web.max_in_flight == GATHERED,
+        observed=f"{what}, only {web.max_in_flight} had its request out at once"
+        + (f", and together they did not finish within {GATHER_TIMEOUT:.0f} s"
+           if run.timed_out else ""),
+        expected=f"all {GATHERED} requests out at the same time",
+        hint=hint,
+    )
+    require_timed(run, web, "gathered calls overlap")
+
+
+# ---------------------------------------------------------------- gated clauses: 10 points
+
+
+@pytest.mark.points(2)
+def test_passes_every_argument(student):
+    """Passes every positional and keyword argument to the function"""
+    timed = decorate(student, fetch=URL, returns=encode(token()))
+    args = [token(), 7, [token(), None]]
+    kwargs = {"key": token(), "flag": True, "note": None}
+    web = page_web()
+    run = student.call(timed.handle, *args, web=web, **kwargs)
+    shown = describe_call(NAME, args, kwargs)
+    if run.error is not None and run.error.is_a("TypeError") and not web.served:
+        raise Feedback(
+            f"calling the decorated function as {shown} raised TypeError: "
+            f"{run.error.message[:200]}",
+            "every positional and keyword argument passed on to the function",
+            "define the wrapper as `async def wrapper(*args, **kwargs)` and call "
+            "`await func(*args, **kwargs)`",
+        )
+    answered(run, web, f"the decorated call {shown}")
+    require_timed(run, web, "passes every argument")
+    calls = [wire_call(r) for r in web.served]
+    expect(
+        calls == [(args, kwargs)],
+        observed=(f"called as {shown}, the function ran {len(calls)} time(s), as "
+                  + "; ".join(describe_call(NAME, *c) if c else "?" for c in calls[:3])),
+        expected=f"one call, as {shown}",
+        hint="await func(*args, **kwargs) exactly once and pass on everything the wrapper got",
+    )
+
+
+@pytest.mark.points(2)
+def test_returns_result(student):
+    """Returns the function's result unchanged"""
+    result = {"report": token(), "rows": [0, 1, 2]}
+    timed = decorate(student, fetch=URL, returns=encode(result))
+    run, _web = timed_call(student, timed, "returns the result")
+    value = run.value
+    expect(
+        value == result,
+        observed=f"the function returned {short(result)}, the decorated call returned "
+                 f"{short(value)}",
+        expected="the function's result, unchanged",
+        hint="end the wrapper with `return result`, where "
+             "`result = await func(*args, **kwargs)`",
+    )
+
+
+@pytest.mark.points(2)
+def test_lets_exceptions_out(student):
+    """Lets the function's exception out unchanged"""
+    timed_call(student, decorate(student, fetch=URL, returns=encode(token())),
+               "lets exceptions out")
+    message, error_class = token(), f"ReportError{secrets.token_hex(3)}"
+    failing = decorate(student, raises=message, error_class=error_class)
+    run = student.call(failing.handle)
+    if run.timed_out or run.crashed:
+        value_or_raise(run)
+    hint = ("do not catch the exception in the wrapper, or re-raise it with a bare `raise`; "
+            "to print the time anyway, use try/finally")
+    error = run.error
+    if error is None:
+        raise Feedback(
+            f"the function raised {error_class}, but the decorated call returned "
+            f"{short(run.value)} instead",
+            f"the same {error_class} to come out of the decorated call",
+            hint,
+        )
+    expect(
+        error.type == error_class and error.message == message,
+        observed=f"the function raised {error_class}: {message}, the decorated call raised "
+                 f"{error.type}: {error.message[:200]}",
+        expected="the same exception to come out",
+        hint=hint,
+    )
+
+
+@pytest.mark.points(2)
+def test_prints_one_line_with_name_and_seconds(student):
+    """Prints one line with the function's name and the seconds"""
+    timed = decorate(student, fetch=URL, returns=encode(token()))
+    web = page_web()
+    run = student.call(timed.handle, web=web)
+    request = answered(run, web, "the decorated call")[-1]
+    lines = printed_lines(run)
+    expect(lines, observed="the call printed nothing",
+           expected="one line with the function's name and the seconds", hint=PRINT_HINT)
+    expect(
+        len(lines) == 1,
+        observed=f"one call printed {len(lines)} lines: {show(lines)}",
+        expected="exactly one line per call",
+        hint="print once, after the await; leave out extra prints such as 'start'",
+    )
+    line = lines[0].text
+    expect(
+        NAME in line,
+        observed=f"the printed line {line[:120]!r} does not hold the function's name {NAME!r}",
+        expected="the name of the called function in the line",
+        hint="use func.__name__ in the message",
+    )
+    found = printed_seconds(line, NAME)
+    expect(
+        len(found) == 1,
+        observed=(f"the printed line {line[:120]!r} holds {len(found)} decimal numbers"
+                  + (f" ({', '.join(found[:4])})" if found else "")),
+        expected="one decimal number, the seconds, such as 0.3012",
+        hint="format the seconds with a dot and digits after it, e.g. {elapsed:.4f}, and "
+             "print no other number with a dot",
+    )
+    low = (request.answered_at or 0.0) - request.arrived_at
+    in_ms = seconds_fit(found[0], low * 1000, run.seconds * 1000)
+    expect(
+        not in_ms or seconds_fit(found[0], low, run.seconds),
+        observed=f"a call of {low:.3f}-{run.seconds:.3f} s printed {found[0]}: milliseconds",
+        expected="the time in seconds",
+        hint="print seconds: do not multiply by 1000",
+    )
+
+
+@pytest.mark.points(1)
+def test_is_coroutine_function(student):
+    """The decorated function is a coroutine function"""
+    timed = decorate(student, fetch=URL, returns=encode(token()))
+    timed_call(student, timed, "is a coroutine function")
     if timed.coroutine_function:
         return
     kind = f"a plain function ({timed.name or '?'})"
     hint = ("define the wrapper inside async_timeit with `async def wrapper(*args, **kwargs)` "
-            "and `await func(*args, **kwargs)` in it (not asyncio.run)")
+            "and `await func(*args, **kwargs)` in it")
     if not timed.is_function and timed.async_call:
         kind = (f"an object of class {timed.type} with an async __call__, which "
                 "inspect.iscoroutinefunction does not count")
@@ -163,86 +537,16 @@ def test_returns_coroutine_function(student):
         kind = f"an object of class {timed.type}"
     raise Feedback(
         f"inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator returned {kind}",
-        "a coroutine function, so that the time is measured while the call is awaited",
+        "a coroutine function, as the function it wraps",
         hint,
     )
 
 
-@pytest.mark.points(3)
-def test_passes_arguments(student):
-    timed = decorate(student, name="collect", echo_call=True)
-    args, kwargs = [1, "two", [3]], {"key": "k", "flag": True, "note": None}
-    run = student.call(timed.handle, *args, **kwargs)
-    calls = calls_of(run)
-    if run.error is not None and run.error.is_a("TypeError") and not calls:
-        raise Feedback(
-            "calling the decorated function with positional and keyword arguments raised "
-            f"TypeError: {run.error.message[:200]}",
-            "every positional and keyword argument passed on to the function",
-            "define the wrapper as `async def wrapper(*args, **kwargs)` and call "
-            "`await func(*args, **kwargs)`",
-        )
-    value_of(run)
-    if not calls:
-        raise never_ran(run, f"called as {_describe_call(args, kwargs)}")
-    expect(
-        calls == [(args, kwargs)],
-        observed=(f"the function was called {len(calls)} time(s), as "
-                  + "; ".join(_describe_call(a, k) for a, k in calls[:3])),
-        expected=f"one call, as {_describe_call(args, kwargs)}",
-        hint="await func(*args, **kwargs) exactly once and pass on everything the wrapper got",
-    )
-
-
-@pytest.mark.points(3)
-def test_returns_result_unchanged(student):
-    report = {"rows": [0, 1, 2]}
-    timed = decorate(student, name="build_report", returns=encode(report))
-    run = student.call(timed.handle, 3)
-    value = value_of(run)
-    if not run.target.get("calls"):
-        raise never_ran(run, f"the decorated call returned {_short(value)}")
-    expect(
-        run.target.get("same_value"),
-        observed=f"the decorated call returned {_short(value)}"
-        + (" (an equal copy)" if value == report else ""),
-        expected=f"the very object the function returned: {_short(report)}",
-        hint=unawaited_hint(run, "end the wrapper with `return result`, where "
-                                 "`result = await func(*args, **kwargs)`"),
-    )
-
-
-@pytest.mark.points(3)
-def test_exception_propagates_unchanged(student):
-    message = "the report server is down"
-    timed = decorate(student, raises=message, error_class="ReportError")
-    run = student.call(timed.handle)
-    if run.timed_out or run.crashed or nested_loop(run):
-        value_of(run)
-    hint = ("do not catch the exception in the wrapper, or re-raise it with a bare `raise`; "
-            "to print the time anyway, use try/finally")
-    error = run.error
-    if error is None:
-        raise Feedback(
-            f"the function raised ReportError, but the decorated call returned "
-            f"{_short(run.value)} instead",
-            "the same ReportError to come out of the decorated call",
-            unawaited_hint(run, hint),
-        )
-    expect(
-        run.target.get("same_error"),
-        observed=("the decorated call raised "
-                  f"{error.type}: {error.message[:200]}"
-                  + (" (another object of the same type)" if error.is_a("ReportError") else "")
-                  + f" where the function raised ReportError: {message}"),
-        expected="the very exception object the function raised",
-        hint=hint,
-    )
-
-
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_keeps_metadata(student):
-    timed = decorate(student, **REPORT, returns="report")
+    """Keeps the function's name, qualified name and docstring (functools.wraps)"""
+    timed = decorate(student, fetch=URL, returns=encode(token()), **REPORT)
+    timed_call(student, timed, "keeps metadata")
     wrong = [f"{attr} is {got!r}" for attr, got, want in (
         ("__name__", timed.name, REPORT["name"]),
         ("__qualname__", timed.qualname, REPORT["qualname"]),
@@ -256,128 +560,4 @@ def test_keeps_metadata(student):
         expected=(f"__name__ {REPORT['name']!r}, __qualname__ {REPORT['qualname']!r}, "
                   f"__doc__ {REPORT['doc']!r} and __wrapped__ set to the original function"),
         hint="put @functools.wraps(func) on the wrapper",
-    )
-
-
-@pytest.mark.points(3)
-def test_prints_one_line_with_name(student):
-    timed = decorate(student, sleep=0.01, returns="report")
-    run = student.call(timed.handle)
-    value_of(run)
-    name = "load_report"
-    expect(run.lines, observed="the call printed nothing",
-           expected="one line with the function's name and the seconds", hint=PRINT_HINT)
-    expect(
-        len(run.lines) == 1,
-        observed=f"one call printed {len(run.lines)} lines: {_lines(run)}",
-        expected="exactly one line per call",
-        hint="print once, after the await; leave out extra prints such as 'start'",
-    )
-    line = run.lines[0]
-    expect(
-        name in line,
-        observed=f"the printed line {line[:120]!r} does not hold the function's name {name!r}",
-        expected="the name of the called function in the line",
-        hint="use func.__name__ in the message",
-    )
-    found = numbers_in(line, name)
-    expect(
-        len(found) == 1,
-        observed=(f"the printed line {line[:120]!r} holds {len(found)} decimal numbers"
-                  + (f" ({', '.join(found[:4])})" if found else "")),
-        expected="one decimal number, the seconds, such as 0.0102",
-        hint="format the seconds with a dot and digits after it, e.g. {elapsed:.4f}, and "
-             "print no other number with a dot",
-    )
-
-
-@pytest.mark.points(4)
-def test_elapsed_matches_call(student):
-    """Two calls of different length, each checked against its own bounds."""
-    for seconds in (0.03, 0.12):
-        _elapsed_case(student, seconds)
-
-
-def _elapsed_case(student: StudentCode, seconds: float) -> None:
-    """The printed seconds lie between the time inside the function and around the call."""
-    timed = decorate(student, sleep=seconds, returns="report")
-    run = student.call(timed.handle)
-    value_of(run)
-    inner = run.target.get("inner", [])
-    if not inner:
-        raise never_ran(run, "the decorated call finished")
-    low, high = max(inner), run.call_seconds
-    found = [n for line in run.lines for n in numbers_in(line, "load_report")]
-    expect(
-        found,
-        observed=("the call printed no decimal number"
-                  + (f": {_lines(run)}" if run.lines else " (nothing at all)")),
-        expected="the elapsed seconds printed as a decimal number, such as 0.1203",
-        hint=PRINT_HINT,
-    )
-    for text in found:
-        tolerance = half_unit(text) + CLOCK_SLACK
-        if low - tolerance <= float(text) <= high + tolerance:
-            return
-    printed = float(found[-1])
-    if printed < low:
-        hint = ("the time must cover the awaited call: start = time.perf_counter(); "
-                "result = await func(*args, **kwargs); elapsed = time.perf_counter() - start. "
-                "Calling func(...) without await only creates a coroutine: its work runs later")
-    elif low > 0 and printed / low > 100:
-        hint = "the number looks like milliseconds: print seconds (do not multiply by 1000)"
-    else:
-        hint = ("measure exactly the awaited call: start = time.perf_counter() right before "
-                "`await func(...)`, elapsed = time.perf_counter() - start right after")
-    raise Feedback(
-        f"a call that took between {low:.4f} and {high:.4f} s (measured inside the function "
-        f"and around the call) printed {', '.join(found[:3])}",
-        "the elapsed seconds of that call",
-        hint,
-    )
-
-
-@pytest.mark.points(2)
-def test_gather_calls_overlap(student):
-    timed = decorate(student, name="fetch_part", fetch=PART_URL, echo_call=True)
-    web = FakeWeb(expect_in_flight=GATHERED)
-    web.route(PART_URL, Reply(200, body="part"))
-    run = student.call(timed.handle, together=[((i,), {}) for i in range(GATHERED)],
-                       web=web, timeout=GATHER_TIMEOUT)
-    what = f"of {GATHERED} decorated calls awaited together with asyncio.gather"
-    hint = ("the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
-            "a thread's .result(), asyncio.run, run_until_complete) stops every other "
-            "coroutine until it returns")
-    if run.timed_out and web.requests and web.max_in_flight < GATHERED:
-        raise Feedback(
-            f"{what}, only {web.max_in_flight} ran at once, and together they did not "
-            f"finish within {GATHER_TIMEOUT:.0f} s",
-            f"all {GATHERED} running at the same time", hint)
-    value_of(run)
-    if not web.requests:
-        if not run.target.get("calls"):
-            raise never_ran(run, f"{GATHERED} decorated calls awaited together with "
-                                 "asyncio.gather")
-        raise Feedback(f"{what}, none reached the function's request",
-                       "each call to run the function to its end", AWAIT_HINT)
-    expect(
-        web.max_in_flight == GATHERED,
-        observed=f"{what}, only {web.max_in_flight} ran at once",
-        expected=f"all {GATHERED} running at the same time",
-        hint=hint,
-    )
-
-
-@pytest.mark.points(2)
-def test_no_blocking_calls(student):
-    timed = decorate(student, sleep=0.02, returns="report")
-    run = student.call(timed.handle)
-    value_of(run)
-    expect(
-        not run.blocking,
-        observed=f"the decorated call made a blocking call: {', '.join(run.blocking)}",
-        expected="a decorator that never blocks the event loop",
-        hint="time.sleep stops the whole event loop, so no other coroutine runs meanwhile: "
-             "the wrapper needs no waiting of its own, just `await func(...)` (or use "
-             "`await asyncio.sleep(...)`)",
     )

@@ -1,0 +1,5 @@
+"""Do nothing: the function itself comes back, untimed."""
+
+
+def async_timeit(func):
+    return func
