@@ -4,8 +4,9 @@ Each flaw folder holds one student file and expect.toml naming EXACTLY the
 hidden tests it must fail (`lose`) and, for the classes the grading policy
 bounds, the share of the assignment it may score at most (`at_most = 0.1` for
 do-nothing code, `0.5` for code that misses the lesson) or must keep at least
-(`at_least`); `kind` names its class (no-op, essence, forged, input, ...); it is graded beside the reference solutions of the
-other assignments, which must keep full marks. Each variant must get full marks.
+(`at_least`); `kind` names its class (no-op, essence, forged, input, ...).
+It is graded beside the reference solutions of the other assignments, which
+must keep full marks. Each variant must get full marks.
 
 A case is graded on the assignments of the files it holds and on those that
 import them (meta.toml `imports`): each assignment runs in a process of its own
