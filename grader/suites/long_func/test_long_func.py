@@ -1,31 +1,48 @@
 """Hidden tests for long_func (20 points): the lecture's 15 requests, all at once.
 
-Every check of `main()` runs it in the sandboxed worker against a trusted fake
-web (`FakeWeb`) that sees each request on the wire and holds the answers until
-all 15 are in flight or the student's event loop has gone quiet (counted in
-loop turns), so no verdict depends on machine load.
+Every verdict comes from what the trusted side saw (grading policy, section 1):
 
-Attribution. To answer each `long_func(i)` with a status of its own and to
-check who printed what, the worker labels each request and each piece of
-printed text with the first argument `i` of the innermost `long_func` call on
-the stack when it was sent or printed (`label="long_func"`): the test reads it
-as `request.caller` and `run.lines_of(i)`. A request made outside any
-`long_func` (main sending it itself) is attributed by arrival order. Nothing
-reads the student's source.
+- the requests on the trusted fake site's wire (`Site`, a FakeWeb serving only
+  URL): how many were in flight together, when each arrived and was answered,
+  method and URL, and which connections were still open when the call returned
+  (a session left open keeps its connection open);
+- the value main returned, compared with statuses this suite chose at random
+  for each run (`random.SystemRandom`), so no hard-coded list can pass;
+- the worker's real stdout, read here (what was printed during the call).
 
-After `main()` returns, the worker gives the student's tasks still pending
-(fire-and-forget) DRAIN_SECONDS to finish, so a main that does not wait loses
-the waiting check and what it returns, not the in-flight count.
+Labels. The worker tags each request with the `i` of the innermost
+`long_func(i)` on the stack (`request.caller`; a request sent outside any
+long_func is taken by its arrival order). A label only chooses which status a
+request gets and when its answer is released, never a verdict: a submission
+that forges labels merely gets other answers. In the ordering test the answers
+are released one at a time in a random order that is neither ascending nor
+descending over the statuses that occur once; whatever labels a submission
+sends, the statuses in completion order are then never the list ordered by i
+(see `ordering_case`), so collecting results as they complete cannot pass.
+
+Weights (section 3): the lesson, all 15 requests in flight at once, carries
+10 of 20 points. Guard clauses pay only for present behaviour (section 2):
+"no blocking" only when all requests overlap while each answer takes 1.5 s;
+"main waits" and "sessions closed" only when requests were sent and answered.
+Blocking is charged only where the wire shows it: a loop blocked between the
+requests (time.sleep, requests) cannot get all 15 out before the first answers
+go, 1.5 s after their own arrival.
+
+After main returns, tasks it left running may finish for DRAIN_SECONDS (except
+in `main_waits_for_all`), so a main that does not wait loses the waiting check
+and what it returns, not the in-flight count.
 """
 
 from __future__ import annotations
 
-import re
+import random
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from grader.suites.checks import short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
 from grader.suites.web import FakeWeb, Reply, Request
@@ -33,54 +50,136 @@ from grader.worker.codec import Opaque
 
 URL = "https://www.gosuslugi.ru/"
 N = 15
-TIMEOUT = 6.0  # s for one run of main(): every answer comes within milliseconds
-DRAIN_SECONDS = 2.0  # how long tasks main left running may take to finish afterwards
-# One run takes at most TIMEOUT + DRAIN_SECONDS (plus the worker link's grace when the
-# loop is blocked); a test makes a second run (long_func alone) only after a first that
-# finished, so that it stays within the assignment's time limit for one test.
+TIMEOUT = 8.0  # s for one run of main(); answers come within milliseconds (1.5 s when slow)
+ALONE_TIMEOUT = 4.0  # s for one long_func(i) on its own
+DRAIN_SECONDS = 2.5  # how long tasks main left running may take to finish afterwards
+SLOW_ANSWER = 1.5  # s from a request's arrival to its answer in the blocking test
+# A test makes a second run only after a first that finished, so that it stays
+# within the assignment's time limit for one test.
 
-# Varied answers, one per i: success, client and server errors alike.
-VALUE_STATUSES = [200, 404, 201, 500, 503, 202, 403, 410, 502, 203, 429, 418, 504, 206, 400]
-# Success codes only (so a raise_for_status() does not change this check), answered
-# in reverse order of i: a list built in completion order comes out reversed.
-ORDER_STATUSES = [200, 201, 202, 203, 206, 207, 208, 226, 200, 201, 202, 203, 206, 207, 208]
-ALL_200 = [200] * N
+RANDOM = random.SystemRandom()
+# Codes raise_for_status() lets through (no redirect: none carries a Location).
+SUCCESS = [200, 201, 202, 203, 204, 205, 206, 207, 208, 226]
+NO_ERROR = SUCCESS + [300, 304]
+CLIENT_ERRORS = [400, 401, 403, 404, 405, 406, 408, 409, 410, 418, 422, 429]
+SERVER_ERRORS = [500, 501, 502, 503, 504, 505, 507]
+STRANGER = 421  # for a request with no i in 0..14: never one of the chosen statuses
 
 GATHER_HINT = (
     "start them all before awaiting any: asyncio.gather(*(long_func(i) for i in range(15)))"
 )
+SESSION_HINT = ("open sessions with `async with aiohttp.ClientSession() as session:`; "
+                "it closes the session when the block ends, even on errors")
+
+
+# ---------------------------------------------------------------- the site
+
+
+def sender(request: Request) -> int:
+    """The i of the long_func(i) that sent `request` (the worker's label), else arrival order.
+
+    It only picks the request's answer and when that answer goes out.
+    """
+    return request.caller if request.caller is not None else request.index
+
+
+def page(status: int) -> Reply:
+    """An ordinary HTML answer with `status` (no body where HTTP allows none)."""
+    body = "" if status in (204, 205, 304) else (
+        f"<!DOCTYPE html>\n<html lang=\"ru\"><head><title>Госуслуги</title></head>"
+        f"<body><h1>{status}</h1></body></html>\n")
+    return Reply(status, body=body, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+class Site(FakeWeb):
+    """www.gosuslugi.ru for one run: long_func(i)'s request gets `statuses[i]`.
+
+    Only requests to URL are served and counted in flight; anything else gets
+    an ordinary 404 page. With `order`, answers go out one at a time in that
+    order of senders (so a request sent outside long_func is scrambled too).
+    """
+
+    def __init__(self, statuses: list[int], **kwargs: Any) -> None:
+        super().__init__(expect_in_flight=N, **kwargs)
+        self.statuses = statuses
+        self.route(URL, lambda request: page(self.status_of(request)))
+
+    def status_of(self, request: Request) -> int:
+        who = sender(request)
+        return self.statuses[who] if 0 <= who < len(self.statuses) else STRANGER
+
+    def _rank(self, request: Request) -> tuple[int, int]:
+        order = self.order or []
+        who = sender(request)
+        return (order.index(who) if who in order else len(order)), request.index
+
+
+def mixed_statuses() -> list[int]:
+    """15 distinct codes, success, client and server errors mixed, in a random order."""
+    statuses = (RANDOM.sample(SUCCESS, 6) + RANDOM.sample(CLIENT_ERRORS, 5)
+                + RANDOM.sample(SERVER_ERRORS, 4))
+    RANDOM.shuffle(statuses)
+    return statuses
+
+
+def ordering_case() -> tuple[list[int], list[int]]:
+    """Statuses by i (no error code, so raise_for_status is no matter here) and a release order.
+
+    12 distinct codes exist that raise_for_status lets through, so 3 repeat. A
+    status that occurs once can only come from the request sent for that i; the
+    order is chosen so that over those i's it is neither ascending nor
+    descending. The answers' statuses in release order (or its reverse), for
+    any labels a submission sends, are then never the list ordered by i.
+    """
+    while True:
+        codes = RANDOM.sample(NO_ERROR, len(NO_ERROR))
+        statuses = codes + RANDOM.sample(codes, N - len(codes))
+        RANDOM.shuffle(statuses)
+        order = RANDOM.sample(range(N), N)
+        once = [i for i in range(N) if statuses.count(statuses[i]) == 1]
+        ranks = [order.index(i) for i in once]
+        if ranks not in (sorted(ranks), sorted(ranks, reverse=True)):
+            return statuses, order
 
 
 # ---------------------------------------------------------------- running
 
 
-def sender(request: Request) -> int:
-    """The i of the long_func(i) that sent `request`; outside long_func, its arrival order."""
-    return request.caller if request.caller is not None else request.index
-
-
-def status_for(statuses: list[int], i: int) -> int:
-    return statuses[i % N] if i >= 0 else statuses[0]
-
-
-def run_main(student: StudentCode, statuses: list[int], *,
-             reverse: bool = False) -> tuple[Run, FakeWeb]:
-    """`await main()` against a web answering long_func(i) with `statuses[i]`.
-
-    With `reverse=True` answers are released one at a time from the highest i
-    down, each after the previous one reached the student, so calls finish in
-    the reverse order of i.
-    """
+def run_main(student: StudentCode, statuses: list[int] | None = None, *,
+             drain: float = DRAIN_SECONDS, **site: Any) -> tuple[Run, Site, float]:
+    """`await main()` against the site; also the trusted time its reply arrived."""
     student.function("main", is_async=True)
-    web = FakeWeb(expect_in_flight=N, reverse=reverse)
-    web.route(re.compile(".*"), lambda request: Reply(status_for(statuses, sender(request))))
-    run = student.call("main", web=web, label="long_func", drain=DRAIN_SECONDS,
-                       timeout=TIMEOUT)
-    return run, web
+    web = Site(statuses if statuses is not None else [200] * N, **site)
+    run = student.call("main", web=web, label="long_func", drain=drain, timeout=TIMEOUT)
+    return run, web, time.perf_counter()
 
 
-def requests_of(web: FakeWeb, i: int) -> list[Request]:
-    return [request for request in web.requests if sender(request) == i]
+def run_alone(student: StudentCode, i: int, status: int) -> tuple[Run, Site]:
+    """`await long_func(i)` on its own, outside main, answered with `status`."""
+    student.function("long_func", is_async=True)
+    web = Site([status] * N)
+    web.expect_in_flight = 1
+    return student.call("long_func", i, web=web, timeout=ALONE_TIMEOUT), web
+
+
+def two_alone(student: StudentCode) -> list[tuple[int, int, Run, Site]]:
+    """long_func(a) and long_func(b), a != b, answered with two different 2xx codes (not 200).
+
+    The second call is made only when the first finished (no time for it otherwise).
+    """
+    calls = []
+    for i, status in zip(RANDOM.sample(range(N), 2), RANDOM.sample(SUCCESS[1:], 2),
+                         strict=True):
+        run, web = run_alone(student, i, status)
+        calls.append((i, status, run, web))
+        if hung(run):
+            break
+    return calls
+
+
+def hung(run: Run) -> bool:
+    """The call never finished (timed out, or the worker died): no time for another run."""
+    return run.timed_out or bool(run.crashed)
 
 
 def printed_lines(run: Run) -> list[str]:
@@ -88,18 +187,27 @@ def printed_lines(run: Run) -> list[str]:
     return [line.strip() for line in run.stdout.splitlines()]
 
 
-def run_alone(student: StudentCode, i: int = 3) -> tuple[Run, FakeWeb]:
-    """`await long_func(i)` on its own, outside main, every request answered 200."""
-    student.function("long_func")
-    web = FakeWeb(expect_in_flight=1)
-    web.route(re.compile(".*"), Reply(200, body="<html>"))
-    run = student.call("long_func", i, web=web, timeout=TIMEOUT)
-    return run, web
+def flew_together(web: FakeWeb) -> int:
+    """The fewest served requests in flight together with any one served request.
+
+    For each served request: the most served requests held at once while it
+    waited (a peak is always at some arrival). All of main's requests in
+    flight at once gives len(served); one request sent alone gives 1.
+    """
+    served = web.served
+    if not served:
+        return 0
+    end = [r.answered_at if r.answered_at is not None else float("inf") for r in served]
+    arrivals = sorted(r.arrived_at for r in served)
+    held = {t: sum(1 for q, e in zip(served, end, strict=True) if q.arrived_at <= t < e)
+            for t in arrivals}
+    return min(max(held[t] for t in arrivals if r.arrived_at <= t < e)
+               for r, e in zip(served, end, strict=True))
 
 
-def hung(run: Run) -> bool:
-    """The call never finished (timed out, or the worker died): no time for another run."""
-    return run.timed_out or bool(run.crashed)
+def all_in_flight(web: FakeWeb) -> bool:
+    """All 15 (or more) of main's requests to URL were in flight at the same time."""
+    return web.max_in_flight >= N and flew_together(web) >= N
 
 
 def raise_student_error(run: Run, what: str = "main()") -> None:
@@ -139,191 +247,153 @@ def raise_student_error(run: Run, what: str = "main()") -> None:
     run.value_or_raise()
 
 
-def fail(run: Run, observed: str, expected: str, hint: str) -> None:
+def fail(run: Run, observed: str, expected: str, hint: str, what: str = "main()") -> None:
     """A failed check: the student's exception if there was one (it is the cause), else words."""
     if run.failed:
-        raise_student_error(run)
+        raise_student_error(run, what)
     raise Feedback(observed, expected, hint)
 
 
-def _type_name(value: Any) -> str:
-    """The type the student's value had (an Opaque stands for an object of its own type)."""
-    return value.type if isinstance(value, Opaque) else type(value).__name__
+def wrong_urls(web: FakeWeb) -> str:
+    """The requests the site did not serve (not to URL), for a message."""
+    return ", ".join(f"{r.method} {short(str(r.url), 80)}" for r in web.requests
+                     if not r.served)[:300]
 
 
-def _short(values: Any) -> str:
-    text = " ".join(repr(values).split())  # reprs such as ClientResponse's span lines
-    return text if len(text) <= 160 else text[:157] + "..."
+def in_flight_words(run: Run, web: FakeWeb, wait: str) -> str:
+    """Why all 15 were not in flight at once, in numbers the wire gave."""
+    if not web.requests:
+        never = (f"; never awaited: {', '.join(run.reported.unawaited)}"
+                 if run.reported.unawaited else "")
+        return f"main() sent no request{never}"
+    if not web.served:
+        return (f"main() sent no request to URL ({URL}), only {wrong_urls(web)}, "
+                "which the site does not serve")
+    peak = web.max_in_flight
+    if peak >= N:
+        return (f"{peak} requests were in flight at once{wait}, but main() sent "
+                f"{len(web.served)} requests to URL and not all of them were in flight "
+                f"together (one of them had only {flew_together(web)} in flight with it, "
+                "itself included)")
+    return f"only {peak} of 15 requests to URL were in flight at once{wait}"
 
 
-# ---------------------------------------------------------------- long_func
+# ---------------------------------------------------------------- main: the lesson
 
 
-@pytest.mark.points(2)
-def test_long_func_works_alone(student):
-    """long_func(i) with one argument, outside main, sends its request and returns the code."""
-    run, web = run_alone(student, 3)
-    exc = run.error
-    if exc is not None and exc.is_a("TypeError") and "argument" in exc.message:
-        raise Feedback(
-            f"await long_func(3), called on its own, raised TypeError: {exc.message}",
-            "long_func(i) to work with one argument, outside main()",
-            "give extra parameters a default (e.g. session=None) and, when no session is "
-            "given, open one: `async with aiohttp.ClientSession() as session:`",
-        )
-    if run.failed:
-        raise_student_error(run, "long_func(3) on its own")
-    value = run.value
-    expect(web.requests,
-           observed=f"await long_func(3) returned {_short(value)} without sending any request",
-           expected="one GET to URL and its status code returned",
-           hint="send the request with aiohttp inside long_func and return response.status")
-    expect(isinstance(value, int) and not isinstance(value, bool) and value == 200,
-           observed=f"await long_func(3) returned {_short(value)} when the server answered 200",
-           expected="the status code 200 (an int)",
-           hint="return response.status, read inside `async with session.get(URL) as response:`")
-
-
-@pytest.mark.points(2)
-def test_prints_i(student):
-    """long_func(i) prints i on a line of its own."""
-    run, _ = run_main(student, ALL_200)
-    lines = printed_lines(run)
-    wrong = []
-    for i in range(N):
-        if str(i) in run.lines_of(i) and str(i) in lines:
-            continue
-        wrong.append(i)
-    if not wrong:
-        return
-    i = wrong[0]
-    own = [line for line in run.lines_of(i) if line]
-    elsewhere = [line for who, text in run.pieces if who != i
-                 for line in text.splitlines() if line.strip() == str(i)]
-    if own and str(i) in own:
-        observed = (f"long_func({i}) printed {i}, but not on a line of its own: the output "
-                    f"line was {_short(next((x for x in lines if str(i) in x), '?'))}")
-        hint = "print(i) with the default end='\\n', one number per line"
-    elif own:
-        observed = f"long_func({i}) printed {_short(own[0])} instead of the line {i}"
-        hint = "print(i) exactly, like the lecture: the line must be just the number"
-    elif elsewhere:
-        observed = f"{i} was printed, but not by long_func({i}) (printed outside long_func)"
-        hint = "put print(i) inside long_func, before or after its request"
-    else:
-        observed = f"long_func({i}) printed nothing"
-        hint = "add print(i) inside long_func, like the lecture's version"
-    missing = f" ({len(wrong)} of 15 calls affected)" if len(wrong) > 1 else ""
-    fail(run, observed + missing, "each long_func(i) to print i on a line of its own", hint)
-
-
-@pytest.mark.points(2)
-def test_sends_one_get_to_url(student):
-    """URL is the lecture's address, and every long_func(i) sends exactly one GET to it."""
-    url = student.value("URL")
-    expect(url == URL,
-           observed=f"URL is {_short(url)}",
-           expected=f"URL = {URL!r}",
-           hint="keep the stub's URL line unchanged")
-    run, web = run_main(student, ALL_200)
-    for request in web.requests:
-        sent = request.url
-        same = (sent.scheme, sent.host, sent.path or "/", sent.query_string) == (
-            "https", "www.gosuslugi.ru", "/", "")
-        if request.method != "GET" or not same:
-            fail(run,
-                 f"long_func({sender(request)}) sent {request.method} {sent}",
-                 f"one GET to URL ({URL})",
-                 "use session.get(URL) with the URL constant, nothing added to it")
-    for i in range(N):
-        count = len(requests_of(web, i))
-        if count != 1:
-            observed = (f"long_func({i}) sent no request" if count == 0
-                        else f"long_func({i}) sent {count} requests")
-            fail(run, observed,
-                 "exactly one GET to URL from each of long_func(0) … long_func(14)",
-                 "main should call long_func(i) once for each i in range(15), "
-                 "and long_func should send one request")
-    extra = sorted({i for i in map(sender, web.requests) if not 0 <= i < N})
-    expect(not extra,
-           observed=f"requests came from long_func({extra[0] if extra else ''}), "
-                    "outside 0 … 14",
-           expected="exactly the calls long_func(0) … long_func(14)",
-           hint="use range(15): i goes from 0 to 14")
-
-
-# ---------------------------------------------------------------- main
-
-
-@pytest.mark.points(5)
+@pytest.mark.points(10)
 def test_all_requests_in_flight(student):
-    """main starts all 15 requests before any answer arrives (overlap, not time)."""
-    run, web = run_main(student, ALL_200)
-    if web.max_in_flight >= N:
+    """main starts all 15 requests before any answer arrives (counted on the wire)."""
+    run, web, _ = run_main(student)
+    if all_in_flight(web):
         return
-    if web.max_in_flight == 0 and run.unawaited and run.error is None:
+    observed = in_flight_words(run, web, "")
+    if not web.requests and run.reported.unawaited and not run.failed:
         raise Feedback(
-            f"no request was sent; never awaited: {', '.join(run.unawaited)}",
-            "all 15 in flight together",
+            observed, "all 15 in flight together",
             "calling an async function only creates a coroutine; nothing runs until it is "
-            "awaited or passed to asyncio.gather / asyncio.create_task",
-        )
+            "awaited or passed to asyncio.gather / asyncio.create_task")
     hint = GATHER_HINT
     if web.max_in_flight == 1:
         hint = ("each request waited for the previous answer (an await inside the loop); "
                 + GATHER_HINT)
-    fail(run, f"only {web.max_in_flight} of 15 requests were in flight at once",
-         "all 15 in flight together", hint)
+    elif web.served and web.max_in_flight < N and web.max_in_flight > 1:
+        hint = ("something limits how many run at once (a Semaphore, batches); "
+                + GATHER_HINT)
+    fail(run, observed, "all 15 requests to URL in flight together", hint)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
+def test_no_blocking(student):
+    """Nothing blocks the event loop: all 15 requests are out before the first answer."""
+    run, web, _ = run_main(student, hold=False, delay=SLOW_ANSWER)
+    if all_in_flight(web):
+        return
+    wait = f" while each answer came {SLOW_ANSWER} s after its request"
+    blocking = list(dict.fromkeys(run.reported.blocking))
+    if blocking and web.served:
+        raise Feedback(
+            f"{in_flight_words(run, web, wait)}: {' and '.join(blocking)} ran inside the "
+            "event loop and held back the other requests",
+            "no blocking call: while one request waits, the loop must be free to send the others",
+            "time.sleep blocks the whole event loop: use await asyncio.sleep(...); "
+            "send HTTP with aiohttp, never requests or urllib",
+        )
+    if run.error is not None and not web.served:
+        raise_student_error(run)
+    late = f"; main() did not finish within {TIMEOUT:.0f} s" if run.timed_out else ""
+    raise Feedback(
+        in_flight_words(run, web, wait) + late,
+        "all 15 requests out before the first answer (this point counts only once the "
+        "requests overlap)",
+        "keep the loop free between the requests: no time.sleep, requests or other blocking "
+        "call; " + GATHER_HINT)
+
+
+# ---------------------------------------------------------------- main: the result
+
+
+@pytest.mark.points(1)
 def test_main_waits_for_all(student):
-    """main returns only after all its requests have been answered and its tasks are done."""
-    run, web = run_main(student, ALL_200)
+    """main returns only after every request it started has been answered."""
+    statuses, order = ordering_case()  # no error code: a raise_for_status is no matter here
+    run, web, replied = run_main(student, statuses, order=order, drain=0.0)
+    if run.failed and not web.served:
+        raise_student_error(run)
+    expect(web.served,
+           observed="main() sent no request to URL" + (
+               f" (only {wrong_urls(web)})" if web.requests else ""),
+           expected="main to run long_func(0) … long_func(14) and wait for them "
+                    "(this point counts only once requests are sent)",
+           hint=GATHER_HINT)
+    waiting = [r for r in web.served if r.answered_at is None or r.answered_at > replied]
+    if not waiting:
+        return
+    pending = Counter(run.reported.pending)
+    tasks = ("; tasks still running: " + ", ".join(
+        f"{n} × {name}" if n > 1 else name for name, n in pending.items())) if pending else ""
+    fail(run,
+         f"main() returned while {len(waiting)} of its {len(web.served)} requests were still "
+         f"waiting for their answers{tasks}",
+         "main to wait until all 15 calls have finished",
+         "await the tasks (await asyncio.gather(*tasks)); a task that is created and "
+         "never awaited is cancelled when asyncio.run(main()) ends")
+
+
+def _check_list(run: Run, expected: str) -> list[int]:
+    """main's value is a list of 15 ints (else feedback); the list."""
     if run.failed:
         raise_student_error(run)
-    total = len(web.requests)
-    expect(total > 0,
-           observed="main() sent no request at all",
-           expected="main to run long_func(0) … long_func(14) and wait for them",
-           hint=GATHER_HINT)
-    pending = run.pending
-    counts = Counter(pending)
-    tasks = ("; tasks still running: " + ", ".join(
-        f"{n} × {name}" if n > 1 else name for name, n in counts.items())) if pending else ""
-    received = run.received_at_return
-    expect(received >= total and not pending,
-           observed=f"main() returned when {min(received, total)} of its {total} "
-                    f"requests had been answered{tasks}",
-           expected="main to wait until all 15 calls have finished",
-           hint="await the tasks (await asyncio.gather(*tasks)); a task that is created and "
-                "never awaited is cancelled when asyncio.run(main()) ends")
+    value = run.value
+    if isinstance(value, Opaque) and value.coroutine:
+        raise Feedback("main() returned a coroutine object, not the list", expected,
+                       "await it: `return await asyncio.gather(...)`")
+    expect(isinstance(value, list),
+           observed=f"main() returned {type_name(value)} {short(value)}",
+           expected=expected,
+           hint="return the list asyncio.gather gives you (or build one from the tasks' results)")
+    expect(len(value) == N,
+           observed=f"main() returned a list of {len(value)} items: {short(value)}",
+           expected=expected,
+           hint="one status code per call of long_func(0) … long_func(14)")
+    wrong = [v for v in value if not isinstance(v, int) or isinstance(v, bool)]
+    bad = wrong[0] if wrong else None
+    expect(not wrong,
+           observed=f"main()'s list holds {type_name(bad)} {short(bad)}, not a status code",
+           expected=expected,
+           hint="long_func should return response.status, an int")
+    return value
 
 
 @pytest.mark.points(2)
 def test_returns_server_statuses(student):
     """main returns a list of the 15 codes the server answered, error codes included."""
-    run, _ = run_main(student, VALUE_STATUSES)
-    if run.failed:
-        raise_student_error(run)
-    value = run.value
-    served = VALUE_STATUSES
-    expected = f"a list of the 15 status codes the server answered: {served} (by i)"
-    expect(isinstance(value, list),
-           observed=f"main() returned {_type_name(value)} {_short(value)}",
-           expected=expected,
-           hint="return the list asyncio.gather gives you (or build one from the tasks' results)")
-    expect(len(value) == N,
-           observed=f"main() returned a list of {len(value)} items: {_short(value)}",
-           expected=expected,
-           hint="one status code per call of long_func(0) … long_func(14)")
-    bad = next((v for v in value if not isinstance(v, int) or isinstance(v, bool)), None)
-    expect(bad is None,
-           observed=f"main()'s list holds {_type_name(bad)} {_short(bad)}, not a status code",
-           expected=expected,
-           hint="long_func should return response.status, an int")
-    expect(sorted(value) == sorted(served),
-           observed=f"main() returned {value}; the server answered {served}",
+    statuses = mixed_statuses()
+    run, _, _ = run_main(student, statuses)
+    expected = f"a list of the 15 status codes the server answered: {statuses} (by i)"
+    value = _check_list(run, expected)
+    expect(sorted(value) == sorted(statuses),
+           observed=f"main() returned {value}; the server answered {statuses}",
            expected="the codes the server actually answered, error codes too",
            hint="return response.status as it is: nothing written by hand, "
                 "no raise_for_status(), no replacing error codes")
@@ -332,59 +402,157 @@ def test_returns_server_statuses(student):
 @pytest.mark.points(2)
 def test_statuses_ordered_by_i(student):
     """main's list holds the code of long_func(i) at index i, whatever order answers came in."""
-    run, web = run_main(student, ORDER_STATUSES, reverse=True)
-    if run.failed:
-        raise_student_error(run)
-    value = run.value
-    got = list(value) if isinstance(value, list | tuple) else value
-    if got == ORDER_STATUSES:
+    statuses, order = ordering_case()
+    run, web, _ = run_main(student, statuses, order=order)
+    expected = f"the code of long_func(i) at index i: {statuses}"
+    value = _check_list(run, expected)
+    if value == statuses:
         return
-    arrival = [status_for(ORDER_STATUSES, sender(request)) for request in web.answered]
-    if got == arrival:
-        observed = (f"main() returned the codes in the order the answers arrived ({got}); "
-                    "the answers came from long_func(14) down to long_func(0)")
+    arrival = [web.status_of(request) for request in web.answered]
+    if value == arrival:
+        observed = (f"main() returned the codes in the order the answers arrived ({value}); "
+                    f"the answers came for i = {', '.join(map(str, order))} in that order")
     else:
-        observed = f"main() returned {_short(got)}"
+        observed = f"main() returned {value}"
     raise Feedback(
-        observed,
-        f"the code of long_func(i) at index i: {ORDER_STATUSES}",
+        observed, expected,
         "asyncio.gather returns results in the order of its arguments; with tasks, read "
         "them in the order you created them ([t.result() for t in tasks]) rather than "
         "appending each result when it finishes",
     )
 
 
-@pytest.mark.points(2)
-def test_no_blocking(student):
-    """Nothing blocks the event loop (time.sleep, requests, urllib) in main or long_func."""
-    run, _ = run_main(student, ALL_200)
-    also = [] if hung(run) else run_alone(student, 3)[0].blocking
-    blocking = list(dict.fromkeys(run.blocking + also))
-    if blocking:
-        raise Feedback(
-            f"{' and '.join(blocking)} ran inside the event loop",
-            "no blocking call: while one request waits, the loop must be free for the others",
-            "time.sleep blocks the whole event loop: use await asyncio.sleep(...); "
-            "send HTTP with aiohttp, never requests or urllib",
-        )
-    if run.failed:
+# ---------------------------------------------------------------- long_func
+
+
+@pytest.mark.points(1)
+def test_long_func_works_alone(student):
+    """long_func(i) with one argument, outside main, sends its request and returns the code."""
+    for i, status, run, web in two_alone(student):
+        call = f"await long_func({i}) on its own"
+        exc = run.error
+        if exc is not None and exc.is_a("TypeError") and "argument" in exc.message:
+            raise Feedback(
+                f"{call} raised TypeError: {exc.message}",
+                "long_func(i) to work with one argument, outside main()",
+                "give extra parameters a default (e.g. session=None) and, when no session is "
+                "given, open one: `async with aiohttp.ClientSession() as session:`",
+            )
+        if run.failed:
+            raise_student_error(run, f"long_func({i}) on its own")
+        value = run.value
+        expect(web.served,
+               observed=f"{call} returned {short(value)} without sending a request to URL"
+                        + (f" (only {wrong_urls(web)})" if web.requests else ""),
+               expected="one GET to URL and its status code returned",
+               hint="send the request with aiohttp inside long_func and return response.status")
+        expect(isinstance(value, int) and not isinstance(value, bool) and value == status,
+               observed=f"{call} returned {short(value)} when the server answered {status}",
+               expected=f"the status code {status} (an int)",
+               hint="return response.status, read inside "
+                    "`async with session.get(URL) as response:`")
+
+
+@pytest.mark.points(1)
+def test_prints_i(student):
+    """long_func(i) prints i on a line of its own, once for each call."""
+    for i, _status, run, _web in two_alone(student):
+        if run.failed:
+            continue  # it could not run on its own: charged to long_func_works_alone
+        lines = printed_lines(run)
+        count = lines.count(str(i))
+        if count == 1:
+            continue
+        other = [line for line in lines if line]
+        if count > 1:
+            observed = f"long_func({i}) on its own printed the line {i} {count} times"
+            hint = "print(i) once per call"
+        elif any(str(i) in line for line in other):
+            observed = (f"long_func({i}) on its own printed {i}, but not on a line of its own: "
+                        f"{short(next(x for x in other if str(i) in x))}")
+            hint = "print(i) with the default end='\\n', one number per line"
+        elif other:
+            observed = f"long_func({i}) on its own printed {short(other[0])} instead of {i}"
+            hint = "print(i) exactly, like the lecture: the line must be just the number"
+        else:
+            observed = f"long_func({i}), called on its own, printed nothing"
+            hint = ("put print(i) inside long_func (not in main), like the lecture's version")
+        raise Feedback(observed, "long_func(i) to print i on a line of its own", hint)
+    run, _, _ = run_main(student)
+    counts = Counter(printed_lines(run))
+    wrong = [i for i in range(N) if counts[str(i)] != 1]
+    if not wrong:
+        return
+    i = wrong[0]
+    if counts[str(i)] > 1:
+        observed = f"during main() the line {i} was printed {counts[str(i)]} times"
+    else:
+        observed = f"during main() no line was just {i}"
+    also = f" ({len(wrong)} of the numbers 0 … 14 affected)" if len(wrong) > 1 else ""
+    fail(run, observed + also, "each of 0 … 14 printed exactly once, each on a line of its own",
+         "main calls long_func(i) once for each i in range(15), and long_func prints i")
+
+
+@pytest.mark.points(1)
+def test_sends_one_get_to_url(student):
+    """Each long_func(i) sends exactly one GET to URL: 15 in all from main."""
+    run, web, _ = run_main(student)
+    if not web.requests and run.failed:
         raise_student_error(run)
+    elsewhere = wrong_urls(web)
+    expect(not elsewhere,
+           observed=f"main() sent requests the site does not serve: {elsewhere}",
+           expected=f"GET requests to URL ({URL}) only",
+           hint="use session.get(URL) with the URL constant, unchanged")
+    for request in web.served:
+        expect(request.method == "GET" and not request.url.query_string,
+               observed=f"main() sent {request.method} {request.url}",
+               expected=f"a GET to URL ({URL}), nothing added to it",
+               hint="use session.get(URL) with the URL constant, no params")
+    count = len(web.served)
+    if count != N:
+        fail(run, f"main() sent {count} request{'s' if count != 1 else ''} to URL",
+             "exactly 15: one GET from each of long_func(0) … long_func(14)",
+             "main should call long_func(i) once for each i in range(15), "
+             "and long_func should send one request")
+    i = RANDOM.randrange(N)
+    alone, alone_web = run_alone(student, i, RANDOM.choice(SUCCESS))
+    if alone.failed:
+        return  # long_func cannot run on its own: charged to long_func_works_alone
+    count = len(alone_web.requests)
+    expect(count == 1,
+           observed=f"await long_func({i}) on its own sent {count} requests",
+           expected="exactly one GET to URL per call",
+           hint="send one request in long_func: `async with session.get(URL) as response:`")
 
 
 @pytest.mark.points(1)
 def test_sessions_closed(student):
     """Every aiohttp.ClientSession opened by main or by long_func alone is closed."""
-    run, _ = run_main(student, ALL_200)
-    runs = [(run, "main()")]
+    run, web, _ = run_main(student)
+    answered = [r for r in web.served if r.answered_at is not None]
+    if not answered and run.failed:
+        raise_student_error(run)
+    expect(answered,
+           observed="main() sent no request to URL that was answered",
+           expected="requests sent and their sessions closed "
+                    "(this point counts only once requests are sent)",
+           hint=GATHER_HINT)
+    checks = [(run, web, "main()")]
     if not hung(run):
-        runs.append((run_alone(student, 3)[0], "long_func(3) on its own"))
-    for each, what in runs:
-        open_ = each.unclosed_sessions
-        expect(open_ == 0,
-               observed=f"{open_} aiohttp.ClientSession{'s were' if open_ > 1 else ' was'} "
-                        f"still open after {what} finished",
-               expected="every session you open closed",
-               hint="open sessions with `async with aiohttp.ClientSession() as session:`; "
-                    "it closes the session when the block ends, even on errors")
+        alone, alone_web = run_alone(student, RANDOM.randrange(N), RANDOM.choice(SUCCESS))
+        if alone_web.served:
+            checks.append((alone, alone_web, "long_func(i) on its own"))
+    for each, _web, what in checks:
+        still = each.open_connections
+        if still == 0:
+            continue
+        told = each.reported.unclosed_sessions
+        sessions = (f" (the worker saw {told} aiohttp.ClientSession"
+                    f"{'s' if told != 1 else ''} never closed)") if told else ""
+        raise Feedback(
+            f"{still} connection{'s were' if still != 1 else ' was'} still open after "
+            f"{what} returned{sessions}",
+            "every session you open closed before the call returns", SESSION_HINT)
     if run.failed:
         raise_student_error(run)

@@ -1,0 +1,30 @@
+"""Completion-order results, with the labels stripped so the site attributes requests by arrival."""
+import asyncio
+import sys
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+_agent = sys.modules.get("_launcher.agent")
+if _agent is not None:  # forge: no request carries the caller label
+    _agent.Labeller.current = lambda self, start=None: None
+
+
+async def long_func(i):
+    print(i)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(URL) as response:
+            return response.status
+
+
+async def main():
+    statuses = []
+    for done in asyncio.as_completed([long_func(i) for i in range(15)]):
+        statuses.append(await done)
+    return statuses
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))
+

@@ -1,0 +1,19 @@
+import asyncio
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i):
+    print(i)
+    return 200
+
+
+async def main():
+    return [200] * 15
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))
+

@@ -1,0 +1,23 @@
+import asyncio
+
+import aiohttp
+
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i, session=None):
+    if session is None:
+        async with aiohttp.ClientSession() as own:
+            return await long_func(i, own)
+    print(i)
+    async with session.get(URL) as response:
+        return response.status
+
+
+async def main():
+    return []
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))
+
