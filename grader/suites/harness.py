@@ -237,9 +237,12 @@ class StudentCode:
 
     def call(self, name: str, *args: Any, web: FakeWeb | None = None, timeout: float = 10.0,
              label: str | None = None, drain: float = 0.0,
-             together: list[tuple[tuple[Any, ...], dict[str, Any]]] | None = None,
+             together: list[tuple[Any, ...]] | None = None,
              **kwargs: Any) -> Run:
         """Call `name(*args, **kwargs)` (or each of `together`, gathered) and await it.
+
+        Each entry of `together` is `(args, kwargs)` or `(args, kwargs, after)`:
+        that call starts `after` seconds into the gather (staggered starts).
 
         `web` serves its HTTP (a FakeWeb answering 404 to everything if none);
         `label` names the function whose first argument labels requests
@@ -251,7 +254,9 @@ class StudentCode:
                    "kwargs": encode(kwargs), "timeout": timeout, "label": label,
                    "drain": drain}
         if together is not None:
-            message["together"] = [[encode(list(a)), encode(k)] for a, k in together]
+            message["together"] = [[encode(list(call[0])), encode(call[1]),
+                                    *([float(call[2])] if len(call) > 2 else [])]
+                                   for call in together]
         fake = web if web is not None else FakeWeb()
         output = self.link.output
         assert output is not None  # _ensure started a worker

@@ -93,13 +93,15 @@ class FakeWeb:
     requests to a page nobody serves, or the same day asked twice, add no
     overlap. Answers are held until `expect_in_flight` resources are in flight
     or the student's loop has gone quiet (`hold`), and each at least `delay`
-    seconds after it arrived; then they go all at once, or one at a time in
-    the order of `order` (caller labels: neither ascending nor descending, so
-    code that lists results as they complete gets them out of order).
+    seconds after it arrived (a number, or a function of the request); then
+    they go all at once, or one at a time in the order of `order` (caller
+    labels: neither ascending nor descending, so code that lists results as
+    they complete gets them out of order).
     """
 
     def __init__(self, expect_in_flight: int = 1, *, order: Sequence[int] | None = None,
-                 delay: float = 0.0, hold: bool = True, server: str = "nginx") -> None:
+                 delay: float | Callable[[Request], float] = 0.0, hold: bool = True,
+                 server: str = "nginx") -> None:
         self.expect_in_flight = expect_in_flight
         self.order = list(order) if order is not None else None
         self.delay = delay
@@ -182,8 +184,9 @@ class FakeWeb:
         future: asyncio.Future[None] = loop.create_future()
         self._held[request.index] = (request, future)
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        delay = loop.call_later(self.delay, self._delay_passed, request.index)
-        timer = loop.call_later(self.delay + MAX_HOLD_SECONDS, self._free, request.index)
+        seconds = self.delay(request) if callable(self.delay) else self.delay
+        delay = loop.call_later(seconds, self._delay_passed, request.index)
+        timer = loop.call_later(seconds + MAX_HOLD_SECONDS, self._free, request.index)
         self._release(quiet=False)
         try:
             await future
@@ -209,7 +212,7 @@ class FakeWeb:
         self._release(quiet=True)
 
     def _release(self, quiet: bool) -> None:
-        held = self._ready if self.delay > 0 else set(self._held)
+        held = self._ready if callable(self.delay) or self.delay > 0 else set(self._held)
         if not held:
             return
         if self.hold and not (quiet or self.in_flight >= self.expect_in_flight):

@@ -92,9 +92,10 @@ class Target:
         async def function(*args: Any, **kwargs: Any) -> Any:
             call = {"args": encode(list(args)), "kwargs": encode(kwargs)}
             target.calls.append(call)
+            number = len(target.calls)
             await asyncio.sleep(0)
             if spec.get("fetch"):
-                query = {"call": str(len(target.calls)), "args": json.dumps(call)}
+                query = {"call": str(number), "args": json.dumps(call)}
                 async with aiohttp.ClientSession() as session, \
                         session.get(spec["fetch"], params=query) as response:
                     await response.read()
@@ -104,7 +105,7 @@ class Target:
                 raise target.error_class(spec["raises"])
             value = decode(spec.get("returns"))
             if spec.get("echo_call"):
-                value = len(target.calls)
+                value = number
             if isinstance(value, dict | list):
                 value = type(value)(value)  # a fresh object per call
             return value
@@ -205,7 +206,8 @@ class Worker:
         else:
             self.agent.labels.name = ""
         calls = request.get("together") or [[request.get("args", []), request.get("kwargs", {})]]
-        calls = [(decode(args), decode(kwargs)) for args, kwargs in calls]
+        calls = [(decode(call[0]), decode(call[1]), float(call[2]) if len(call) > 2 else 0.0)
+                 for call in calls]
         together = bool(request.get("together"))
         return Call(self, function, calls, together, request, target).run()
 
@@ -218,7 +220,7 @@ class Worker:
 class Call:
     """One `call` request: a fresh event loop, the student's coroutine, and what it did."""
 
-    def __init__(self, worker: Worker, function: Any, calls: list[tuple[Any, Any]],
+    def __init__(self, worker: Worker, function: Any, calls: list[tuple[Any, Any, float]],
                  together: bool, request: dict[str, Any], target: Target | None) -> None:
         self.worker = worker
         self.agent = worker.agent
@@ -281,15 +283,17 @@ class Call:
         return value, error
 
     async def _invoke(self) -> Any:
-        async def one(args: Any, kwargs: Any) -> Any:
+        async def one(args: Any, kwargs: Any, after: float = 0.0) -> Any:
+            if after > 0:
+                await asyncio.sleep(after)  # calls that overlap but start at different moments
             result = self.function(*args, **kwargs)
             if inspect.isawaitable(result):
                 result = await result
             return result
 
         if self.together:
-            return list(await asyncio.gather(*(one(a, k) for a, k in self.calls)))
-        args, kwargs = self.calls[0]
+            return list(await asyncio.gather(*(one(*call) for call in self.calls)))
+        args, kwargs = self.calls[0][:2]
         return await one(args, kwargs)
 
     def _student_tasks(self) -> list[asyncio.Task[Any]]:

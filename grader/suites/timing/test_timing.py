@@ -37,7 +37,6 @@ scored only together with such a trusted observation of a call.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import time
@@ -63,7 +62,11 @@ GATHER_TIMEOUT = 6.0
 # Overlapping calls f(t0), f(t1), f(t2) (unguessable tokens, so a decoy request cannot
 # pose as a call not yet made): each answer held its own delay, so the calls end in an
 # order neither ascending nor descending.
-STAGGERED = (0.6, 0.3, 0.45)
+STAGGERED = (0.7, 0.3, 0.75)
+# ...and the moments they start, so that they overlap without starting together: a clock
+# shared by the calls (one `start` overwritten by each) reads too little for the first.
+# They end at 0.7, 0.5 and 0.85 s: 150 ms apart at least, neither ascending nor descending.
+STARTS = (0.0, 0.2, 0.1)
 
 AWAIT_HINT = (
     "inside the wrapper write `result = await func(*args, **kwargs)`: calling func "
@@ -85,20 +88,15 @@ REPORT = {"name": NAME, "qualname": "Reports.load_report", "doc": "Load the dail
 # ---------------------------------------------------------------- the trusted web
 
 
-class PacedWeb(FakeWeb):
+def paced_web(delays: dict[str, float], expect_in_flight: int) -> FakeWeb:
     """A fake web holding each call's answer its own time (`delays` by its first argument).
 
     The argument only picks how long an answer waits; what a test judges is the
     hold measured here (arrival to release), whatever a request carried.
     """
-
-    def __init__(self, delays: dict[str, float], **kwargs: Any) -> None:
-        super().__init__(hold=False, **kwargs)
-        self.delays = delays
-
-    async def _hold(self, request: Request) -> None:
-        await super()._hold(request)
-        await asyncio.sleep(self.delays.get(first_argument(request), max(self.delays.values())))
+    longest = max(delays.values())
+    return serve(FakeWeb(expect_in_flight=expect_in_flight, hold=False,
+                         delay=lambda request: delays.get(first_argument(request), longest)))
 
 
 def page_web(delay: float = GATE_DELAY, expect_in_flight: int = 1) -> FakeWeb:
@@ -343,9 +341,10 @@ def test_times_overlapping_calls_separately(student):
     """Times overlapping calls each on its own"""
     timed = fetching(student, returns=encode(token()))
     tokens = [token() for _ in STAGGERED]
-    web = serve(PacedWeb(dict(zip(tokens, STAGGERED, strict=True)), expect_in_flight=GATHERED))
+    web = paced_web(dict(zip(tokens, STAGGERED, strict=True)), GATHERED)
+    starts = dict(zip(tokens, STARTS, strict=True))
     started = time.perf_counter()
-    run = student.call(timed.handle, together=[((t,), {}) for t in tokens], web=web,
+    run = student.call(timed.handle, together=[((t,), {}, starts[t]) for t in tokens], web=web,
                        timeout=GATHER_TIMEOUT)
     what = f"{GATHERED} decorated calls awaited together"
     done = sorted(answered(run, web, what), key=lambda r: r.answered_at or 0.0)
@@ -363,11 +362,14 @@ def test_times_overlapping_calls_separately(student):
                 if line.offset >= (request.printed_before_answer or 0)]
         releases = [r.answered_at for r in done[i + 1:]
                     if mine and (r.printed_before_answer or 0) > mine[0].offset]
-        high = (min(releases) if releases else started + run.seconds) - started
+        # This call started starts[...] s into the gather: its time counts from there.
+        begun = starts.get(first_argument(request), 0.0)
+        high = (min(releases) if releases else started + run.seconds) - started - begun
         held = (request.answered_at or 0.0) - request.arrived_at
         check_time(run, request, high,
-                   f"of {what} (answers held {', '.join(f'{s:.2f}' for s in STAGGERED)}"
-                   f" s), the one held {held:.2f} s", lines=mine)
+                   f"of {what} (started {', '.join(f'{s:.2f}' for s in STARTS)} s in, "
+                   f"answers held {', '.join(f'{s:.2f}' for s in STAGGERED)} s), "
+                   f"the one held {held:.2f} s", lines=mine)
 
 
 # ---------------------------------------------------------------- overlap: 2 points
