@@ -22,20 +22,26 @@ EXPECTED: dict[str, dict[str, tuple[float, str, set[str]]]] = {
                     "req": (25, GRADED, set()), "wiki_stats": (30, GRADED, set())},
     "kuznetsov_oleg": {
         "long_func": (20, GRADED, set()),
-        "timing": (16, GRADED, {"returns_coroutine_function", "keeps_metadata",
-                                "elapsed_matches_call"}),
+        # the lecture's sync decorator: prints ~0 before the work, so the lesson (timing the
+        # awaited call) and every clause gated on it are lost; only the print format is right
+        "timing": (2, GRADED, {"prints_time_of_awaited_call", "times_each_call_again",
+                               "times_overlapping_calls_separately", "gathered_calls_overlap",
+                               "passes_every_argument", "returns_result", "lets_exceptions_out",
+                               "is_coroutine_function", "keeps_metadata"}),
         "req": (25, GRADED, set()),
-        "wiki_stats": (28, GRADED, {"stats_prints_run_time"}),
+        # error carried forward: graded with a correct timing.py in place of his
+        "wiki_stats": (30, GRADED, set()),
     },
     "morozova_elena": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
                        "req": (25, GRADED, set()), "wiki_stats": (30, GRADED, set())},
     "petrova_anna": {
         "long_func": (20, GRADED, set()),
         "timing": (25, GRADED, set()),
-        "req": (17, GRADED, {"text_as_str", "unknown_type_raises_value_error",
+        "req": (18, GRADED, {"text_returned", "unknown_type_raises_value_error",
                              "unknown_type_sends_no_request", "response_type_is_case_sensitive"}),
-        "wiki_stats": (21, GRADED, {"stats_concurrent", "stats_404_day_is_empty",
-                                    "stats_500_day_is_empty"}),
+        # sequential get_stats (misses the lesson) that lets a 404 day's error escape
+        "wiki_stats": (12, GRADED, {"stats_days_in_flight_together", "stats_no_blocking",
+                                    "stats_404_day_is_empty", "stats_500_day_is_empty"}),
     },
     "popov_denis": {"long_func": (20, GRADED, set()), "timing": (25, GRADED, set()),
                     "req": (0, MISSING, set()), "wiki_stats": (0, MISSING, set())},
@@ -43,7 +49,7 @@ EXPECTED: dict[str, dict[str, tuple[float, str, set[str]]]] = {
                       "req": (0, ERROR, set()), "wiki_stats": (30, GRADED, set())},
     "volkov_artem": {"long_func": (0, ERROR, set()), "timing": (25, GRADED, set()),
                      "req": (25, GRADED, set()), "wiki_stats": (0, MISSING, set())},
-    "сидоров_пётр": {"long_func": (15, GRADED, {"all_requests_in_flight"}),
+    "сидоров_пётр": {"long_func": (9, GRADED, {"all_requests_in_flight", "no_blocking"}),
                      "timing": (25, GRADED, set()), "req": (25, GRADED, set()),
                      "wiki_stats": (30, GRADED, set())},
 }
@@ -84,7 +90,7 @@ def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
         assert words in by_student[student]["assignments"][slug]["message"]
     rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "student,total,max_total,long_func,timing,req,wiki_stats"
-    assert "сидоров_пётр,95,100,15,25,25,30" in rows
+    assert "сидоров_пётр,89,100,9,25,25,30" in rows
 
 
 def _burn(seconds: float) -> None:
