@@ -1,7 +1,7 @@
 # ruff: noqa
 """Attack: get_date_range eats all the memory the process may have, keeps eating, and never
-gives it back (a module-level hoard). Everything else is the reference solution and does not
-call get_date_range, so only its test should suffer.
+gives it back (a module-level hoard). Everything else is the reference solution; get_stats calls
+get_date_range only when start is after end, so only the test of that case should suffer.
 """
 
 import asyncio
@@ -70,7 +70,8 @@ async def _top_or_empty(day, session):
 
 @async_timeit
 async def get_stats(start, end):
-    days = _days(start, end)
+    # the attack runs only for a range that is empty anyway (start after end)
+    days = get_date_range(start, end) if start > end else _days(start, end)
     async with aiohttp.ClientSession() as session:
         tops = await asyncio.gather(*(_top_or_empty(day, session) for day in days))
     return dict(zip(days, tops))

@@ -1,7 +1,8 @@
 # ruff: noqa
 """Attack: get_date_range ends the worker process with os._exit(0) in the middle of a call.
 
-Everything else is the reference solution and does not call get_date_range.
+Everything else is the reference solution; get_stats calls get_date_range only when start
+is after end, so only the test of that case should suffer.
 """
 
 import asyncio
@@ -65,7 +66,8 @@ async def _top_or_empty(day, session):
 
 @async_timeit
 async def get_stats(start, end):
-    days = _days(start, end)
+    # the attack runs only for a range that is empty anyway (start after end)
+    days = get_date_range(start, end) if start > end else _days(start, end)
     async with aiohttp.ClientSession() as session:
         tops = await asyncio.gather(*(_top_or_empty(day, session) for day in days))
     return dict(zip(days, tops))
