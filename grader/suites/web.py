@@ -95,15 +95,18 @@ class FakeWeb:
     or the student's loop has gone quiet (`hold`), and each at least `delay`
     seconds after it arrived (a number, or a function of the request); then
     they go all at once, or one at a time in the order of `order` (caller
-    labels: neither ascending nor descending, so code that lists results as
-    they complete gets them out of order).
+    labels, or a function ranking a request, lowest first: neither ascending
+    nor descending, so code that lists results as they complete gets them out
+    of order).
     """
 
-    def __init__(self, expect_in_flight: int = 1, *, order: Sequence[int] | None = None,
+    def __init__(self, expect_in_flight: int = 1, *,
+                 order: Sequence[int] | Callable[[Request], int] | None = None,
                  delay: float | Callable[[Request], float] = 0.0, hold: bool = True,
                  server: str = "nginx") -> None:
         self.expect_in_flight = expect_in_flight
-        self.order = list(order) if order is not None else None
+        self.order: list[int] | Callable[[Request], int] | None = (
+            order if order is None or callable(order) else list(order))
         self.delay = delay
         self.hold = hold
         self.server = server
@@ -229,6 +232,9 @@ class FakeWeb:
             self._free(request.index)
 
     def _rank(self, request: Request) -> tuple[int, int]:
+        """Which held answer goes next: by `order` (a rank function, or caller labels)."""
+        if callable(self.order):
+            return self.order(request), request.index
         order = self.order or []
         position = order.index(request.caller) if request.caller in order else len(order)
         return position, request.index

@@ -38,6 +38,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -99,8 +100,10 @@ class Site(FakeWeb):
     order of senders (so a request sent outside long_func is scrambled too).
     """
 
-    def __init__(self, statuses: list[int], **kwargs: Any) -> None:
-        super().__init__(expect_in_flight=N, **kwargs)
+    def __init__(self, statuses: list[int], *, order: list[int] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(expect_in_flight=N, **kwargs,
+                         order=None if order is None else self._ranker(order))
         self.statuses = statuses
         self.route(URL, lambda request: page(self.status_of(request)))
 
@@ -108,10 +111,13 @@ class Site(FakeWeb):
         who = sender(request)
         return self.statuses[who] if 0 <= who < len(self.statuses) else STRANGER
 
-    def _rank(self, request: Request) -> tuple[int, int]:
-        order = self.order or []
-        who = sender(request)
-        return (order.index(who) if who in order else len(order)), request.index
+    @staticmethod
+    def _ranker(order: list[int]) -> Callable[[Request], int]:
+        def rank(request: Request) -> int:
+            who = sender(request)
+            return order.index(who) if who in order else len(order)
+
+        return rank
 
 
 def mixed_statuses() -> list[int]:

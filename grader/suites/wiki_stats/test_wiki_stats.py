@@ -149,6 +149,14 @@ def proper_agent(agent: str) -> bool:
     return bool(agent.strip()) and not LIBRARY_AGENTS.match(agent.strip())
 
 
+def scrambled(request: Request) -> int:
+    """A day's place in the scrambled order its answer is released in (others go last)."""
+    try:
+        return SCRAMBLE[date.fromisoformat(str(request.key)).toordinal() % len(SCRAMBLE)]
+    except ValueError:
+        return len(SCRAMBLE)
+
+
 class Wikimedia(FakeWeb):
     """The pageviews endpoint: one resource per day, answers drawn from the test's secret.
 
@@ -159,7 +167,7 @@ class Wikimedia(FakeWeb):
     def __init__(self, secret: str, expect_in_flight: int = 1, *, errors: Mapping[str, int]
                  | None = None, count: int = 1000, scramble: bool = False, delay: float = 0.0,
                  hold: bool = True) -> None:
-        super().__init__(expect_in_flight, order=[0] if scramble else None, delay=delay,
+        super().__init__(expect_in_flight, order=scrambled if scramble else None, delay=delay,
                          hold=hold)
         self.secret = secret
         self.errors = dict(errors or {})
@@ -187,12 +195,6 @@ class Wikimedia(FakeWeb):
         self.given[request.index] = answer
         return Reply(200, body=json.dumps(answer, ensure_ascii=False), headers=JSON_HEADERS)
 
-    def _rank(self, request: Request) -> tuple[int, int]:
-        try:
-            position = SCRAMBLE[date.fromisoformat(str(request.key)).toordinal() % len(SCRAMBLE)]
-        except ValueError:
-            position = len(SCRAMBLE)
-        return position, request.index
 
     # ------------------------------------------------------------ what reached the result
 
