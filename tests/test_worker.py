@@ -247,3 +247,47 @@ def test_the_worker_sees_neither_the_grader_nor_the_hidden_suites(student) -> No
     """)
     run = code.call("main", str(SUITES_DIR), str(ROOT / "solutions"))
     assert run.value == [False, False, False], run
+
+
+def test_requests_from_tasks_long_func_made_carry_its_label(student) -> None:
+    code = student("""
+        import asyncio, aiohttp
+        async def long_func(i, session):
+            async def fetch():
+                async with session.get("http://x.test/") as r:
+                    return r.status
+            await asyncio.sleep(0)
+            return await asyncio.wait_for(asyncio.create_task(fetch()), 5)
+        async def main():
+            async with aiohttp.ClientSession() as s:
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(long_func(i, s)) for i in reversed(range(5))]
+                return [t.result() for t in tasks]
+    """)
+    web = FakeWeb(expect_in_flight=5)
+    web.route(re.compile(".*"), lambda request: Reply(200 + (request.caller or 0)))
+    run = code.call("main", web=web, label="long_func")
+    assert run.value == [204, 203, 202, 201, 200], run
+    assert sorted(r.caller for r in web.requests) == [0, 1, 2, 3, 4]
+
+
+def test_the_worker_leaves_no_name_of_its_own(student) -> None:
+    code = student("""
+        import sys, aiohttp
+        async def main():
+            return [sorted(m for m in sys.modules if "launcher" in m or "grader" in m),
+                    sys.argv, aiohttp.ClientSession.__init__.__name__,
+                    type(__import__("time").sleep).__name__]
+    """)
+    assert code.call("main").value == [[], ["long_func.py"], "__init__",
+                                       "builtin_function_or_method"]
+
+
+def test_a_plain_target_is_not_decorated(student) -> None:
+    code = student("""
+        def async_timeit(func):
+            raise AssertionError("never called for a plain target")
+    """, module="timing")
+    handle = code.plain({"name": "load_report", "returns": "token-1"})
+    run = code.call(handle)
+    assert run.value == "token-1" and run.stdout == ""

@@ -233,6 +233,10 @@ class StudentCode:
                          info.get("doc"), bool(info.get("wrapped_is_target")),
                          decode(info.get("repr")))
 
+    def plain(self, target: dict[str, Any]) -> str:
+        """A handle to a grader target that the student's decorator never wrapped (a control)."""
+        return str(self._ask({"op": "plain", "target": target})["handle"])
+
     # ------------------------------------------------------------ running it
 
     def call(self, name: str, *args: Any, web: FakeWeb | None = None, timeout: float = 10.0,

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
@@ -48,6 +50,7 @@ class Labeller:
         self.folder = folder
         self.name = ""
         self.code: Any = None
+        self.by_task: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
     def follow(self, name: str, func: Any) -> None:
         self.name = name
@@ -55,10 +58,29 @@ class Labeller:
             func = inspect.unwrap(func)
         self.code = getattr(func, "__code__", None)
 
+    def task_factory(self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        """Make tasks as asyncio does, remembering the label of the code that made each.
+
+        A task's stack starts afresh, so a request sent from a task that
+        long_func(i) created (create_task, wait_for, a TaskGroup inside it) is
+        labelled by its creator's label.
+        """
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        label = self.current(sys._getframe(1))
+        if label is not None:
+            self.by_task[task] = label
+        return task
+
     def current(self, start: FrameType | None = None) -> int | None:
         if not self.name:
             return None
-        frame = start or sys._getframe(1)
+        found = self._on_stack(start or sys._getframe(1))
+        if found is not None:
+            return found
+        task = asyncio.current_task() if asyncio._get_running_loop() is not None else None
+        return self.by_task.get(task) if task is not None else None
+
+    def _on_stack(self, frame: FrameType | None) -> int | None:
         while frame is not None:
             code = frame.f_code
             if code is self.code or (code.co_name == self.name
@@ -135,6 +157,7 @@ class Agent:
         real_start = client_reqrep.ClientResponse.start
         real_session_init = aiohttp.ClientSession.__init__
 
+        @functools.wraps(connector.TCPConnector._create_connection)
         async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
             path = agent.web_dir / ("https.sock" if req.is_ssl() else "http.sock")
             try:
@@ -143,6 +166,7 @@ class Agent:
                 raise aiohttp.ClientConnectorError(req.connection_key, exc) from exc
             return proto
 
+        @functools.wraps(real_send)
         async def send(request: Any, conn: Any) -> Any:
             label = agent.labels.current()
             if label is not None:
@@ -151,12 +175,14 @@ class Agent:
             agent._poke()
             return await real_send(request, conn)
 
+        @functools.wraps(real_start)
         async def start(response: Any, connection: Any) -> Any:
             result = await real_start(response, connection)
             agent.received += 1
             agent._poke()
             return result
 
+        @functools.wraps(real_session_init)
         def session_init(session: Any, *args: Any, **kwargs: Any) -> None:
             real_session_init(session, *args, **kwargs)
             if agent.watching:

@@ -198,6 +198,17 @@ class Worker:
         info["handle"] = handle
         return info
 
+    def op_plain(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A grader target NOT passed through the student's decorator: a control.
+
+        If calling it prints timing lines, something other than the decorator
+        (a patch of the grader's own code) is printing them.
+        """
+        target = Target(request["target"])
+        handle = f"@{len(self.handles) + 1}"
+        self.handles[handle] = (target.function, target)
+        return {"handle": handle}
+
     def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
         function, target = self._callable(request["function"])
         label = request.get("label")
@@ -262,6 +273,8 @@ class Call:
         return self.record
 
     async def _supervise(self) -> tuple[Any, BaseException | None]:
+        if self.agent.labels.name:
+            asyncio.get_running_loop().set_task_factory(self.agent.labels.task_factory)
         pace = asyncio.create_task(self.agent.pace())
         deadline = asyncio.timeout(self.timeout)
         value: Any = None
@@ -431,6 +444,24 @@ def _close_coroutines(value: object) -> list[str]:
     return names
 
 
+def _hide_runtime(module: str) -> None:
+    """Leave no name of the worker's own where a submission would look (§5: no easy tells).
+
+    Its modules keep working (functions hold their globals); they are just no
+    longer listed in sys.modules, importable from sys.path, or named in sys.argv.
+    """
+    package = __package__ or ""
+    ours = [n for n in sys.modules if n == package or n.startswith(package + ".")
+            or n.startswith("__editable__")]  # pip's finder of an editable grader install
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not type(f).__module__.startswith("__editable__")]
+    for name in ours:
+        del sys.modules[name]
+    runtime = str(Path(__file__).resolve().parent.parent)
+    sys.path[:] = [p for p in sys.path if p != runtime]
+    sys.argv = [f"{module}.py"]
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     os.dup2(int(config["out"]), 1)  # stdout is the trusted side's pipe from now on
@@ -438,6 +469,7 @@ def main() -> None:
     channel = socket.socket(fileno=int(config["fd"]))
     worker = Worker(channel, config["folder"], config["module"], config["web"])
     worker.agent.install()
+    _hide_runtime(config["module"])
     os.chdir(config["folder"])
     try:
         worker.send({"event": "ready"})
