@@ -16,8 +16,9 @@ target's answer was released and requires them to lie between that answer's
 hold (the call lasted at least that long) and the call's trusted duration.
 Every call comes at least PAUSE seconds after decorating (or after the last
 call), so a clock started at decoration or at the first call cannot pass; a
-number read as milliseconds is accepted here and charged once, by the print
-format test.
+number read as milliseconds (a decimal number, or an integer with a millisecond
+unit after it: `412 ms`, `412 мс`) is accepted here and charged once, by the
+print format test. A bare integer is no reading.
 
 Gates (§2). "Passes every argument", "returns the result", "lets exceptions
 out", "is a coroutine function", "keeps metadata" and "gathered calls overlap"
@@ -31,6 +32,12 @@ So `return func`, a sync wrapper and code that times the creation of the
 coroutine score at most the print format's 2 points; a clock started at
 decoration scores the 12 gated points and none of the essence.
 
+A control (`unwrapped_prints`, once per run): a grader target the decorator
+never wrapped (`student.plain`) is called like the others. Honest code prints
+nothing then; if it printed a line with a number, the program prints times for
+functions it never decorated (a patch of the grader's targets), so every test
+gated by `require_timed` or `check_time` fails.
+
 Introspection (iscoroutinefunction, __name__ ...) is the worker's word and is
 scored only together with such a trusted observation of a call.
 """
@@ -38,6 +45,7 @@ scored only together with such a trusted observation of a call.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -165,9 +173,26 @@ def show(lines: list[Printed], limit: int = 3) -> str:
     return shown + ("; ..." if len(lines) > limit else "")
 
 
+# An integer followed by a millisecond unit: `412 ms`, `412ms`, `412 msec`, `412 мс`,
+# `412 миллисекунд`. A bare integer is no reading ("0" passes nothing).
+INT_MS = re.compile(
+    r"(?<![\d.,])(\d+)(?![.,]\d)\s*(?:ms|msecs?|milli-?sec\w*|мс|мсек|милл?и-?сек\w*)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def whole_milliseconds(text: str) -> list[str]:
+    """The integers of a line that a millisecond unit follows, as written."""
+    return INT_MS.findall(text.replace(NAME, " "))
+
+
 def readings(text: str) -> list[tuple[str, float]]:
-    """The numbers of a line with their scale: as seconds, and as milliseconds."""
-    return [(n, scale) for n in printed_seconds(text, NAME) for scale in (1.0, 1000.0)]
+    """The numbers of a line with their scale: as seconds, and as milliseconds.
+
+    A decimal number may be either; an integer only with a millisecond unit after it.
+    """
+    return ([(n, scale) for n in printed_seconds(text, NAME) for scale in (1.0, 1000.0)]
+            + [(n, 1000.0) for n in whole_milliseconds(text)])
 
 
 def fits(text: str, low: float, high: float) -> bool:
@@ -231,7 +256,7 @@ def value_or_raise(run: Run) -> Any:
     return run.value_or_raise()
 
 
-def require_timed(run: Run, web: FakeWeb, clause: str) -> None:
+def require_timed(student: StudentCode, run: Run, web: FakeWeb, clause: str) -> None:
     """The gate: after the target's answer was released, a line with a number was printed.
 
     A clause that `return func` gets for free pays only when the call was timed.
@@ -240,6 +265,7 @@ def require_timed(run: Run, web: FakeWeb, clause: str) -> None:
     if done:
         first = min(done, key=lambda r: r.answered_at or 0.0)
         if any(any(c.isdigit() for c in line.text) for line in after(run, first)):
+            refuse_unwrapped_timing(student)
             return
     lines = printed_lines(run)
     if not done:
@@ -257,12 +283,13 @@ def require_timed(run: Run, web: FakeWeb, clause: str) -> None:
     )
 
 
-def check_time(run: Run, request: Request, high: float, what: str,
+def check_time(student: StudentCode, run: Run, request: Request, high: float, what: str,
                lines: list[Printed] | None = None) -> None:
     """A line printed after `request`'s answer holds seconds between its hold and `high`."""
     low = (request.answered_at or 0.0) - request.arrived_at
     later = after(run, request) if lines is None else lines
     if any(fits(line.text, low, high) for line in later):
+        refuse_unwrapped_timing(student)
         return
     everything = printed_lines(run)
     if not later:
@@ -276,13 +303,13 @@ def check_time(run: Run, request: Request, high: float, what: str,
             )
         raise Feedback(f"{what} printed nothing", "one line with the elapsed seconds",
                        PRINT_HINT)
-    numbers = [n for line in later for n in printed_seconds(line.text, NAME)]
-    if not numbers:
+    found = [(n, scale) for line in later for n, scale in readings(line.text)]
+    if not found:
         raise Feedback(f"{what} printed {show(later)}, with no decimal number in it",
                        "the elapsed seconds as a decimal number, such as 0.4012", PRINT_HINT)
-    shown = ", ".join(numbers[:3])
-    value = float(numbers[-1].replace(",", "."))
-    if value < low:
+    shown = ", ".join(dict.fromkeys(n for n, _ in found[:6]))
+    number, scale = found[-1]
+    if float(number.replace(",", ".")) / scale < low:
         hint = ("the time must cover the whole awaited call: " + TIMER_HINT)
     else:
         hint = ("the clock started before this call (when the function was decorated, or "
@@ -295,13 +322,52 @@ def check_time(run: Run, request: Request, high: float, what: str,
     )
 
 
+# Per student: what a grader target the decorator never wrapped printed, after its work,
+# when it was called ("" for honest code). Asked once per run (the worker lives as long).
+_UNWRAPPED: dict[int, str] = {}
+
+
+def unwrapped_prints(student: StudentCode) -> str:
+    """The lines with a number that a call of a target async_timeit never wrapped printed.
+
+    A control against a submission that patches the grader's targets so that they
+    time themselves: an honest program prints nothing while such a function runs.
+    The target looks the same as the decorated ones (name, page, a held answer).
+    """
+    key = id(student)
+    if key not in _UNWRAPPED:
+        handle = student.plain({"name": NAME, "fetch": URL, "returns": encode(token())})
+        web = page_web(GATE_DELAY)
+        run = student.call(handle, web=web)
+        done = [r for r in web.served if r.answered_at is not None]
+        first = min(done, key=lambda r: r.answered_at or 0.0) if done else None
+        lines = after(run, first) if first is not None else []
+        _UNWRAPPED[key] = show([line for line in lines if any(c.isdigit() for c in line.text)])
+    return _UNWRAPPED[key]
+
+
+def refuse_unwrapped_timing(student: StudentCode) -> None:
+    """A timed call counts only if functions the decorator never wrapped print no time."""
+    shown = unwrapped_prints(student)
+    if shown:
+        raise Feedback(
+            f"lines with seconds were printed for a function your decorator never wrapped "
+            f"({shown}): the time must come from async_timeit",
+            "a time line only from the wrapper that async_timeit returns, and nothing "
+            "printed by functions it never wrapped",
+            "time the call inside the wrapper: start = time.perf_counter(); "
+            "result = await func(*args, **kwargs); print the elapsed seconds; leave the "
+            "grader's own code alone",
+        )
+
+
 def timed_call(student: StudentCode, timed: Decorated, clause: str, *args: Any,
                delay: float = GATE_DELAY, **kwargs: Any) -> tuple[Run, FakeWeb]:
     """Call a fetching target and require that the call was timed (the gate)."""
     web = page_web(delay)
     run = student.call(timed.handle, *args, web=web, **kwargs)
     answered(run, web, f"the decorated call {describe_call(NAME, args, kwargs)}")
-    require_timed(run, web, clause)
+    require_timed(student, run, web, clause)
     return run, web
 
 
@@ -319,7 +385,7 @@ def test_prints_time_of_awaited_call(student):
     web = page_web(0.4)
     run = student.call(timed.handle, web=web)
     request = answered(run, web, "the decorated call")[-1]
-    check_time(run, request, run.seconds, "a call decorated 0.5 s earlier")
+    check_time(student, run, request, run.seconds, "a call decorated 0.5 s earlier")
 
 
 @pytest.mark.points(4)
@@ -332,7 +398,7 @@ def test_times_each_call_again(student):
         web = page_web(delay)
         run = student.call(timed.handle, number, web=web)
         request = answered(run, web, f"call {number} of the same decorated function")[-1]
-        check_time(run, request, run.seconds,
+        check_time(student, run, request, run.seconds,
                    f"call {number} of the same decorated function (0.5 s after the last)")
 
 
@@ -354,19 +420,22 @@ def test_times_overlapping_calls_separately(student):
         expected=f"all {GATHERED} to run the function",
         hint=AWAIT_HINT,
     )
-    lines = [line for line in printed_lines(run) if printed_seconds(line.text, NAME)]
+    lines = [line for line in printed_lines(run) if readings(line.text)]
     for i, request in enumerate(done):
-        # The i-th call to finish prints the i-th time line, after its answer; that
-        # line was read here before the next answer's release, or else by the reply.
-        mine = [line for line in lines[i:i + 1]
-                if line.offset >= (request.printed_before_answer or 0)]
+        # Each call, in the order they finished, takes the first time line not yet
+        # taken that was printed after its own answer was released (a line printed
+        # before, such as a start line with a timestamp, is nobody's time); that line
+        # was read here before the next answer's release, or else by the reply.
+        mark = request.printed_before_answer
+        mine = [line for line in lines if mark is not None and line.offset >= mark][:1]
+        lines = [line for line in lines if line not in mine]
         releases = [r.answered_at for r in done[i + 1:]
                     if mine and (r.printed_before_answer or 0) > mine[0].offset]
         # This call started starts[...] s into the gather: its time counts from there.
         begun = starts.get(first_argument(request), 0.0)
         high = (min(releases) if releases else started + run.seconds) - started - begun
         held = (request.answered_at or 0.0) - request.arrived_at
-        check_time(run, request, high,
+        check_time(student, run, request, high,
                    f"of {what} (started {', '.join(f'{s:.2f}' for s in STARTS)} s in, "
                    f"answers held {', '.join(f'{s:.2f}' for s in STAGGERED)} s), "
                    f"the one held {held:.2f} s", lines=mine)
@@ -397,7 +466,7 @@ def test_gathered_calls_overlap(student):
         expected=f"all {GATHERED} requests out at the same time",
         hint=hint,
     )
-    require_timed(run, web, "gathered calls overlap")
+    require_timed(student, run, web, "gathered calls overlap")
 
 
 # ---------------------------------------------------------------- gated clauses: 10 points
@@ -421,7 +490,7 @@ def test_passes_every_argument(student):
             "`await func(*args, **kwargs)`",
         )
     answered(run, web, f"the decorated call {shown}")
-    require_timed(run, web, "passes every argument")
+    require_timed(student, run, web, "passes every argument")
     calls = [wire_call(r) for r in web.served]
     expect(
         calls == [(args, kwargs)],
@@ -502,6 +571,14 @@ def test_prints_one_line_with_name_and_seconds(student):
         hint="use func.__name__ in the message",
     )
     found = printed_seconds(line, NAME)
+    whole = whole_milliseconds(line)
+    if whole and not found:
+        raise Feedback(
+            f"the printed line {line[:120]!r} gives the time as {whole[0]} milliseconds",
+            "the time in seconds, as a decimal number such as 0.3012",
+            "print seconds, not milliseconds: do not multiply by 1000, format with "
+            "{elapsed:.4f}",
+        )
     expect(
         len(found) == 1,
         observed=(f"the printed line {line[:120]!r} holds {len(found)} decimal numbers"
