@@ -4,8 +4,9 @@ A fake Wikimedia (the trusted FakeWeb) answers the pageviews endpoint as the
 real one does: only the day written YYYY/MM/DD is served (any other path gets
 a 404), a request without a proper User-Agent (none, or aiohttp's default)
 gets Wikimedia's 403, and a day's answer lists up to 1000 articles by rank.
-Each answer's view counts (and a few titles) are drawn from a secret of the
-test, so a returned value shows which request it came from: the suite sees on
+Each answer's view counts (every one of them, and a few titles) are drawn from
+a secret of the test, so any slice of an answer in a returned value shows which
+request it came from, whichever articles were picked: the suite sees on
 the wire which days were in flight together, and in the value which of those
 answers reached the result. That is the lesson (15 points): a sequential
 get_stats, or one that overlaps decoy requests only, scores at most half.
@@ -83,8 +84,20 @@ LIBRARY_AGENTS = re.compile(r"^(Python/\d+\.\d+ aiohttp/\S+|python-requests/\S+|
 SCRAMBLE = [3, 6, 0, 5, 1, 4, 2]
 
 
+# View counts: at least MIN_VIEWS (above any year or date in a returned value), and all of a
+# day's counts in one class modulo VIEW_CLASSES chosen by the day, so that answers for days less
+# than VIEW_CLASSES apart share no count: any slice of an answer marks that answer only.
+MIN_VIEWS = 2_100
+VIEW_CLASSES = 13
+MARKS = 3  # marks of one answer that show it reached a returned value
+
+
 def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, Any]:
-    """Wikimedia's answer for `day`, the n-th time it is asked in one call: by rank, secret."""
+    """Wikimedia's answer for `day`, the n-th time it is asked in one call: by rank, secret.
+
+    Every view count is drawn from the secret (the top falls steeply, the rest are spread
+    down to MIN_VIEWS), strictly decreasing by rank as the real API lists them.
+    """
     rng = random.Random(f"{secret}/{day}/{n}")
     rest = TITLES[:]
     rng.shuffle(rest)
@@ -93,11 +106,18 @@ def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, A
         top.insert(rng.randint(2, len(top)), f"{rng.choice(EVENTS)}_{rng.randint(1950, 2025)}")
     titles = [*top, *rest[5:]]
     titles += [f"Статья_{k}" for k in range(len(titles), count)]
-    views = rng.randint(300_000, 900_000)
-    articles = []
-    for rank, title in enumerate(titles[:count], start=1):
-        articles.append({"article": title, "views": views, "rank": rank})
-        views = max(100 + count - rank, min(views - 1, int(views * rng.uniform(0.80, 0.97))))
+    # Work in units q: views = q * VIEW_CLASSES + cls.
+    cls = (date.fromisoformat(day).toordinal() + 5 * n) % VIEW_CLASSES
+    floor = MIN_VIEWS // VIEW_CLASSES + 1
+    q = rng.randint(300_000, 900_000) // VIEW_CLASSES
+    units = []
+    for _ in range(min(count, TOP)):
+        units.append(q)
+        q = min(q - 1, int(q * rng.uniform(0.93, 0.99)))
+    units += sorted(rng.sample(range(floor, units[-1]), count - len(units)), reverse=True) \
+        if count > len(units) else []
+    articles = [{"article": title, "views": u * VIEW_CLASSES + cls, "rank": rank}
+                for rank, (title, u) in enumerate(zip(titles, units, strict=False), start=1)]
     year, month, dd = day.split("-")
     return {"items": [{"project": "ru.wikipedia", "access": "all-access",
                        "year": year, "month": month, "day": dd, "articles": articles}]}
@@ -109,10 +129,14 @@ def top_of(answer: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def tokens_of(answer: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """What marks an answer in a returned value: its top view counts, its titles with a year."""
-    top = answer["items"][0]["articles"][:TOP]
-    return ({str(a["views"]) for a in top},
-            {a["article"] for a in top if re.search(r"_\d{4}$", a["article"])})
+    """What marks an answer in a returned value: ALL its view counts, its titles with a year.
+
+    Any slice of the articles (the top, the tail, a wrong sort) carries marks, so whether a
+    day's data reached a value is judged apart from which articles were chosen.
+    """
+    articles = answer["items"][0]["articles"]
+    return ({str(a["views"]) for a in articles},
+            {a["article"] for a in articles if re.search(r"_\d{4}$", a["article"])})
 
 
 def problem(status: int, title: str, day: str, detail: str = "") -> Reply:
@@ -199,16 +223,30 @@ class Wikimedia(FakeWeb):
     # ------------------------------------------------------------ what reached the result
 
     def used(self, value: Any) -> list[Request]:
-        """The requests whose answer shows in `value` (3+ of its marks appear in it)."""
+        """The requests whose answer shows in `value`: MARKS+ marks of that answer alone in it.
+
+        A mark is a view count (or a title with a year) of the answer that no other answer
+        of this web carries, so one answer's data never passes for another's.
+        """
         text = value.repr if isinstance(value, Opaque) else repr(value)
         numbers = set(re.findall(r"(?<!\d)\d+(?!\d)", text))
+        marks = {r.index: tokens_of(self.given[r.index]) for r in self.served
+                 if r.index in self.given}
+        seen_views: dict[str, int] = {}
+        seen_titles: dict[str, int] = {}
+        for views, titles in marks.values():
+            for v in views:
+                seen_views[v] = seen_views.get(v, 0) + 1
+            for t in titles:
+                seen_titles[t] = seen_titles.get(t, 0) + 1
         found = []
         for request in self.served:
-            answer = self.given.get(request.index)
-            if answer is None:
+            if request.index not in marks:
                 continue
-            views, titles = tokens_of(answer)
-            if len(views & numbers) + sum(1 for t in titles if t in text) >= 3:
+            views, titles = marks[request.index]
+            hits = sum(1 for v in views & numbers if seen_views[v] == 1)
+            hits += sum(1 for t in titles if seen_titles[t] == 1 and t in text)
+            if hits >= MARKS:
                 found.append(request)
         return found
 
@@ -668,7 +706,13 @@ def test_stats_prints_run_time(student):
 
 
 BLOCKING_DAYS = days_from("2024-10-01", 8)
-FREE_DELAY = 0.4  # s: with no hold, each answer goes this long after its request arrived
+# With no hold, each answer goes FREE_DELAY s after its request arrived: code that spreads its
+# requests on purpose over less than about a second still has every day in flight together,
+# while a loop blocked between the days (time.sleep, requests.get) loses the overlap.
+FREE_DELAY = 1.5
+# A run that overlaps is done in about FREE_DELAY (plus any spread); one that cannot is cut off
+# here: its verdict is the in-flight count already seen, so cutting it changes nothing but time.
+FREE_TIMEOUT = FREE_DELAY + 3.5
 
 
 @pytest.mark.points(1)
@@ -684,13 +728,16 @@ def test_stats_no_blocking(student):
            expected="the days in flight together (see the concurrency test)",
            hint="await the days together with asyncio.gather")
     free = Wikimedia(secret, len(days), hold=False, delay=FREE_DELAY)
-    again = run_stats(student, free, days[0], days[-1])
+    student.function("get_stats")
+    again = student.call("get_stats", days[0], days[-1], web=free, timeout=FREE_TIMEOUT)
     blocked = again.reported.blocking or run.reported.blocking
     expect(free.max_in_flight >= held.max_in_flight,
            observed=f"with answers held, {held.max_in_flight} days were in flight together; "
                     f"with each answer sent {FREE_DELAY} s after its request, only "
                     f"{free.max_in_flight}: the loop stopped between requests"
-                    + (f" (it looked like {', '.join(blocked)})" if blocked else ""),
+                    + (f" (it looked like {', '.join(blocked)})" if blocked else "")
+                    + (f"; the call did not finish within {FREE_TIMEOUT:.1f} s"
+                       if again.timed_out else ""),
            expected="no blocking call inside async code",
            hint="time.sleep stops every coroutine at once: use await asyncio.sleep; "
                 "make HTTP requests with aiohttp, not requests/urllib")

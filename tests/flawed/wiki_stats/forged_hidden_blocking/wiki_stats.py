@@ -70,7 +70,7 @@ async def get_stats(start, end):
     for day in days:
         tasks.append(asyncio.create_task(safe_top(day)))
         await asyncio.sleep(0.01)  # let its request go out
-        time.sleep(0.15)  # "rate limit"
+        time.sleep(0.3)  # "rate limit"
     tops = await asyncio.gather(*tasks)
     return dict(zip(days, tops))
 

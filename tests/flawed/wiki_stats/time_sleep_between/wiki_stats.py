@@ -52,7 +52,7 @@ async def get_stats(start, end):
     for day in days:
         tasks.append(asyncio.create_task(safe_top(day)))
         await asyncio.sleep(0.01)  # пусть запрос уйдёт
-        time.sleep(0.15)  # чтобы не долбить API слишком часто
+        time.sleep(0.3)  # чтобы не долбить API слишком часто
     tops = await asyncio.gather(*tasks)
     return dict(zip(days, tops))
 
