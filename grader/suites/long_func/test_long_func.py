@@ -301,7 +301,7 @@ def in_flight_words(run: Run, web: FakeWeb, wait: str) -> str:
 
 @pytest.mark.points(10)
 def test_all_requests_in_flight(student):
-    """main starts all 15 requests before any answer arrives (counted on the wire)."""
+    """main starts all 15 requests before any answer arrives (counted on the wire)"""
     run, web, _ = run_main(student)
     if all_in_flight(web):
         return
@@ -323,7 +323,7 @@ def test_all_requests_in_flight(student):
 
 @pytest.mark.points(1)
 def test_no_blocking(student):
-    """Nothing blocks the event loop: all 15 requests are out before the first answer."""
+    """Nothing blocks the event loop: all 15 requests are out before the first answer"""
     run, web, _ = run_main(student, hold=False, delay=SLOW_ANSWER, timeout=SLOW_TIMEOUT)
     if all_in_flight(web):
         return
@@ -353,7 +353,7 @@ def test_no_blocking(student):
 
 @pytest.mark.points(1)
 def test_main_waits_for_all(student):
-    """main returns only after every request it started has been answered."""
+    """main returns only after every request it started has been answered"""
     statuses, order = ordering_case()  # no error code: a raise_for_status is no matter here
     run, web, replied = run_main(student, statuses, order=order, drain=0.0)
     if run.failed and not web.served:
@@ -405,7 +405,7 @@ def _check_list(run: Run, expected: str) -> list[int]:
 
 @pytest.mark.points(2)
 def test_returns_server_statuses(student):
-    """main returns a list of the 15 codes the server answered, error codes included."""
+    """main returns a list of the 15 codes the server answered, error codes included"""
     statuses = mixed_statuses()  # answered one at a time, so a main that stops early is seen
     run, _, _ = run_main(student, statuses, order=scrambled())
     expected = f"a list of the 15 status codes the server answered: {statuses} (by i)"
@@ -419,7 +419,7 @@ def test_returns_server_statuses(student):
 
 @pytest.mark.points(2)
 def test_statuses_ordered_by_i(student):
-    """main's list holds the code of long_func(i) at index i, whatever order answers came in."""
+    """main's list holds the code of long_func(i) at index i, whatever order answers came in"""
     statuses, order = ordering_case()
     run, web, _ = run_main(student, statuses, order=order)
     expected = f"the code of long_func(i) at index i: {statuses}"
@@ -445,7 +445,7 @@ def test_statuses_ordered_by_i(student):
 
 @pytest.mark.points(1)
 def test_long_func_works_alone(student):
-    """long_func(i) with one argument, outside main, sends its request and returns the code."""
+    """long_func(i) with one argument, outside main, sends its request and returns the code"""
     for i, status, run, web in two_alone(student):
         call = f"await long_func({i}) on its own"
         exc = run.error
@@ -473,7 +473,7 @@ def test_long_func_works_alone(student):
 
 @pytest.mark.points(1)
 def test_prints_i(student):
-    """long_func(i) prints i on a line of its own, once for each call."""
+    """long_func(i) prints i on a line of its own, once for each call"""
     for i, _status, run, _web in two_alone(student):
         if run.failed:
             continue  # it could not run on its own: charged to long_func_works_alone
@@ -513,7 +513,7 @@ def test_prints_i(student):
 
 @pytest.mark.points(1)
 def test_sends_one_get_to_url(student):
-    """Each long_func(i) sends exactly one GET to URL: 15 in all from main."""
+    """Each long_func(i) sends exactly one GET to URL: 15 in all from main"""
     run, web, _ = run_main(student)
     if not web.requests and run.failed:
         raise_student_error(run)
@@ -546,7 +546,7 @@ def test_sends_one_get_to_url(student):
 
 @pytest.mark.points(1)
 def test_sessions_closed(student):
-    """Every aiohttp.ClientSession opened by main or by long_func alone is closed."""
+    """Every aiohttp.ClientSession opened by main or by long_func alone is closed"""
     run, web, _ = run_main(student)
     answered = [r for r in web.served if r.answered_at is not None]
     if not answered and run.failed:

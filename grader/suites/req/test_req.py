@@ -225,7 +225,7 @@ def answered_with(student: StudentCode) -> tuple[Request, dict, dict]:
 
 @pytest.mark.points(2)
 def test_one_get_to_the_url(student):
-    """req sends exactly one GET to the URL it was given."""
+    """req sends exactly one GET to the URL it was given"""
     web, url, call = together_call(student)
     sent = ", ".join(f"{r.method} {r.url.with_query(None)}" for r in web.requests)
     expect(len(web.requests) == 1 and web.requests[0].method == "GET"
@@ -237,7 +237,7 @@ def test_one_get_to_the_url(student):
 
 @pytest.mark.points(3)
 def test_params_in_query_string(student):
-    """params reach the server as the query string, values intact (&, =, +, #, spaces, Cyrillic)."""
+    """params reach the server as the query string, values intact (&, =, +, #, spaces, Cyrillic)"""
     request, params, _headers = answered_with(student)
     got = sorted(request.url.query.items())
     expect(got == sorted(params.items()),
@@ -251,7 +251,7 @@ def test_params_in_query_string(student):
 
 @pytest.mark.points(2)
 def test_headers_sent(student):
-    """headers reach the server as request headers, also when params are given too."""
+    """headers reach the server as request headers, also when params are given too"""
     request, _params, headers = answered_with(student)
     got = request.headers
     wrong = [f"{k}: {got[k]!r}" if k in got else f"no {k}"
@@ -269,7 +269,7 @@ def test_headers_sent(student):
 
 @pytest.mark.points(4)
 def test_json_returned(student):
-    """response_type='json' returns the parsed JSON body (a dict or a list, as it came)."""
+    """response_type='json' returns the parsed JSON body (a dict or a list, as it came)"""
     for body in (json_body(), [{"id": token(), "name": "Анна"}, {"id": token(), "name": "Олег"}]):
         url = url_of("users")
         run, web = served(json_reply(body), url, student=student, response_type="json")
@@ -283,7 +283,7 @@ def test_json_returned(student):
 
 @pytest.mark.points(3)
 def test_text_returned(student):
-    """response_type='text' returns the body as str, Cyrillic intact."""
+    """response_type='text' returns the body as str, Cyrillic intact"""
     body = text_body()
     url = url_of("news")
     run, web = served(text_reply(body), url, student=student, response_type="text")
@@ -294,7 +294,7 @@ def test_text_returned(student):
 
 @pytest.mark.points(1)
 def test_json_is_default(student):
-    """Without response_type req returns the parsed JSON: the default is 'json'."""
+    """Without response_type req returns the parsed JSON: the default is 'json'"""
     body = json_body()
     url = url_of("profile")
     run, web = served(json_reply(body), url, student=student)
@@ -311,7 +311,7 @@ def test_json_is_default(student):
 
 @pytest.mark.points(1)
 def test_other_2xx_answered_normally(student):
-    """A 2xx answer other than 200 (201, 203) is returned like a 200."""
+    """A 2xx answer other than 200 (201, 203) is returned like a 200"""
     for status in (201, 203):
         body = json_body()
         url = url_of("orders")
@@ -335,7 +335,7 @@ def error_reply(status: int) -> Reply:
 
 @pytest.mark.points(2)
 def test_error_status_raises(student):
-    """A 404 or 500 answer raises aiohttp.ClientResponseError with that status."""
+    """A 404 or 500 answer raises aiohttp.ClientResponseError with that status"""
     answer_works(student)
     for status, response_type in ERRORS:
         url = url_of("missing" if status == 404 else "broken")
@@ -380,7 +380,7 @@ def expect_value_error(run: Run, call: str, hint: str) -> None:
 
 @pytest.mark.points(2)
 def test_unknown_type_raises_value_error(student):
-    """Any response_type other than 'json' and 'text' ('xml', None) raises ValueError."""
+    """Any response_type other than 'json' and 'text' ('xml', None) raises ValueError"""
     answer_works(student)
     for response_type in BAD_TYPES:
         run, _web, call = bad_type(student, response_type)
@@ -389,7 +389,7 @@ def test_unknown_type_raises_value_error(student):
 
 @pytest.mark.points(1)
 def test_unknown_type_sends_no_request(student):
-    """An unknown response_type is rejected before any request is sent."""
+    """An unknown response_type is rejected before any request is sent"""
     answer_works(student)
     for response_type in BAD_TYPES:
         run, web, call = bad_type(student, response_type)
@@ -402,7 +402,7 @@ def test_unknown_type_sends_no_request(student):
 
 @pytest.mark.points(1)
 def test_response_type_is_case_sensitive(student):
-    """'JSON' is not 'json': response_type is case-sensitive and 'JSON' raises ValueError."""
+    """'JSON' is not 'json': response_type is case-sensitive and 'JSON' raises ValueError"""
     answer_works(student)
     run, _web, call = bad_type(student, "JSON")
     expect_value_error(run, call, "compare response_type exactly, without .lower(): "
@@ -428,14 +428,14 @@ def expect_closed(run: Run, web: FakeWeb, call: str, ending: str) -> None:
 
 @pytest.mark.points(1)
 def test_session_closed_after_success(student):
-    """The session is closed when req returns."""
+    """The session is closed when req returns"""
     run, web, call = answer_works(student)
     expect_closed(run, web, call, "returned")
 
 
 @pytest.mark.points(1)
 def test_session_closed_after_error(student):
-    """The session is closed when req raises for an error status."""
+    """The session is closed when req raises for an error status"""
     answer_works(student)
     url = url_of("missing")
     run, web = served(error_reply(404), url, student=student, response_type="json")
@@ -445,7 +445,7 @@ def test_session_closed_after_error(student):
 
 @pytest.mark.points(1)
 def test_runs_alongside_another_call(student):
-    """Two req calls awaited together are both in flight at once (req does not block the loop)."""
+    """Two req calls awaited together are both in flight at once (req does not block the loop)"""
     student.function("req", is_async=True)
     bodies = [json_body(), json_body()]
     urls = [url_of("first"), url_of("second")]
