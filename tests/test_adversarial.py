@@ -45,6 +45,8 @@ from grader.results import SubmissionResult
 from grader.submission import discover
 from tests.conftest import reference_submission
 
+pytestmark = pytest.mark.slow  # the whole attack class is graded once, in about two minutes
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CORPUS = HERE / "adversarial"

@@ -86,6 +86,7 @@ def _failed_ids(result: SubmissionResult, slug: str) -> set[str]:
     return {t.id for t in result.assignments[slug].tests if t.status != "passed"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", FLAWS, ids=_label)
 def test_flaw_loses_exactly_its_tests(case: Path, graded: Corpus) -> None:
     expect = tomllib.loads((case / "expect.toml").read_text(encoding="utf-8"))
@@ -104,6 +105,7 @@ def test_flaw_loses_exactly_its_tests(case: Path, graded: Corpus) -> None:
             assert a.score == a.max_score, (other, a.message, a.tests)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", VARIANTS, ids=_label)
 def test_variant_gets_full_marks(case: Path, graded: Corpus) -> None:
     result = graded.result(case)

@@ -82,6 +82,7 @@ def _verdicts(data: dict) -> dict[str, dict[str, tuple[float, str, set[str]]]]:
     return verdicts
 
 
+@pytest.mark.slow
 def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
     data = _grade_demo_class(tmp_path / "out")
     assert _verdicts(data) == EXPECTED
@@ -99,6 +100,7 @@ def _burn(seconds: float) -> None:
         pass
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("GRADER_SKIP_LOAD_TEST") == "1", reason="asked to skip")
 def test_verdicts_do_not_change_under_cpu_load(tmp_path: Path) -> None:
     """Two busy processes per core while grading: the same verdicts, to the test."""
