@@ -40,6 +40,7 @@ HOLD_MIN_SECONDS = 0.02  # ...and at least this long
 # ...and no timer of the student's due within this many seconds: a call that
 # sleeps a random while before its request is waiting, not quiet.
 QUIET_HORIZON = 3.0
+RENOTIFY_SECONDS = (0.05, 0.1, 0.2, 0.4)  # between repeated quiet notices for one state
 BLOCKING_NETWORK = "a blocking network call (requests/urllib/socket)"
 
 
@@ -102,18 +103,20 @@ def _blocking(sock: Any) -> bool:
         return False
 
 
-def _timer_due(loop: asyncio.AbstractEventLoop, horizon: float) -> bool:
-    """A live timer (a student's asyncio.sleep, a jitter) fires within `horizon` seconds."""
+def _student_timer(loop: asyncio.AbstractEventLoop, horizon: float, mine: object) -> float | None:
+    """When the first live timer of the student's (an asyncio.sleep, a jitter) fires, if
+    within `horizon` seconds; the pacer's own wake-ups (set `mine`) do not count."""
     limit = loop.time() + horizon
-    scheduled = getattr(loop, "_scheduled", [])
-    return any(not handle.cancelled() and handle.when() <= limit and _students(handle)
-               for handle in scheduled)
+    due = [handle.when() for handle in getattr(loop, "_scheduled", [])
+           if not handle.cancelled() and handle.when() <= limit and _students(handle, mine)]
+    return min(due) if due else None
 
 
-def _students(handle: Any) -> bool:
-    """Not a deadline (the call's own, aiohttp's timeouts) and not aiohttp's housekeeping."""
+def _students(handle: Any, mine: object) -> bool:
+    """Not ours, not a deadline (the call's own, aiohttp's timeouts), not aiohttp's housekeeping."""
     callback = getattr(handle, "_callback", None)
-    if isinstance(getattr(callback, "__self__", None), asyncio.Timeout):
+    owner = getattr(callback, "__self__", None)
+    if owner is mine or isinstance(owner, asyncio.Timeout):
         return False
     return not str(getattr(callback, "__module__", "") or "").startswith("aiohttp")
 
@@ -235,26 +238,54 @@ class Agent:
             loop.call_soon_threadsafe(changed.set)
 
     async def pace(self) -> None:
-        """Say "quiet" whenever requests are out and the loop turned HOLD_TURNS times idle."""
+        """Say "quiet" whenever requests are out and the loop turned HOLD_TURNS times idle.
+
+        It spins only while it counts those turns: a student's timer is waited
+        for, and a notice already sent is repeated now and then, both asleep,
+        so a worker waiting on held answers costs no CPU.
+        """
         self._changed = asyncio.Event()
         self._loop = loop = asyncio.get_running_loop()
         try:
             while True:
                 if self.sent <= self.received:
-                    self._changed.clear()
-                    await self._changed.wait()
-                    continue
-                seen = (self.sent, self.received)
-                started = loop.time()
-                turns = 0
-                while (self.sent, self.received) == seen:
-                    await asyncio.sleep(0)
-                    turns += 1
-                    if _timer_due(loop, QUIET_HORIZON):  # a student's sleep: count anew after it
-                        started, turns = loop.time(), 0
-                    elif turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
-                        self.notify({"event": "quiet", "sent": self.sent,
-                                     "received": self.received})
-                        started, turns = loop.time(), 0
+                    await self._wait_change(None)
+                else:
+                    await self._until_change(loop)
         finally:
             self._changed = self._loop = None
+
+    async def _until_change(self, loop: asyncio.AbstractEventLoop) -> None:
+        seen = (self.sent, self.received)
+        started, turns, told = loop.time(), 0, 0
+        while (self.sent, self.received) == seen:
+            due = _student_timer(loop, QUIET_HORIZON, self._changed)
+            if due is not None:  # a student's sleep: wait for it, then count anew
+                await self._wait_change(max(0.0, due - loop.time()) + 0.001)
+                started, turns = loop.time(), 0
+            elif told:  # said already (maybe too early for a request in transit): say again
+                await self._wait_change(RENOTIFY_SECONDS[min(told, len(RENOTIFY_SECONDS)) - 1])
+                if (self.sent, self.received) == seen:
+                    self._say_quiet()
+                    told += 1
+            else:
+                await asyncio.sleep(0)
+                turns += 1
+                if turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
+                    self._say_quiet()
+                    told = 1
+
+    def _say_quiet(self) -> None:
+        self.notify({"event": "quiet", "sent": self.sent, "received": self.received})
+
+    async def _wait_change(self, seconds: float | None) -> None:
+        """Sleep until a request goes out or an answer comes in (or `seconds` pass)."""
+        changed, loop = self._changed, self._loop
+        assert changed is not None and loop is not None
+        changed.clear()
+        wake = loop.call_later(seconds, changed.set) if seconds is not None else None
+        try:
+            await changed.wait()
+        finally:
+            if wake is not None:
+                wake.cancel()
