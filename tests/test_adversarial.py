@@ -4,7 +4,7 @@ Each attack folder is a submission whose one attacked file tries to escape the
 sandbox, forge its verdict or take the batch down (see tests/adversarial/README.md);
 the other files are the reference solutions. The whole class (every attack, an
 honest reference submission and a "victim" submission the attacks try to delete)
-is graded ONCE, in one batch of two jobs, then checked:
+is graded ONCE, in one batch of four jobs, then checked:
 
 - every submission has a result and the grader never failed on its own;
 - the attacked assignment scores no more than its honest parts earn (expect.toml),
@@ -53,7 +53,7 @@ CORPUS = HERE / "adversarial"
 ATTACKS = sorted(p for p in CORPUS.iterdir() if (p / "expect.toml").is_file())
 REFERENCE = "honest_reference"
 VICTIM = "victim"
-JOBS = 2
+JOBS = 4
 MARKER = "grader-adversarial-marker"  # in the fork attack's command lines, the threads' names
 SECRET_NAME = "GRADER_TEST_SECRET"
 ESCAPE = "grader-adversarial-escape"  # where zip entries climbing out with '..' would land

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 CASES = sorted(p for p in (HERE / "determinism").iterdir() if p.is_dir())
 IDLE_RUNS = 3
 LOADED_RUNS = 2
-JOBS = 2  # suite processes at once within one run
+JOBS = 4  # suite processes at once within one run (they mostly wait on held answers)
 BURNER_LIFETIME = 600  # seconds: a burner ends by itself even if this test's process dies
 
 Verdicts = dict[str, dict[str, str]]  # case -> test id -> status
