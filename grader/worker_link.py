@@ -150,7 +150,9 @@ class WorkerLink:
         out_read, out_write = os.pipe()
         config = {"fd": theirs.fileno(), "out": out_write, "folder": str(self.spec.folder),
                   "module": self.spec.module, "web": str(self.spec.web_dir)}
-        argv = [sys.executable, "-I", "-B", "-u", "-c", _BOOT, json.dumps(config),
+        # Not -I (sys.flags.isolated would tell a submission it is graded): the
+        # environment is scrubbed (worker_env), -s and -P do the rest of it.
+        argv = [sys.executable, "-s", "-P", "-B", "-u", "-c", _BOOT, json.dumps(config),
                 str(self.spec.runtime)]
         started = threading.Event()
         self._done = threading.Event()

@@ -281,13 +281,27 @@ def test_the_worker_leaves_no_name_of_its_own(student) -> None:
     """)
     assert code.call("main").value == [[], ["long_func.py"], "__init__",
                                        "builtin_function_or_method"]
+    probe = student("""
+        import sys, aiohttp
+        async def main():
+            return [sys.flags.isolated, hasattr(aiohttp.ClientSession.__init__, "__wrapped__")]
+    """)
+    assert probe.call("main").value == [0, False]
 
 
-def test_a_plain_target_is_not_decorated(student) -> None:
+def test_a_plain_target_is_the_function_the_decorator_was_given(student) -> None:
     code = student("""
+        seen = []
         def async_timeit(func):
-            raise AssertionError("never called for a plain target")
+            seen.append(func)
+            async def wrapper(*args, **kwargs):
+                print("timed")
+                return await func(*args, **kwargs)
+            return wrapper
+        async def was_seen(handle_value):
+            return handle_value in [await f() for f in seen]
     """, module="timing")
     handle = code.plain({"name": "load_report", "returns": "token-1"})
     run = code.call(handle)
-    assert run.value == "token-1" and run.stdout == ""
+    assert run.value == "token-1" and run.stdout == ""  # undecorated: the wrapper never ran
+    assert code.call("was_seen", "token-1").value is True

@@ -130,6 +130,7 @@ class Decorated:
     doc: str | None
     wrapped_is_target: bool
     value: Any = None  # what it was, when not callable
+    raw: str = ""  # a handle to the undecorated target (see StudentCode.plain)
 
 
 class StudentCode:
@@ -231,11 +232,17 @@ class StudentCode:
                          bool(info["coroutine_function"]), bool(info["is_function"]),
                          bool(info["async_call"]), info.get("name"), info.get("qualname"),
                          info.get("doc"), bool(info.get("wrapped_is_target")),
-                         decode(info.get("repr")))
+                         decode(info.get("repr")), str(info.get("raw", "")))
 
-    def plain(self, target: dict[str, Any]) -> str:
-        """A handle to a grader target that the student's decorator never wrapped (a control)."""
-        return str(self._ask({"op": "plain", "target": target})["handle"])
+    def plain(self, target: dict[str, Any], decorator: str = "async_timeit") -> str:
+        """A handle to the very function the student's decorator was given, undecorated.
+
+        A control: calling it runs no code of the decorator's, so whatever it
+        prints came from elsewhere (a patch of the grader's own code).
+        """
+        self.function(decorator)
+        info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
+        return str(info["raw"])
 
     # ------------------------------------------------------------ running it
 

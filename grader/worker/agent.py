@@ -25,6 +25,7 @@ import contextlib
 import functools
 import inspect
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +41,7 @@ HOLD_MIN_SECONDS = 0.02  # ...and at least this long
 # ...and no timer of the student's due within this many seconds: a call that
 # sleeps a random while before its request is waiting, not quiet.
 QUIET_HORIZON = 3.0
+THREADED_HOLD_SECONDS = 0.5  # ...when the student's code runs threads of its own
 RENOTIFY_SECONDS = (0.05, 0.1, 0.2, 0.4)  # between repeated quiet notices for one state
 BLOCKING_NETWORK = "a blocking network call (requests/urllib/socket)"
 
@@ -101,6 +103,12 @@ def _blocking(sock: Any) -> bool:
         return bool(sock.gettimeout() != 0.0)
     except Exception:  # noqa: BLE001 - a closed or odd socket
         return False
+
+
+def _hold_min() -> float:
+    """How long the loop must stay idle: longer while other threads run, which may be
+    about to send a request that this loop's idleness says nothing about."""
+    return HOLD_MIN_SECONDS if threading.active_count() <= 1 else THREADED_HOLD_SECONDS
 
 
 def _student_timer(loop: asyncio.AbstractEventLoop, horizon: float, mine: object) -> float | None:
@@ -194,6 +202,8 @@ class Agent:
         connector.TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
         client_reqrep.ClientRequest.send = send  # type: ignore[method-assign]
         client_reqrep.ClientResponse.start = start  # type: ignore[method-assign]
+        for patched in (create_connection, send, start, session_init):
+            del patched.__wrapped__  # named like the original, with no pointer to it
         aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
         sys.addaudithook(self._audit)
 
@@ -271,7 +281,7 @@ class Agent:
             else:
                 await asyncio.sleep(0)
                 turns += 1
-                if turns >= HOLD_TURNS and loop.time() - started >= HOLD_MIN_SECONDS:
+                if turns >= HOLD_TURNS and loop.time() - started >= _hold_min():
                     self._say_quiet()
                     told = 1
 

@@ -181,33 +181,34 @@ class Worker:
         return info
 
     def op_decorate(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`decorator(target)`; the target itself gets a handle too (`raw`), as a control.
+
+        Calling the very function the decorator was given, undecorated, must
+        print nothing: if it prints timing lines, a patch rather than the
+        decorator prints them. Every decoration makes both handles the same
+        way, so nothing tells a control call from any other.
+        """
         decorator = getattr(self.module, request["decorator"])
         target = Target(request["target"])
+        raw = self._handle(target.function, target)
         try:
             made = decorator(target.function)
         except BaseException as exc:  # noqa: BLE001
-            return {"error": describe_error(exc, self.folder).to_json()}
+            return {"error": describe_error(exc, self.folder).to_json(), "raw": raw}
         finally:
             _flush_stdout()
         info = describe_callable(made)
         info["wrapped_is_target"] = getattr(made, "__wrapped__", None) is target.function
         if inspect.iscoroutine(made):
             made.close()
-        handle = f"@{len(self.handles) + 1}"
-        self.handles[handle] = (made, target)
-        info["handle"] = handle
+        info["handle"] = self._handle(made, target)
+        info["raw"] = raw
         return info
 
-    def op_plain(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A grader target NOT passed through the student's decorator: a control.
-
-        If calling it prints timing lines, something other than the decorator
-        (a patch of the grader's own code) is printing them.
-        """
-        target = Target(request["target"])
+    def _handle(self, function: Any, target: Target) -> str:
         handle = f"@{len(self.handles) + 1}"
-        self.handles[handle] = (target.function, target)
-        return {"handle": handle}
+        self.handles[handle] = (function, target)
+        return handle
 
     def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
         function, target = self._callable(request["function"])
