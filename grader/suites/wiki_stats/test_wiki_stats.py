@@ -128,15 +128,75 @@ def top_of(answer: dict[str, Any]) -> list[tuple[str, int]]:
     return [(a["article"], a["views"]) for a in answer["items"][0]["articles"][:TOP]]
 
 
-def tokens_of(answer: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """What marks an answer in a returned value: ALL its view counts, its titles with a year.
+def pairs_of(answer: dict[str, Any]) -> set[tuple[str, int]]:
+    """What marks an answer in a returned value: ALL its (article, views) pairs.
 
     Any slice of the articles (the top, the tail, a wrong sort) carries marks, so whether a
-    day's data reached a value is judged apart from which articles were chosen.
+    day's data reached a value is judged apart from which articles were chosen. A title goes
+    with its own count, drawn from the secret: numbers alone, however many, mark nothing.
     """
-    articles = answer["items"][0]["articles"]
-    return ({str(a["views"]) for a in articles},
-            {a["article"] for a in articles if re.search(r"_\d{4}$", a["article"])})
+    return {(a["article"], a["views"]) for a in answer["items"][0]["articles"]}
+
+
+SMALL = 6  # a container of at most this many items may hold one article with its views
+TEXT_TOKEN = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|(?<![\w.])\d+(?![\w.])""")
+BRACKETS = re.compile(r"[()\[\]{}]")
+TEXT_GAP = 24  # at most this many characters between a quoted title and its count in a repr
+
+
+def is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def text_pairs(text: str, out: set[tuple[str, int]]) -> None:
+    """(title, count) pairs in a repr: a quoted string and an integer right next to it."""
+    tokens = []
+    for found in TEXT_TOKEN.finditer(text):
+        token = found.group()
+        if token[0] in "'\"":
+            token = token[1:-1].replace("\\'", "'").replace('\\"', '"')
+            tokens.append((found.start(), found.end(), token))
+        else:
+            tokens.append((found.start(), found.end(), int(token)))
+    for i, (start, end, count) in enumerate(tokens):
+        if isinstance(count, str):
+            continue
+        # the title just before the count (or the one before that: 'article': 'T', 'views': N)
+        # or just after it (views first), with no bracket between: one item, not two
+        for j in (i - 1, i - 2, i + 1):
+            if not 0 <= j < len(tokens) or not isinstance(tokens[j][2], str):
+                continue
+            gap = text[tokens[j][1]:start] if j < i else text[end:tokens[j][0]]
+            if len(gap) <= TEXT_GAP * (i - j if j < i else 1) and not BRACKETS.search(gap):
+                out.add((tokens[j][2], count))
+
+
+def value_pairs(value: Any, out: set[tuple[str, int]], depth: int = 0) -> None:
+    """(title, count) pairs in a decoded value: {title: views}, a small tuple, list or dict
+    holding a title and a count ((title, views), [views, title], {"article": .., "views": ..}),
+    or an Opaque's repr."""
+    if depth > 60:
+        return
+    if isinstance(value, Opaque):
+        text_pairs(value.repr, out)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and is_count(item):
+                out.add((key, item))
+        items: list[Any] = list(value.values())
+        inner = [*value.keys(), *items]
+    elif isinstance(value, list | tuple):
+        items = inner = list(value)
+    else:
+        return
+    if len(items) <= SMALL:
+        titles = [v for v in items if isinstance(v, str)]
+        counts = [v for v in items if is_count(v)]
+        out.update((t, c) for t in titles for c in counts)
+    for item in inner:
+        if isinstance(item, dict | list | tuple | Opaque):
+            value_pairs(item, out, depth + 1)
 
 
 def problem(status: int, title: str, day: str, detail: str = "") -> Reply:
@@ -223,29 +283,32 @@ class Wikimedia(FakeWeb):
     # ------------------------------------------------------------ what reached the result
 
     def used(self, value: Any) -> list[Request]:
-        """The requests whose answer shows in `value`: MARKS+ marks of that answer alone in it.
+        """The requests whose answer shows in `value`: MARKS+ (title, views) pairs of it.
 
-        A mark is a view count (or a title with a year) of the answer that no other answer
-        of this web carries, so one answer's data never passes for another's.
+        A mark is an article together with its own view count, a pair no other answer of
+        this web carries, so one answer's data never passes for another's. A title paired
+        with more counts (of at least MIN_VIEWS) than the web gave answers is a flood of
+        guesses, and none of its pairs count.
         """
-        text = value.repr if isinstance(value, Opaque) else repr(value)
-        numbers = set(re.findall(r"(?<!\d)\d+(?!\d)", text))
-        marks = {r.index: tokens_of(self.given[r.index]) for r in self.served
+        found_pairs: set[tuple[str, int]] = set()
+        value_pairs(value, found_pairs)
+        guesses: dict[str, int] = {}
+        for title, count in found_pairs:
+            if count >= MIN_VIEWS:
+                guesses[title] = guesses.get(title, 0) + 1
+        marks = {r.index: pairs_of(self.given[r.index]) for r in self.served
                  if r.index in self.given}
-        seen_views: dict[str, int] = {}
-        seen_titles: dict[str, int] = {}
-        for views, titles in marks.values():
-            for v in views:
-                seen_views[v] = seen_views.get(v, 0) + 1
-            for t in titles:
-                seen_titles[t] = seen_titles.get(t, 0) + 1
+        limit = max(1, len(marks))
+        found_pairs = {p for p in found_pairs if guesses.get(p[0], 0) <= limit}
+        seen: dict[tuple[str, int], int] = {}
+        for pairs in marks.values():
+            for pair in pairs:
+                seen[pair] = seen.get(pair, 0) + 1
         found = []
         for request in self.served:
             if request.index not in marks:
                 continue
-            views, titles = marks[request.index]
-            hits = sum(1 for v in views & numbers if seen_views[v] == 1)
-            hits += sum(1 for t in titles if seen_titles[t] == 1 and t in text)
+            hits = sum(1 for pair in marks[request.index] & found_pairs if seen[pair] == 1)
             if hits >= MARKS:
                 found.append(request)
         return found
@@ -314,7 +377,7 @@ def own_tops(student: StudentCode, secret: str, days: list[str]) -> dict[str, An
     """What the student's get_top returns for each day on its own (failures left out).
 
     A day in get_stats may be exactly what get_top gives: a wrong pair format is
-    charged in the get_top tests only.
+    charged in the get_top tests only. Only a top that holds the day's data counts.
     """
     try:
         student.function("get_top", is_async=True)
@@ -322,10 +385,11 @@ def own_tops(student: StudentCode, secret: str, days: list[str]) -> dict[str, An
         return {}
     tops = {}
     for day in days:
-        run = student.call("get_top", day, web=Wikimedia(secret), timeout=OWN_TOP_TIMEOUT)
+        web = Wikimedia(secret)
+        run = student.call("get_top", day, web=web, timeout=OWN_TOP_TIMEOUT)
         if run.timed_out or run.crashed:
             break
-        if run.error is None:
+        if run.error is None and web.holds_day(run.value, day):
             tops[day] = run.value
     return tops
 
