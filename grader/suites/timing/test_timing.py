@@ -14,6 +14,9 @@ Weights (grading policy §3): the essence, "the awaited call is timed", carries
 13 of the 25 points in three tests. Each reads the seconds printed after the
 target's answer was released and requires them to lie between that answer's
 hold (the call lasted at least that long) and the call's trusted duration.
+Printed lines carry no identity, so overlapping calls pass when some assignment
+of their time lines to them fits every call (each line printed after that
+call's answer, its number within that call's bounds).
 Every call comes at least PAUSE seconds after decorating (or after the last
 call), so a clock started at decoration or at the first call cannot pass; a
 number read as milliseconds (a decimal number, or an integer with a millisecond
@@ -44,6 +47,7 @@ scored only together with such a trusted observation of a call.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import secrets
@@ -67,14 +71,19 @@ GATHERED = 3
 # A wrapper that blocks the loop until its call is done gives the web no "quiet"
 # word, so each held answer waits MAX_HOLD_SECONDS: such a run is cut off here.
 GATHER_TIMEOUT = 6.0
+# Time lines of the overlapping calls tried in assigning them to the calls.
+MAX_TIME_LINES = 12
 # Overlapping calls f(t0), f(t1), f(t2) (unguessable tokens, so a decoy request cannot
 # pose as a call not yet made): each answer held its own delay, so the calls end in an
 # order neither ascending nor descending.
 STAGGERED = (0.7, 0.3, 0.75)
-# ...and the moments they start, so that they overlap without starting together: a clock
-# shared by the calls (one `start` overwritten by each) reads too little for the first.
-# They end at 0.7, 0.5 and 0.85 s: 150 ms apart at least, neither ascending nor descending.
-STARTS = (0.0, 0.2, 0.1)
+# ...and the moments they start, so that they overlap without starting together. They end
+# at 0.7, 0.5 and 1.05 s: 200 ms apart at least, neither ascending nor descending. A clock
+# shared by the calls fails whatever line each call takes: one `start` overwritten by each
+# call reads 0.2, 0.4 and 0.75 s, but two calls were held 0.7 s or more; one started at the
+# first call reads 0.3 s too much for the call started last, and only its own line (the
+# last) was printed after its answer.
+STARTS = (0.0, 0.2, 0.3)
 
 AWAIT_HINT = (
     "inside the wrapper write `result = await func(*args, **kwargs)`: calling func "
@@ -308,8 +317,7 @@ def check_time(student: StudentCode, run: Run, request: Request, high: float, wh
         raise Feedback(f"{what} printed {show(later)}, with no decimal number in it",
                        "the elapsed seconds as a decimal number, such as 0.4012", PRINT_HINT)
     shown = ", ".join(dict.fromkeys(n for n, _ in found[:6]))
-    number, scale = found[-1]
-    if float(number.replace(",", ".")) / scale < low:
+    if all(float(number.replace(",", ".")) / scale < low for number, scale in found):
         hint = ("the time must cover the whole awaited call: " + TIMER_HINT)
     else:
         hint = ("the clock started before this call (when the function was decorated, or "
@@ -421,24 +429,71 @@ def test_times_overlapping_calls_separately(student):
         hint=AWAIT_HINT,
     )
     lines = [line for line in printed_lines(run) if readings(line.text)]
-    for i, request in enumerate(done):
-        # Each call, in the order they finished, takes the first time line not yet
-        # taken that was printed after its own answer was released (a line printed
-        # before, such as a start line with a timestamp, is nobody's time); that line
-        # was read here before the next answer's release, or else by the reply.
-        mark = request.printed_before_answer
-        mine = [line for line in lines if mark is not None and line.offset >= mark][:1]
-        lines = [line for line in lines if line not in mine]
-        releases = [r.answered_at for r in done[i + 1:]
-                    if mine and (r.printed_before_answer or 0) > mine[0].offset]
-        # This call started starts[...] s into the gather: its time counts from there.
+    held = ", ".join(f"{s:.2f}" for s in STAGGERED)
+    what = (f"of {what} (started {', '.join(f'{s:.2f}' for s in STARTS)} s in, answers "
+            f"held {held} s)")
+
+    def read_by(line: Printed) -> float:
+        # A line was read here before any answer released after it was printed, or
+        # else by the reply.
+        releases = [r.answered_at or 0.0 for r in done
+                    if (r.printed_before_answer or 0) > line.offset]
+        return min(releases) if releases else started + run.seconds
+
+    def bounds(request: Request, line: Printed) -> tuple[float, float]:
+        # Its page was held `low` s; it started starts[...] s into the gather, and
+        # its time counts from there to when the line was read.
+        low = (request.answered_at or 0.0) - request.arrived_at
         begun = starts.get(first_argument(request), 0.0)
-        high = (min(releases) if releases else started + run.seconds) - started - begun
-        held = (request.answered_at or 0.0) - request.arrived_at
-        check_time(student, run, request, high,
-                   f"of {what} (started {', '.join(f'{s:.2f}' for s in STARTS)} s in, "
-                   f"answers held {', '.join(f'{s:.2f}' for s in STAGGERED)} s), "
-                   f"the one held {held:.2f} s", lines=mine)
+        return low, read_by(line) - started - begun
+
+    def mine(request: Request, line: Printed) -> bool:
+        """The line may be this call's time: printed after its answer, and it fits."""
+        mark = request.printed_before_answer
+        return (mark is not None and line.offset >= mark
+                and fits(line.text, *bounds(request, line)))
+
+    # Printed lines carry no identity: the calls are timed each on its own when SOME
+    # assignment of distinct time lines to them gives each call a line printed after
+    # its own answer's release with a number within its bounds. A clock shared by the
+    # calls reads too little for the ones held longest, whatever line they take.
+    first_mark = min(r.printed_before_answer or 0 for r in done)
+    candidates = [line for line in lines if line.offset >= first_mark][:MAX_TIME_LINES]
+    fit = {(i, j): mine(r, line) for i, r in enumerate(done)
+           for j, line in enumerate(candidates)}
+    later = {(i, j): line.offset >= (r.printed_before_answer or 0) for i, r in enumerate(done)
+             for j, line in enumerate(candidates)}
+    best: tuple[tuple[int, int], list[Printed | None]] | None = None
+    options = [*range(len(candidates)), *[None] * GATHERED]
+    for chosen in itertools.permutations(options, GATHERED):
+        pairs = list(enumerate(chosen))
+        score = (sum(j is not None and fit[i, j] for i, j in pairs),
+                 sum(j is not None and later[i, j] for i, j in pairs))
+        if best is None or score > best[0]:
+            best = (score, [None if j is None else candidates[j] for j in chosen])
+    assert best is not None
+    if best[0][0] == GATHERED:
+        refuse_unwrapped_timing(student)
+        return
+    # Feedback from the closest assignment: its first call without a fitting line.
+    for request, line in zip(done, best[1], strict=True):
+        if line is not None and mine(request, line):
+            continue
+        held_one = (request.answered_at or 0.0) - request.arrived_at
+        about = f"{what}, the one held {held_one:.2f} s"
+        if line is not None:
+            check_time(student, run, request, bounds(request, line)[1], about, lines=[line])
+        own = [other for other in lines
+               if other.offset >= (request.printed_before_answer or 0)]
+        if not own:
+            check_time(student, run, request, run.seconds, about, lines=[])
+        raise Feedback(
+            f"{about} had no time line of its own: the lines printed after its answer "
+            f"({show(own)}) are the times of the other calls",
+            "one line with the elapsed seconds for each call",
+            PRINT_HINT,
+        )
+    raise AssertionError("unreachable: some call lacks a fitting line")
 
 
 # ---------------------------------------------------------------- overlap: 2 points
