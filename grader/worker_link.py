@@ -76,8 +76,7 @@ class OutputLog:
                 except OSError:
                     chunk = b""
                 if not chunk:
-                    self.closed = True
-                    os.close(self.fd)
+                    self._close()
                     break
                 room = OUTPUT_CAP - len(self._kept)
                 if room > 0:
@@ -102,9 +101,13 @@ class OutputLog:
 
     def close(self) -> None:
         with self._lock:
-            if not self.closed:
-                self.closed = True
-                os.close(self.fd)
+            self._close()
+
+    def _close(self) -> None:
+        """With the lock held: stop reading, once."""
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
 
 
 class WorkerGone(Exception):

@@ -272,7 +272,7 @@ class StudentCode:
         output = self.link.output
         assert output is not None  # _ensure started a worker
         fake.output_base = output.start_call()
-        self.server.output_mark = output.mark
+        fake.output_mark = output.mark
         self.server.current = fake
         started = time.perf_counter()
         try:

@@ -114,6 +114,7 @@ class FakeWeb:
         self.answered: list[Request] = []
         self.max_in_flight = 0
         self.output_base = 0  # the worker's stdout mark when the call began
+        # reads the worker's stdout to the end and counts it (set by the harness)
         self.output_mark: Callable[[], int] = lambda: self.output_base
         self._routes: list[tuple[re.Pattern[str], Handler, KeyOf | None]] = []
         self._held: dict[int, tuple[Request, asyncio.Future[None]]] = {}
@@ -276,7 +277,6 @@ class WebServer:
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o755)
         self.current: FakeWeb | None = None
-        self.output_mark: Callable[[], int] = lambda: 0  # the worker's stdout, read now
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
         ready = threading.Event()
@@ -307,7 +307,6 @@ class WebServer:
             fake = self.current
             if fake is None:
                 return web.Response(status=503, reason="Service Unavailable")
-            fake.output_mark = self.output_mark
             return await fake.answer(scheme, raw)
 
         return handle

@@ -162,7 +162,11 @@ class Agent:
     # ------------------------------------------------------------ installation
 
     def install(self) -> None:
-        """Patch aiohttp, time.sleep and socket.connect (once, before student code loads)."""
+        """Patch aiohttp and add the blocking-call audit hook (once, before student code loads).
+
+        The audit events: socket.connect and socket.getaddrinfo on Python 3.11;
+        time.sleep only from Python 3.12 on, which raises an event for it.
+        """
         agent = self
         real_send = client_reqrep.ClientRequest.send
         real_start = client_reqrep.ClientResponse.start
