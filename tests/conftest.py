@@ -1,8 +1,14 @@
-"""Shared helpers for the project's tests: building submission folders."""
+"""Shared helpers for the project's tests: building submission folders, loading the CPU."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,3 +47,23 @@ def make_submission(tmp_path: Path):
         return folder
 
     return build
+
+
+BURNER_LIFETIME = 600  # seconds: a burner ends by itself even if the test's process dies
+
+
+@contextlib.contextmanager
+def cpu_burners(per_core: int = 1) -> Iterator[None]:
+    """Busy-looping processes, `per_core` for each core, killed when the block ends."""
+    code = (f"import time\nend = time.monotonic() + {BURNER_LIFETIME}\n"
+            "while time.monotonic() < end:\n    pass\n")
+    processes = [subprocess.Popen([sys.executable, "-c", code])
+                 for _ in range(per_core * (os.cpu_count() or 2))]
+    try:
+        yield
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+        for process in processes:
+            process.wait()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.reports.results_file import validate
+from tests.conftest import cpu_burners
 
 GRADED, MISSING, ERROR = "graded", "missing", "error"
 
@@ -94,24 +93,10 @@ def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
     assert "сидоров_пётр,89,100,9,25,25,30" in rows
 
 
-def _burn(seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        pass
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("GRADER_SKIP_LOAD_TEST") == "1", reason="asked to skip")
 def test_verdicts_do_not_change_under_cpu_load(tmp_path: Path) -> None:
     """Two busy processes per core while grading: the same verdicts, to the test."""
-    burners = [multiprocessing.Process(target=_burn, args=(240,), daemon=True)
-               for _ in range(2 * (os.cpu_count() or 2))]
-    for burner in burners:
-        burner.start()
-    try:
+    with cpu_burners(per_core=2):
         data = _grade_demo_class(tmp_path / "loaded")
-    finally:
-        for burner in burners:
-            burner.terminate()
-            burner.join()
     assert _verdicts(data) == EXPECTED

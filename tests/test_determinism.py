@@ -15,10 +15,6 @@ solutions of the other assignments, on that file's assignment only.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,14 +25,13 @@ import pytest
 from grader import catalog, grading
 from grader.results import SubmissionResult
 from grader.submission import Submission
-from tests.conftest import reference_submission
+from tests.conftest import cpu_burners, reference_submission
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p for p in (HERE / "determinism").iterdir() if p.is_dir())
 IDLE_RUNS = 3
 LOADED_RUNS = 2
 JOBS = 4  # suite processes at once within one run (they mostly wait on held answers)
-BURNER_LIFETIME = 600  # seconds: a burner ends by itself even if this test's process dies
 
 Verdicts = dict[str, dict[str, str]]  # case -> test id -> status
 
@@ -65,24 +60,6 @@ def _verdicts(results: dict[str, SubmissionResult]) -> Verdicts:
             for name, result in results.items()}
 
 
-class _Burners:
-    """One busy-looping process per core, killed (with a deadline of their own) on exit."""
-
-    def __enter__(self) -> _Burners:
-        code = f"import time\nend = time.monotonic() + {BURNER_LIFETIME}\n" \
-               "while time.monotonic() < end:\n    pass\n"
-        self.processes = [subprocess.Popen([sys.executable, "-c", code])
-                          for _ in range(os.cpu_count() or 2)]
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-        for process in self.processes:
-            process.wait()
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[str, Verdicts,
                                                                          dict[str, float]]]]:
@@ -94,7 +71,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[str, V
         label = f"loaded run {run - IDLE_RUNS + 1}" if loaded else f"idle run {run + 1}"
         started = time.monotonic()
         if loaded:
-            with _Burners():
+            with cpu_burners():
                 results = _grade_all(root / f"run{run}")
         else:
             results = _grade_all(root / f"run{run}")
