@@ -8,10 +8,12 @@ Feedback names the student's values the same way in every suite (`short`,
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from grader.suites.printed import CLOCK_SLACK, half_unit
 from grader.worker.codec import Opaque
+
+CLOCK_SLACK = 0.002  # s: two clocks (time.time vs perf_counter) read a few µs apart
 
 # A decimal number as printed: 0.1234, 12.5, 1.5e-01, 0,25 (a decimal comma).
 NUMBER = re.compile(r"\d+[.,]\d+(?:[eE][-+]?\d+)?")
@@ -54,3 +56,12 @@ def seconds_fit(number: str, low: float, high: float) -> bool:
         return False
     slack = half_unit(number) + CLOCK_SLACK
     return low - slack <= value <= high + slack
+
+
+def half_unit(number: str) -> float:
+    """Half of the last printed digit's unit: 0.00005 for '0.1234' (a decimal comma too)."""
+    try:
+        exponent = Decimal(number.replace(",", ".")).as_tuple().exponent
+    except InvalidOperation:
+        return 0.0
+    return 0.5 * 10.0 ** int(exponent) if isinstance(exponent, int) else 0.0
