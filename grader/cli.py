@@ -15,7 +15,7 @@ from grader.reports.feedback import render_check, render_summary_line
 from grader.reports.merge import merge_with_meta
 from grader.reports.results_file import ResultsFile
 from grader.results import SubmissionResult
-from grader.submission import Submission, SubmissionError, discover, submission_for
+from grader.submission import Submission, SubmissionError, discover, distinct, submission_for
 
 DEFAULT_OUT = Path("grading-results")
 DEFAULT_JOBS = os.cpu_count() or 1
@@ -122,7 +122,7 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
             if not folder.is_dir():
                 raise click.UsageError(f"{folder} is not a folder")
             return discover(folder)
-        return [submission_for(Path(t)) for t in targets]
+        return distinct(submission_for(Path(t)) for t in targets)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
 

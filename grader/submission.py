@@ -11,6 +11,7 @@ Every decision that changes what gets graded is written into `Prepared.notes`.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import struct
@@ -28,6 +29,8 @@ MAX_TOTAL_BYTES = 20 << 20
 MAX_FILE_BYTES = 2 << 20  # a bigger single file is skipped, not fatal
 MAX_DEPTH = 10  # folder levels
 MAX_ZIP_ENTRIES = 5000  # raw entries of an archive, junk included
+MAX_ZIP_BYTES = 100 << 20  # the archive file itself (big files inside are skipped, not fatal)
+MAX_ZIP_DIRECTORY_BYTES = 4 << 20  # its central directory, checked before zipfile reads it
 MAX_UNWRAP = 5  # "one folder holding one folder" levels unwrapped
 
 CONTRACT_FILES = frozenset({"long_func.py", "timing.py", "req.py", "wiki_stats.py"})
@@ -73,44 +76,58 @@ class Prepared:
 
 
 def discover(directory: Path) -> list[Submission]:
-    """Every folder or .zip directly inside `directory`, sorted by student.
+    """Every folder or .zip directly inside `directory`, sorted by student, named distinctly.
 
-    Hidden entries and other files are ignored; a symlink counts if it leads to
-    a folder or a .zip (named after the link). When a folder and an archive
-    share a name, the archive keeps its ".zip" so no two students collide.
+    Hidden entries and other files are ignored. A symbolic link is listed under
+    its own name but never followed: `prepare` refuses it, so a link to a
+    classmate's folder (or to the class folder itself) is reported, not graded.
     """
     directory = Path(directory)
     try:
         names = sorted(entry.name for entry in os.scandir(directory))
     except OSError as exc:
-        raise SubmissionError(f"cannot read the folder {directory}: {exc.strerror}") from exc
+        raise SubmissionError(f"cannot read the folder {_display(str(directory))}: "
+                              f"{exc.strerror}") from exc
     found = [s for name in names if not name.startswith(".")
              if (s := _as_submission(directory / name)) is not None]
-    return _unique(found)
+    return distinct(found)
 
 
 def submission_for(path: Path) -> Submission:
-    """The submission at `path` (a folder or a .zip); `.` is named after the real folder."""
-    if not Path(path).exists():
-        raise SubmissionError(f"no such folder or .zip archive: {path}")
+    """The submission at `path` (a folder, a .zip or a link to refuse); `.` gets its real name."""
+    if not os.path.lexists(path):
+        raise SubmissionError(f"no such folder or .zip archive: {_display(str(path))}")
     path = Path(os.path.abspath(path))  # "." and ".." get their real names
-    submission = _as_submission(path, path.name or path.resolve().name)
+    submission = _as_submission(path, path.name or path.resolve().name or "submission")
     if submission is None:
-        raise SubmissionError(f"{path} is neither a folder nor a .zip archive")
+        raise SubmissionError(f"{_display(str(path))} is neither a folder nor a .zip archive")
     return submission
 
 
 def _as_submission(path: Path, name: str | None = None) -> Submission | None:
+    """A folder or .zip; a link is kept unresolved when it leads to one (or nowhere)."""
     name = name or path.name
     try:
-        target = path.resolve(strict=True) if path.is_symlink() else path
-        if target.is_dir():
-            return Submission(_display(name), target)
-        if target.is_file() and _is_zip(name, target):
-            return Submission(_display(_strip_zip(name)), target)
-    except (OSError, RuntimeError):
-        pass  # dangling or looping link, unreadable entry: not a submission
+        if path.is_symlink():
+            return _as_link(path, name)
+        if path.is_dir():
+            return Submission(_display(name), path)
+        if path.is_file() and _is_zip(name, path):
+            return Submission(_display(_strip_zip(name) or name), path)
+    except OSError:
+        pass  # an unreadable entry: not a submission
     return None
+
+
+def _as_link(path: Path, name: str) -> Submission | None:
+    """A link that looks like a hand-in (to a folder or a .zip, or broken) is listed, to refuse."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling or looping: still refused by name, not hidden
+        return Submission(_display(_strip_zip(name) or name), path)
+    if target.is_dir() or (target.is_file() and _is_zip(name, target)):
+        return Submission(_display(_strip_zip(name) or name), path)
+    return None  # a link to some other file, like any other file of the class folder
 
 
 def _is_zip(name: str, target: Path) -> bool:
@@ -121,23 +138,71 @@ def _strip_zip(name: str) -> str:
     return name[:-4] if name.lower().endswith(".zip") else name
 
 
-def _unique(found: list[Submission]) -> list[Submission]:
-    """Sort by student; a name seen twice keeps its source's full name the second time."""
-    found.sort(key=lambda s: (s.student.casefold(), s.student, s.source.suffix.lower()))
-    seen: set[str] = set()
-    result = []
-    for submission in found:
-        if submission.student in seen:
-            submission = Submission(_display(submission.source.name), submission.source)
-        seen.add(submission.student)
-        result.append(submission)
-    return result
+def distinct(submissions: Iterable[Submission]) -> list[Submission]:
+    """Sorted by student, each source once, each under a name no other submission has.
+
+    Names are compared as the grader writes them (NFC, undecodable bytes as
+    escapes), so `José` typed on Linux (NFC) and on macOS (NFD) would collide.
+    The one whose raw name IS that name keeps it; a folder keeps it over a .zip
+    (which then keeps its ".zip"); any other gets a short suffix from a hash of
+    its raw name, so the same folder is named the same on every run.
+    """
+    unique: dict[str, Submission] = {}
+    for submission in submissions:  # `grade A A`: the same hand-in once
+        unique.setdefault(os.path.abspath(submission.source), submission)
+    groups: dict[str, list[Submission]] = {}
+    for submission in unique.values():
+        groups.setdefault(submission.student, []).append(submission)
+    taken = set(groups)
+    named: list[Submission] = []
+    for name, group in groups.items():
+        group.sort(key=lambda s: (not _owns_name(s, name), s.source.suffix.lower() == ".zip",
+                                  os.fsencode(s.source)))
+        named.append(group[0])
+        for other in group[1:]:
+            new = _free_name(other, name, taken)
+            taken.add(new)
+            named.append(Submission(new, other.source))
+    named.sort(key=lambda s: (s.student.casefold(), s.student))
+    return named
+
+
+def _owns_name(submission: Submission, name: str) -> bool:
+    """True when the hand-in's raw name is exactly `name` (or `name`.zip for an archive)."""
+    return _strip_zip(submission.source.name) == name
+
+
+def _free_name(submission: Submission, name: str, taken: set[str]) -> str:
+    """The archive's full name if free, else `name~hash` of the raw name (then of the path)."""
+    full = _display(submission.source.name)
+    if full not in taken:
+        return full
+    raw = os.fsencode(submission.source.name)
+    for seed in (raw, os.fsencode(os.path.abspath(submission.source))):
+        digest = hashlib.sha256(seed).hexdigest()
+        for width in (6, 12, 64):
+            if (candidate := f"{name}~{digest[:width]}") not in taken:
+                return candidate
+    counter = 2
+    while f"{name}~{counter}" in taken:  # only a name built to collide on purpose gets here
+        counter += 1
+    return f"{name}~{counter}"
 
 
 def _display(name: str) -> str:
-    """A name safe to print and to write as UTF-8 JSON (NFC, no lone surrogates)."""
-    clean = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return unicodedata.normalize("NFC", clean)
+    """A name safe to write as UTF-8 anywhere: NFC, each undecodable byte shown as `\\xNN`.
+
+    Python hands a file name's undecodable bytes over as lone surrogates;
+    writing those as UTF-8 fails, and replacing them with U+FFFD would give two
+    different folders one name.
+    """
+    shown = "".join(_escape_surrogate(c) if "\ud800" <= c <= "\udfff" else c for c in name)
+    return unicodedata.normalize("NFC", shown)
+
+
+def _escape_surrogate(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 # --------------------------------------------------------------------------- the listing
@@ -235,14 +300,28 @@ def _scan_folder(root: Path, label: str) -> _Listing:
     """List a folder without following any link out of it."""
     listing = _Listing(label)
     try:
-        real_root = root.resolve(strict=True)
+        real_root = _real_folder(root)
         if not os.access(real_root, os.R_OK | os.X_OK):
             raise PermissionError(13, "permission denied")
         _walk(real_root, real_root, (), listing)
     except OSError as exc:
-        raise SubmissionError(f"cannot read the submission {root}: "
+        raise SubmissionError(f"cannot read the submission {label}: "
                               f"{exc.strerror or exc}") from exc
     return listing
+
+
+def _real_folder(root: Path) -> Path:
+    """The folder's real path, refusing it if it is (or just became) a symbolic link."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        opened = os.fstat(fd)
+        real = root.resolve(strict=True)
+        now = os.stat(real)
+    finally:
+        os.close(fd)
+    if (opened.st_dev, opened.st_ino) != (now.st_dev, now.st_ino):
+        raise OSError(errno.ELOOP, "it was replaced while being read")
+    return real
 
 
 def _walk(real_root: Path, folder: Path, parts: tuple[str, ...], listing: _Listing) -> None:
@@ -322,11 +401,34 @@ def _scan_zip(archive: zipfile.ZipFile, label: str) -> _Listing:
     named = [(info, _zip_parts(info, label)) for info in infos]
     if any(info.flag_bits & _ENCRYPTED_FLAG for info in infos):
         raise SubmissionError(f"{label} is password-protected: pack it again without a password")
+    _refuse_duplicates(named, label)
     listing = _Listing(label)
     for info, parts in named:
         if parts:
             _zip_entry(archive, info, parts, listing)
     return listing
+
+
+def _refuse_duplicates(named: list[tuple[zipfile.ZipInfo, tuple[str, ...]]], label: str) -> None:
+    """Two files that land on one path make the work ambiguous: refuse, naming them.
+
+    `unzip` keeps the last copy, the grader would read the first, and a teacher
+    on macOS or Windows sees whichever their case-insensitive disk kept; so
+    names equal after `\\` -> `/`, Unicode normalisation and case folding count too.
+    """
+    seen: dict[tuple[str, ...], str] = {}
+    for info, parts in named:
+        if not parts or info.is_dir() or any(part in JUNK_NAMES for part in parts):
+            continue
+        shown = _display(_zip_name(info))
+        key = tuple(unicodedata.normalize("NFC", part.casefold()) for part in parts)
+        if key in seen:
+            same = (f"the entry {shown!r} twice" if seen[key] == shown else
+                    f"the entries {seen[key]!r} and {shown!r}, which land on the same file")
+            raise SubmissionError(f"{label} is ambiguous: it holds {same} (unzip keeps the last "
+                                  "copy, the grader would read the first); pack it again with "
+                                  "one copy of each file")
+        seen[key] = shown
 
 
 def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: tuple[str, ...],
@@ -400,29 +502,164 @@ def prepare(submission: Submission, dest: Path) -> Prepared:
     Raises SubmissionError when the submission cannot be graded at all.
     """
     source = Path(submission.source)
+    label = _display(source.name)
+    _refuse_link(source, label)
     if not source.exists():
-        raise SubmissionError(f"the submission {source} does not exist")
+        raise SubmissionError(f"the submission {label} does not exist")
     if source.is_dir():
-        return _finish(_scan_folder(source, source.name), Path(dest))
-    with _open_zip(source) as archive:
+        return _finish(_scan_folder(source, label), Path(dest))
+    with _open_file(source, label) as stream, _open_zip(stream, label) as archive:
         try:
-            return _finish(_scan_zip(archive, source.name), Path(dest))
+            return _finish(_scan_zip(archive, label), Path(dest))
         except _ZIP_ERRORS as exc:
-            raise SubmissionError(f"{source.name} is damaged: {exc}") from exc
+            raise SubmissionError(f"{label} is damaged: {exc}") from exc
 
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error,
                NotImplementedError, RuntimeError, zlib.error)
+_LINK_SHOWN = 80  # characters of a refused link's target quoted in its message
 
 
-def _open_zip(source: Path) -> zipfile.ZipFile:
+def _refuse_link(source: Path, label: str) -> None:
+    """A submission that is a symbolic link is never followed: it could name anyone's work.
+
+    A pull request adding `submissions/eve -> ../alice` would otherwise be
+    graded on alice's files and quote them back in eve's feedback.
+    """
+    if not source.is_symlink():
+        return
     try:
-        return zipfile.ZipFile(source)
+        target = _display(os.readlink(source))
+    except OSError:
+        target = "?"
+    if len(target) > _LINK_SHOWN:
+        target = target[:_LINK_SHOWN] + "..."
+    raise SubmissionError(f"refused: {label} is a symbolic link (to {target!r}), not a folder "
+                          "or .zip archive of its own; links are never followed, so no one is "
+                          "graded on another student's files. Hand in the real folder.")
+
+
+def _open_file(source: Path, label: str) -> BinaryIO:
+    """Open the archive itself, never a link swapped in for it."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
-        raise SubmissionError(f"cannot read the submission {source}: "
+        if exc.errno == errno.ELOOP:
+            _refuse_link(source, label)
+        raise SubmissionError(f"cannot read the submission {label}: "
+                              f"{exc.strerror or exc}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SubmissionError(f"{label} is neither a folder nor a .zip archive")
+    return os.fdopen(fd, "rb")
+
+
+def _open_zip(stream: BinaryIO, label: str) -> zipfile.ZipFile:
+    try:
+        _check_directory(stream, label)
+        return zipfile.ZipFile(stream)
+    except OSError as exc:
+        raise SubmissionError(f"cannot read the submission {label}: "
                               f"{exc.strerror or exc}") from exc
     except _ZIP_ERRORS as exc:
-        raise SubmissionError(f"{source.name} is not a valid zip archive: {exc}") from exc
+        raise SubmissionError(f"{label} is not a valid zip archive: {exc}") from exc
+
+
+# The records zipfile reads first (APPNOTE.TXT 4.3.12-16), and where it looks for them.
+_EOCD = struct.Struct("<4s4H2LH")  # End Of Central Directory, 22 bytes
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")  # 20 bytes, just before the EOCD
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # 56 bytes, just before the locator
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one entry of the central directory, 46 bytes
+_MAX_COMMENT = 1 << 16
+
+
+def _check_directory(stream: BinaryIO, label: str) -> None:
+    """Refuse a huge archive or central directory before zipfile reads it.
+
+    zipfile reads the whole central directory and builds an object per entry
+    before anyone can count them: a million tiny entries cost hundreds of MiB.
+    This finds the End Of Central Directory record exactly as zipfile does,
+    checks the archive's size and the count and size the record declares, then
+    walks the directory's fixed-size headers, the ones zipfile would parse,
+    counting them in one read of at most MAX_ZIP_DIRECTORY_BYTES. A record it
+    cannot find is left for zipfile to call invalid.
+    """
+    size = stream.seek(0, os.SEEK_END)
+    if size > MAX_ZIP_BYTES:
+        raise SubmissionError(f"submission too large: {label} is {_mb(size)}, over the "
+                              f"{_mb(MAX_ZIP_BYTES)} limit for an archive")
+    found = _directory_record(stream, size)
+    if found is None:
+        return
+    declared, directory_size, start = found
+    if declared > MAX_ZIP_ENTRIES:
+        raise SubmissionError(f"submission too large: {label} declares {declared} entries "
+                              f"(limit {MAX_ZIP_ENTRIES})")
+    if directory_size > MAX_ZIP_DIRECTORY_BYTES:
+        raise SubmissionError(f"submission too large: {label} has a {_mb(directory_size)} "
+                              f"list of entries (limit {_mb(MAX_ZIP_DIRECTORY_BYTES)})")
+    if start >= 0:
+        stream.seek(start)
+        entries = _count_entries(stream.read(directory_size))
+        if entries > MAX_ZIP_ENTRIES:
+            raise SubmissionError(f"submission too large: {label} has more than "
+                                  f"{MAX_ZIP_ENTRIES} entries")
+
+
+def _directory_record(stream: BinaryIO, size: int) -> tuple[int, int, int] | None:
+    """(entries declared, directory bytes, directory start) as zipfile will read them."""
+    if size < _EOCD.size:
+        return None
+    stream.seek(size - _EOCD.size)
+    last = stream.read(_EOCD.size)
+    if last[:4] == zipfile.stringEndArchive and last[-2:] == b"\0\0":
+        location, record = size - _EOCD.size, last
+    else:
+        tail_start = max(size - _MAX_COMMENT - _EOCD.size, 0)
+        stream.seek(tail_start)
+        tail = stream.read()
+        at = tail.rfind(zipfile.stringEndArchive)
+        if at < 0 or len(tail) - at < _EOCD.size:
+            return None
+        location, record = tail_start + at, tail[at : at + _EOCD.size]
+    fields = _EOCD.unpack(record)
+    declared, directory_size = max(fields[3], fields[4]), fields[5]
+    start = location - directory_size
+    zip64 = _zip64_record(stream, location)
+    if zip64 is not None:
+        declared, directory_size = max(zip64[6], zip64[7]), zip64[8]
+        start = location - directory_size - _EOCD64.size - _EOCD64_LOCATOR.size
+    return declared, directory_size, start
+
+
+def _zip64_record(stream: BinaryIO, location: int) -> tuple[int, ...] | None:
+    """The ZIP64 end record zipfile would use: right before its locator, right before the EOCD."""
+    at = location - _EOCD64_LOCATOR.size - _EOCD64.size
+    if at < 0:
+        return None
+    stream.seek(at)
+    data = stream.read(_EOCD64.size + _EOCD64_LOCATOR.size)
+    if len(data) != _EOCD64.size + _EOCD64_LOCATOR.size:
+        return None
+    locator = _EOCD64_LOCATOR.unpack_from(data, _EOCD64.size)
+    record = _EOCD64.unpack_from(data)
+    if locator[0] != zipfile.stringEndArchive64Locator or record[0] != zipfile.stringEndArchive64:
+        return None
+    return record
+
+
+def _count_entries(directory: bytes) -> int:
+    """How many entry headers zipfile would parse from these bytes (up to the first bad one)."""
+    count = offset = 0
+    while offset + _CENTRAL.size <= len(directory):
+        header = _CENTRAL.unpack_from(directory, offset)
+        if header[0] != zipfile.stringCentralDir:
+            break
+        offset += _CENTRAL.size + header[12] + header[13] + header[14]
+        count += 1
+        if count > MAX_ZIP_ENTRIES:
+            break
+    return count
 
 
 def _finish(listing: _Listing, dest: Path) -> Prepared:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -67,22 +68,72 @@ def test_discover_lists_folders_and_zips_sorted_and_skips_the_rest(tmp_path: Pat
     assert found[0].source == tmp_path / "petrov.zip"
 
 
-def test_discover_follows_links_to_submissions_only(tmp_path: Path) -> None:
+def test_discover_lists_links_unresolved_and_prepare_refuses_them(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "real_folder").mkdir(parents=True)
+    (elsewhere / "real_folder" / "req.py").write_text("SECRET = 'alice'\n")
     make_zip(elsewhere / "real.zip", {"timing.py": ""})
     (elsewhere / "plain.txt").write_text("x")
     klass = tmp_path / "class"
     klass.mkdir()
     (klass / "kuznetsov").symlink_to(elsewhere / "real_folder")
     (klass / "smirnov.zip").symlink_to(elsewhere / "real.zip")
+    (klass / "eve").symlink_to(".")
     (klass / "text").symlink_to(elsewhere / "plain.txt")
     (klass / "dangling").symlink_to(tmp_path / "missing")
     found = discover(klass)
     assert [(s.student, s.source) for s in found] == [
-        ("kuznetsov", (elsewhere / "real_folder").resolve()),
-        ("smirnov", (elsewhere / "real.zip").resolve()),
+        ("dangling", klass / "dangling"), ("eve", klass / "eve"),
+        ("kuznetsov", klass / "kuznetsov"), ("smirnov", klass / "smirnov.zip"),
     ]
+    for i, submission in enumerate(found):
+        dest = tmp_path / f"dest{i}"
+        dest.mkdir()
+        with pytest.raises(SubmissionError, match="symbolic link") as refused:
+            prepare(submission, dest)
+        assert submission.source.name in str(refused.value)
+        assert list(dest.iterdir()) == []  # nothing of the target was read or copied
+
+
+def test_a_link_named_on_the_command_line_is_refused_too(tmp_path: Path) -> None:
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "req.py").write_text("x = 1\n")
+    (tmp_path / "mallory").symlink_to("alice")
+    found = submission_for(tmp_path / "mallory")
+    assert found == Submission("mallory", tmp_path / "mallory")
+    with pytest.raises(SubmissionError, match=r"mallory is a symbolic link \(to 'alice'\)"):
+        prepare_into(found.source, tmp_path)
+
+
+def test_distinct_names_for_names_equal_after_normalising(tmp_path: Path) -> None:
+    nfc, nfd = "Jos\u00e9", "Jose\u0301"
+    for raw in (nfc.encode(), nfd.encode(), b"bad\xff", b"bad\\xff", b"bad\xfe"):
+        (tmp_path / os.fsdecode(raw)).mkdir()
+    names = {os.fsencode(s.source.name): s.student for s in discover(tmp_path)}
+    assert len(set(names.values())) == 5
+    assert names[nfc.encode()] == nfc  # its raw name is the name: it keeps it
+    assert names[nfd.encode()].startswith(nfc + "~")  # the NFD twin gets a hash suffix
+    assert names[b"bad\\xff"] == "bad\\xff"  # literally a backslash: it owns the escape
+    assert names[b"bad\xff"].startswith("bad\\xff~")
+    assert names[b"bad\xfe"] == "bad\\xfe"  # undecodable but unique: shown escaped, no suffix
+    for name in names.values():
+        name.encode("utf-8")  # no lone surrogate survives
+    other = tmp_path.parent / f"{tmp_path.name}-again"
+    other.mkdir()
+    for raw in reversed(list(names)):  # another folder, created in the other order
+        (other / os.fsdecode(raw)).mkdir()
+    again = {os.fsencode(s.source.name): s.student for s in discover(other)}
+    assert again == names
+
+
+def test_distinct_grades_the_same_source_once_and_names_namesakes_apart(tmp_path: Path) -> None:
+    for parent in ("a", "b"):
+        (tmp_path / parent / "ivanov").mkdir(parents=True)
+    first, second = tmp_path / "a" / "ivanov", tmp_path / "b" / "ivanov"
+    named = sub.distinct([submission_for(first), submission_for(second), submission_for(first)])
+    assert len(named) == 2 and len({s.student for s in named}) == 2
+    assert {s.source for s in named} == {first, second}
+    assert sub.distinct(named) == named  # already distinct: unchanged
 
 
 def test_discover_keeps_a_folder_and_a_zip_with_the_same_name_apart(tmp_path: Path) -> None:
@@ -352,6 +403,120 @@ def test_zip_with_too_many_entries_is_rejected(tmp_path: Path,
     archive = make_zip(tmp_path / "many.zip", {f"__MACOSX/{i}": "" for i in range(51)})
     with pytest.raises(SubmissionError, match="entries"):
         prepare_into(archive, tmp_path)
+
+
+class _NoZipFile:
+    """Stands in for zipfile.ZipFile: reading the directory at all fails the test."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("zipfile read the central directory before the limits were checked")
+
+
+def _set_eocd(archive: Path, **fields: int) -> None:
+    """Rewrite fields of the End Of Central Directory record (offsets per APPNOTE 4.3.16)."""
+    offsets = {"this_disk": (8, "<H"), "total": (10, "<H"), "size": (12, "<I")}
+    data = bytearray(archive.read_bytes())
+    eocd = data.rfind(b"PK\x05\x06")
+    for name, value in fields.items():
+        offset, fmt = offsets[name]
+        data[eocd + offset : eocd + offset + struct.calcsize(fmt)] = struct.pack(fmt, value)
+    archive.write_bytes(bytes(data))
+
+
+def test_too_many_declared_entries_are_refused_before_the_directory_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sub, "MAX_ZIP_ENTRIES", 50)
+    archive = make_zip(tmp_path / "many.zip", {f"{i}.txt": "" for i in range(51)})
+    monkeypatch.setattr(sub.zipfile, "ZipFile", _NoZipFile)
+    with pytest.raises(SubmissionError, match="declares 51 entries"):
+        prepare_into(archive, tmp_path)
+
+
+def test_an_entry_count_that_lies_is_caught_by_counting_the_headers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sub, "MAX_ZIP_ENTRIES", 50)
+    archive = make_zip(tmp_path / "liar.zip", {f"{i}.txt": "" for i in range(60)})
+    _set_eocd(archive, this_disk=1, total=1)  # zipfile ignores the count and parses all 60
+    monkeypatch.setattr(sub.zipfile, "ZipFile", _NoZipFile)
+    with pytest.raises(SubmissionError, match="more than 50 entries"):
+        prepare_into(archive, tmp_path)
+
+
+def test_a_huge_central_directory_is_refused_before_it_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sub, "MAX_ZIP_DIRECTORY_BYTES", 1000)
+    archive = make_zip(tmp_path / "wide.zip", {f"{i:040}.txt": "" for i in range(20)})
+    monkeypatch.setattr(sub.zipfile, "ZipFile", _NoZipFile)
+    with pytest.raises(SubmissionError, match="list of entries"):
+        prepare_into(archive, tmp_path)
+
+
+def _as_zip64(archive: Path, declared: int | None = None) -> None:
+    """Give the archive ZIP64 end records (the 32-bit record then says 'see ZIP64')."""
+    data = archive.read_bytes()
+    eocd = data.rfind(b"PK\x05\x06")
+    _, _, _, _, total, size, offset, _ = struct.unpack("<4s4H2LH", data[eocd : eocd + 22])
+    count = total if declared is None else declared
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, size,
+                         offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, eocd, 1)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                      0xFFFFFFFF, 0)
+    archive.write_bytes(data[:eocd] + record + locator + end)
+
+
+def test_a_zip64_directory_is_checked_by_its_zip64_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sub, "MAX_ZIP_ENTRIES", 50)
+    honest = make_zip(tmp_path / "honest.zip", {f"{i}.txt": "" for i in range(40)})
+    _as_zip64(honest)
+    with zipfile.ZipFile(honest) as zf:  # still a valid archive, read through ZIP64
+        assert len(zf.infolist()) == 40
+    assert len(files_under(prepare_into(honest, tmp_path).folder)) == 40
+    bomb = make_zip(tmp_path / "bomb.zip", {f"{i}.txt": "" for i in range(40)})
+    _as_zip64(bomb, declared=1_000_000)
+    monkeypatch.setattr(sub.zipfile, "ZipFile", _NoZipFile)
+    with pytest.raises(SubmissionError, match="declares 1000000 entries"):
+        prepare(Submission("bomb", bomb), tmp_path / "again")
+
+
+def test_an_archive_over_the_size_limit_is_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sub, "MAX_ZIP_BYTES", 1000)
+    archive = make_zip(tmp_path / "big.zip", {"req.py": os.urandom(2000)})
+    monkeypatch.setattr(sub.zipfile, "ZipFile", _NoZipFile)
+    with pytest.raises(SubmissionError, match="over the 0.0 MB limit|limit for an archive"):
+        prepare_into(archive, tmp_path)
+
+
+@pytest.mark.parametrize(("first", "second", "shown"), [
+    ("req.py", "req.py", "the entry 'req.py' twice"),
+    ("w/req.py", "w\\req.py", "'w/req.py' and 'w\\\\req.py'"),
+    ("w/Req.py", "w/req.py", "'w/Req.py' and 'w/req.py'"),
+    ("Jos\u00e9/req.py", "Jose\u0301/req.py", "twice"),  # equal once normalised
+])
+def test_duplicate_entries_are_refused_naming_them(tmp_path: Path, first: str, second: str,
+                                                   shown: str) -> None:
+    archive = tmp_path / "dup.zip"
+    with zipfile.ZipFile(archive, "w") as zf, pytest.warns(UserWarning, match="Duplicate") \
+            if first == second else contextlib.nullcontext():
+        zf.writestr(first, "graded = 'first'\n")
+        zf.writestr(second, "graded = 'last'\n")
+    with pytest.raises(SubmissionError, match="ambiguous") as refused:
+        prepare_into(archive, tmp_path)
+    assert shown in str(refused.value)
+    assert not (tmp_path / "dest" / sub.COPY_NAME).exists()
+
+
+def test_a_folder_entry_listed_twice_is_not_a_duplicate(tmp_path: Path) -> None:
+    archive = tmp_path / "dirs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("w/", "")
+        zf.writestr("w/req.py", "x = 1\n")
+        with pytest.warns(UserWarning, match="Duplicate"):
+            zf.writestr(zipfile.ZipInfo("w/"), "")
+    prepared = prepare_into(archive, tmp_path)
+    assert files_under(prepared.folder) == {"req.py"}
 
 
 def test_zip_symlink_entries_are_not_created_as_links(tmp_path: Path) -> None:
