@@ -136,7 +136,7 @@ class _Setup:
     cgroup: _Cgroup | None = None  # pids: the fork guard
     drop_uid: bool = False  # we are root: each run drops to an unprivileged uid of its own
     memory: _Cgroup | None = None  # a memory cgroup per run (v2: may be the pids one's parent)
-    keyring: bool = False  # each run joins a fresh, empty session keyring
+    keyring: int = 0  # keyctl's call number: each run joins a fresh, empty session keyring
     seccomp: str = ""  # the syscall filter, base64 of libseccomp's BPF; "" = none
 
     @property
@@ -322,22 +322,21 @@ def _add_guards(setup: _Setup) -> _Setup:
     return setup
 
 
-def _keyring_works() -> bool:
-    """A child that joined a fresh session keyring reports a keyring other than ours."""
-    join, number = sandbox_keyring.joiner(), sandbox_keyring.keyctl_number()
-    ours = sandbox_keyring.session_keyring()
-    if join is None or ours < 0:
-        return False
+def _keyring_works() -> int:
+    """keyctl's number if a child that joined a fresh session keyring reports another one."""
+    number, ours = sandbox_keyring.keyctl_number(), sandbox_keyring.session_keyring()
+    if number is None or ours < 0:
+        return 0
     code = (f"import ctypes; print(ctypes.CDLL(None).syscall({number}, "
             f"{sandbox_keyring.KEYCTL_GET_KEYRING_ID}, "
             f"{sandbox_keyring.KEY_SPEC_SESSION_KEYRING}, 0))")
     try:
         probe = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
-                               text=True, timeout=10, preexec_fn=join)
+                               text=True, timeout=10, preexec_fn=sandbox_keyring.joiner(number))
     except (OSError, subprocess.SubprocessError):
-        return False
+        return 0
     theirs = probe.stdout.strip()
-    return theirs.isdigit() and int(theirs) not in (ours, 0)
+    return number if theirs.isdigit() and int(theirs) not in (ours, 0) else 0
 
 
 def _bwrap_features(bwrap: str) -> set[str]:
@@ -640,7 +639,7 @@ def _preexec(setup: _Setup, limits: Limits, cgroups: _RunCgroups,
     which applies it itself after its own set-up (--seccomp).
     """
     joins = [_joiner(cgroup, path) for cgroup, path in cgroups]
-    keyring = sandbox_keyring.joiner() if setup.keyring else None
+    keyring = sandbox_keyring.joiner(setup.keyring) if setup.keyring else None
     load_filter = sandbox_seccomp.loader(setup.bpf) if setup.seccomp and setup.kind != "bwrap" \
         else None
     parent = os.getpid()

@@ -8,7 +8,9 @@ and everything the run starts inherit. The seccomp filter then denies the
 keyring calls outright; this is what still holds where there is no filter.
 
 The call number comes from libseccomp's table for this architecture; where
-libseccomp is missing, from the two architectures this project runs on.
+libseccomp is missing, from the two architectures this project runs on. The
+grader finds it once and hands it to its test processes with the rest of the
+set-up, so they never load libseccomp.
 """
 
 from __future__ import annotations
@@ -49,11 +51,8 @@ def session_keyring() -> int:
                                ctypes.c_long(KEY_SPEC_SESSION_KEYRING), ctypes.c_long(0)))
 
 
-def joiner() -> Callable[[], None] | None:
-    """The child's step before exec: join a new, empty session keyring; None if unknown here."""
-    number = keyctl_number()
-    if number is None:
-        return None
+def joiner(number: int) -> Callable[[], None]:
+    """The child's step before exec: join a new, empty session keyring (keyctl is `number`)."""
     libc = _libc()
     args = (ctypes.c_long(number), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None)
 

@@ -586,9 +586,7 @@ def test_each_run_has_a_fresh_empty_session_keyring(level: str, workdir: Path) -
     setup = dataclasses.replace(forced(level), seccomp="")
     if not setup.keyring:
         pytest.skip(f"no keyring isolation here: {setup.describe()}")
-    join = sandbox_keyring.joiner()
-    assert join is not None
-    join()  # this test's own session keyring, never the machine's
+    sandbox_keyring.joiner(setup.keyring)()  # this test's own session keyring, not the machine's
     keyctl, add_key = (sandbox_seccomp.syscall_number(n) for n in ("keyctl", "add_key"))
     if keyctl is None or add_key is None:
         pytest.skip("libseccomp, which knows the call numbers, is not installed")
