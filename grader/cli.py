@@ -49,9 +49,10 @@ def _jobs_option(f):  # type: ignore[no-untyped-def]
 
 def _isolation_option(f):  # type: ignore[no-untyped-def]
     return click.option(
-        "--require-isolation", "require", type=click.Choice(sandbox.LEVELS), default=None,
+        "--require-isolation", "require", type=click.Choice(sandbox.REQUIREMENTS),
+        default=None,
         help="Refuse to grade unless student code can run at least this isolated "
-             f"({' > '.join(sandbox.LEVELS)}).",
+             f"({' > '.join(sandbox.LEVELS)}); LEVEL+seccomp also demands the syscall filter.",
     )(f)
 
 
@@ -60,8 +61,8 @@ def _require_isolation(required: str | None) -> None:
     if required is not None and not sandbox.at_least(required):
         raise click.UsageError(
             f"this machine gives only `{sandbox.isolation()}`, below the required "
-            f"`{required}`. Install bubblewrap (Debian: apt-get install bubblewrap) or "
-            "lower --require-isolation.")
+            f"`{required}`. Install bubblewrap and libseccomp2 (Debian: apt-get install "
+            "bubblewrap libseccomp2) or lower --require-isolation.")
 
 
 def _parse_shard(value: str | None) -> tuple[int, int] | None:

@@ -40,7 +40,8 @@ class _Work:
         ordered = {a.slug: self.results[a.slug] for a in self.assignments}
         notes = self.prepared.notes if self.prepared else []
         message = "; ".join([self.problem, *notes] if self.problem else notes)
-        return SubmissionResult(self.submission.student, ordered, message, sandbox.level())
+        return SubmissionResult(self.submission.student, ordered, message, sandbox.level(),
+                                sandbox.syscall_filter())
 
 
 def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work:

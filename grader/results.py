@@ -73,6 +73,7 @@ class SubmissionResult:
     assignments: dict[str, AssignmentResult]
     message: str = ""  # a problem with the submission as a whole (bad zip, ...)
     isolation: str = ""  # the sandbox level its code ran under (sandbox.LEVELS)
+    syscall_filter: str = ""  # "seccomp" or "none": the filter its code ran under
 
     @property
     def score(self) -> float:
@@ -89,6 +90,7 @@ class SubmissionResult:
             "max_score": self.max_score,
             "message": self.message,
             **({"isolation": self.isolation} if self.isolation else {}),
+            **({"syscall_filter": self.syscall_filter} if self.syscall_filter else {}),
             "assignments": {slug: a.to_dict() for slug, a in self.assignments.items()},
         }
 
@@ -98,6 +100,7 @@ class SubmissionResult:
             student=data["student"],
             message=data.get("message", ""),
             isolation=data.get("isolation", ""),
+            syscall_filter=data.get("syscall_filter", ""),
             assignments={
                 slug: AssignmentResult.from_dict(slug, a)
                 for slug, a in data["assignments"].items()

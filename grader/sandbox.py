@@ -14,7 +14,10 @@ strongest first (`LEVELS`):
 When the grader runs as root every run also drops to a uid of its own
 (from `_RUN_UID_BASE`): it cannot signal the grader, RLIMIT_NPROC applies, and every
 process left with that uid is killed when the run ends. A fork bomb is also
-contained by a pids cgroup of our own when cgroupfs is writable.
+contained by a pids cgroup of our own when cgroupfs is writable, and the run's
+memory as a whole by a memory cgroup. At every level each run gets a fresh
+session keyring (sandbox_keyring) and, where libseccomp and the kernel allow,
+a seccomp filter (sandbox_seccomp); detection checks both for real.
 `isolation()` says what applied; GRADER_SANDBOX=bwrap|unshare|setpriv|rlimits
 forces a weaker level (debugging, tests).
 """
@@ -22,6 +25,7 @@ forces a weaker level (debugging, tests).
 from __future__ import annotations
 
 import atexit
+import base64
 import ctypes
 import dataclasses
 import errno
@@ -44,6 +48,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader import sandbox_keyring, sandbox_seccomp
 
 _CHUNK = 64 << 10
 _TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
@@ -83,7 +89,12 @@ class Limits:
 
     wall_seconds: float
     cpu_seconds: int = 120
-    memory_bytes: int = 1 << 30  # RLIMIT_AS
+    memory_bytes: int = 1 << 30  # RLIMIT_AS, per process
+    # The memory cgroup's limit: every process of the run together, with what it
+    # wrote to its private /tmp and /dev/shm. Above memory_bytes plus both tmpfs
+    # (2 x file_bytes), so one process meets its RLIMIT_AS (a MemoryError it can
+    # see) before the cgroup's OOM killer, which is there for the run's total.
+    run_memory_bytes: int = 3 << 29
     file_bytes: int = 64 << 20  # RLIMIT_FSIZE, also the size of the private /tmp
     max_processes: int = 64  # tasks (processes and threads): the fork-bomb guard
     open_files: int = 256  # RLIMIT_NOFILE
@@ -107,7 +118,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _Cgroup:
-    """A pids-cgroup directory under which each run gets a cgroup of its own."""
+    """A cgroup directory (pids or memory) under which each run gets a cgroup of its own."""
 
     parent: Path
     version: int
@@ -122,8 +133,11 @@ class _Setup:
     bwrap_flags: tuple[str, ...] = ()  # user-namespace flags that worked here
     tmpfs_size: bool = False  # bwrap knows --size (0.7+): cap the private /tmp
     userns: bool = False  # the sandbox has a user namespace of its own (non-root only)
-    cgroup: _Cgroup | None = None
+    cgroup: _Cgroup | None = None  # pids: the fork guard
     drop_uid: bool = False  # we are root: each run drops to an unprivileged uid of its own
+    memory: _Cgroup | None = None  # a memory cgroup per run (v2: may be the pids one's parent)
+    keyring: int = 0  # keyctl's call number: each run joins a fresh, empty session keyring
+    seccomp: str = ""  # the syscall filter, base64 of libseccomp's BPF; "" = none
 
     @property
     def nproc_guard(self) -> bool:
@@ -145,7 +159,22 @@ class _Setup:
             guard = "fork guard: RLIMIT_NPROC in a user namespace"
         else:
             guard = "no fork guard (needs a writable pids cgroup or a user namespace)"
-        return f"{self.kind}: {base}; {guard}"
+        return f"{self.kind}: {base}; {guard}; {'; '.join(self._guards())}"
+
+    def _guards(self) -> list[str]:
+        """The guards every level may have: memory cgroup, keyring, syscall filter."""
+        return [
+            (f"memory: cgroup v{self.memory.version} per run and RLIMIT_AS per process"
+             if self.memory is not None else "memory: RLIMIT_AS per process only"),
+            ("a fresh session keyring per run" if self.keyring
+             else "no keyring of its own (the grader's session keyring is inherited)"),
+            (sandbox_seccomp.summary() if self.seccomp
+             else "no syscall filter (needs libseccomp and a kernel with seccomp)"),
+        ]
+
+    @property
+    def bpf(self) -> bytes:
+        return base64.b64decode(self.seccomp) if self.seccomp else b""
 
 
 _setup_lock = threading.Lock()
@@ -166,9 +195,19 @@ def level() -> str:
     return _setup().kind
 
 
+def syscall_filter() -> str:
+    """The syscall filter runs get here, for the per-submission record: "seccomp" or "none"."""
+    return "seccomp" if _setup().seccomp else "none"
+
+
+REQUIREMENTS = (*LEVELS, *(f"{name}+seccomp" for name in LEVELS))  # --require-isolation
+
+
 def at_least(required: str) -> bool:
-    """Whether this machine's level is `required` or stronger."""
-    return LEVELS.index(level()) <= LEVELS.index(required)
+    """Whether this machine's level is `required` or stronger ("LEVEL+seccomp": and filtered)."""
+    name, _, extra = required.partition("+")
+    return (LEVELS.index(level()) <= LEVELS.index(name)
+            and (extra != "seccomp" or syscall_filter() == "seccomp"))
 
 
 def _setup() -> _Setup:
@@ -184,8 +223,9 @@ def _setup() -> _Setup:
 def export_setup() -> str:
     """What was detected here, for a process of ours to use without probing again."""
     setup = dataclasses.asdict(_setup())
-    if setup["cgroup"] is not None:
-        setup["cgroup"]["parent"] = str(setup["cgroup"]["parent"])
+    for name in ("cgroup", "memory"):
+        if setup[name] is not None:
+            setup[name]["parent"] = str(setup[name]["parent"])
     if setup["kind"] == "bwrap":
         setup["etc"] = str(_etc_copy())  # made once, here: copying /etc takes ~0.5 s
     return json.dumps(setup)
@@ -193,16 +233,20 @@ def export_setup() -> str:
 
 def _import_setup(text: str) -> _Setup:
     data = json.loads(text)
-    cgroup = data.pop("cgroup", None)
+    cgroups = {name: _Cgroup(Path(found["parent"]), int(found["version"])) if found else None
+               for name in ("cgroup", "memory") for found in [data.pop(name, None)]}
     etc = data.pop("etc", None)
     if etc and Path(etc).is_dir():
         _shared_etc.append(Path(etc))
-    return _Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))},
-                  cgroup=_Cgroup(Path(cgroup["parent"]), int(cgroup["version"]))
-                  if cgroup else None)
+    return _Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))}, **cgroups)
 
 
 def _detect(forced: str) -> _Setup:
+    """The strongest level that works here, then the guards every level can add."""
+    return _add_guards(_detect_level(forced))
+
+
+def _detect_level(forced: str) -> _Setup:
     cgroup = _find_cgroup()
     root = os.geteuid() == 0
     weaker = LEVELS[LEVELS.index(forced):] if forced in LEVELS else LEVELS
@@ -237,15 +281,62 @@ print([name for _, name in socket.if_nameindex()] == ["lo"] and "ok")
 """
 
 
-def _probe(setup: _Setup) -> bool:
+def _probe(setup: _Setup, code: str = _PROBE_CODE) -> bool:
     """Check under `setup` that loopback is up and is the only interface: it must really work."""
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
         try:
-            outcome = _run(setup, [sys.executable, "-I", "-S", "-c", _PROBE_CODE],
+            outcome = _run(setup, [sys.executable, "-I", "-S", "-c", code],
                            Path(tmp), Limits(wall_seconds=10), {}, _Paths())
         except OSError:
             return False
     return outcome.returncode == 0 and outcome.stdout.strip() == "ok"
+
+
+# A denied call fails with EPERM while fork, a thread (clone3 -> clone) and exec still work.
+_FILTER_PROBE_CODE = """
+import ctypes, os, subprocess, sys, threading
+libc = ctypes.CDLL(None, use_errno=True)
+def eperm(rc):
+    return rc == -1 and ctypes.get_errno() == 1
+threads = []
+t = threading.Thread(target=threads.append, args=(1,)); t.start(); t.join()
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+forked = os.waitpid(pid, 0)[1] == 7 << 8
+ran = subprocess.run([sys.executable, "-S", "-c", "print(1)"], capture_output=True).stdout
+print(eperm(libc.unshare(0)) and eperm(libc.syscall({keyctl}, 0, -3, 0))
+      and threads == [1] and forked and ran == b"1\\n" and "ok")
+"""
+
+
+def _add_guards(setup: _Setup) -> _Setup:
+    """Memory cgroup, keyring and syscall filter: each used only if it works here, probed."""
+    setup = dataclasses.replace(setup, memory=_find_cgroup("memory"),
+                                keyring=_keyring_works())
+    bpf, keyctl = sandbox_seccomp.build(), sandbox_keyring.keyctl_number()
+    if bpf and keyctl is not None:
+        filtered = dataclasses.replace(setup, seccomp=base64.b64encode(bpf).decode())
+        if _probe(filtered, _FILTER_PROBE_CODE.format(keyctl=keyctl)):
+            return filtered
+    return setup
+
+
+def _keyring_works() -> int:
+    """keyctl's number if a child that joined a fresh session keyring reports another one."""
+    number, ours = sandbox_keyring.keyctl_number(), sandbox_keyring.session_keyring()
+    if number is None:  # ours may be -1 (no session keyring yet): the child's is then new
+        return 0
+    code = (f"import ctypes; print(ctypes.CDLL(None).syscall({number}, "
+            f"{sandbox_keyring.KEYCTL_GET_KEYRING_ID}, "
+            f"{sandbox_keyring.KEY_SPEC_SESSION_KEYRING}, 0))")
+    try:
+        probe = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                               text=True, timeout=10, preexec_fn=sandbox_keyring.joiner(number))
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    theirs = probe.stdout.strip()
+    return number if theirs.isdigit() and int(theirs) not in (ours, 0) else 0
 
 
 def _bwrap_features(bwrap: str) -> set[str]:
@@ -270,16 +361,16 @@ def _prlimit_ok(setup: _Setup) -> bool:
     return setup.kind != "bwrap" or Path("/usr/bin/prlimit").is_file()
 
 
-def _find_cgroup() -> _Cgroup | None:
-    """A pids cgroup we may create children in (v1 hierarchy or v2 root), probed for real."""
-    for candidate in _cgroup_candidates():
-        if _cgroup_works(candidate):
+def _find_cgroup(controller: str = "pids") -> _Cgroup | None:
+    """A pids or memory cgroup we may create children in (v1 hierarchy or v2 root), probed."""
+    for candidate in _cgroup_candidates(controller):
+        if _cgroup_works(candidate, controller):
             _sweep_stale(candidate)
             return candidate
     return None
 
 
-def _cgroup_candidates() -> list[_Cgroup]:
+def _cgroup_candidates(controller: str = "pids") -> list[_Cgroup]:
     own = _own_cgroups()
     found = []
     try:
@@ -292,11 +383,11 @@ def _cgroup_candidates() -> list[_Cgroup]:
             continue
         mount_point = Path(fields[0].split()[4])
         fstype, _source, options = (fields[1].split() + ["", ""])[:3]
-        if fstype == "cgroup" and "pids" in options.split(","):
-            inner = own.get("pids", "/").lstrip("/")
+        if fstype == "cgroup" and controller in options.split(","):
+            inner = own.get(controller, "/").lstrip("/")
             parent = mount_point / inner if (mount_point / inner).is_dir() else mount_point
             found.append(_Cgroup(parent, 1))
-        elif fstype == "cgroup2" and _v2_has_pids(mount_point):
+        elif fstype == "cgroup2" and _v2_has(mount_point, controller):
             found.append(_Cgroup(mount_point, 2))
     return found
 
@@ -314,24 +405,38 @@ def _own_cgroups() -> dict[str, str]:
     return result
 
 
-def _v2_has_pids(mount_point: Path) -> bool:
+def _v2_has(mount_point: Path, controller: str) -> bool:
     try:
-        return "pids" in (mount_point / "cgroup.subtree_control").read_text().split()
+        return controller in (mount_point / "cgroup.subtree_control").read_text().split()
     except OSError:
         return False
 
 
-def _cgroup_works(cgroup: _Cgroup) -> bool:
-    """Create a cgroup, move a real process into it, and see pids.max refuse a fork."""
+_CGROUP_PROBES = {  # what each controller's probe runs, and what it must see
+    # pids.max of 1: the fork is refused
+    "pids": "import os\ntry:\n    os.fork() or os._exit(0)\nexcept OSError:\n    print('ok')",
+    # 48 MiB for the run: 128 MiB written is killed by the cgroup's OOM killer
+    "memory": "hoard = b'x' * (128 << 20)\nprint('not stopped')",
+}
+_PROBE_MEMORY = 48 << 20
+
+
+def _cgroup_works(cgroup: _Cgroup, controller: str = "pids") -> bool:
+    """Create a cgroup, move a real process into it, and see its limit stop the process."""
     try:
-        path = _cgroup_create(cgroup, 1)
+        if controller == "pids":
+            path = _cgroup_create(cgroup, _pids_settings(1))
+        else:
+            path = _cgroup_create(cgroup, _memory_settings(cgroup, _PROBE_MEMORY))
     except OSError:
         return False
     try:
-        code = "import os\ntry:\n    os.fork() or os._exit(0)\nexcept OSError:\n    print('ok')"
-        probe = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
-                               text=True, timeout=10, preexec_fn=_joiner(cgroup, path))
-        return probe.stdout.strip() == "ok"
+        probe = subprocess.run([sys.executable, "-I", "-S", "-c", _CGROUP_PROBES[controller]],
+                               capture_output=True, text=True, timeout=10,
+                               preexec_fn=_joiner(cgroup, path))
+        if controller == "pids":
+            return probe.stdout.strip() == "ok"
+        return probe.returncode == -signal.SIGKILL and _oom_kills(path) > 0
     except (OSError, subprocess.SubprocessError):
         return False
     finally:
@@ -366,15 +471,67 @@ def _alive(pid: int) -> bool:
 # --------------------------------------------------------------------------- cgroups
 
 
-def _cgroup_create(cgroup: _Cgroup, max_tasks: int) -> Path:
-    path = cgroup.parent / f"grader-{os.getpid()}-{next(_run_ids)}"
+def _cgroup_create(cgroup: _Cgroup, settings: dict[str, str], name: str = "") -> Path:
+    """A run's cgroup with its limits written (in order); nothing left behind on failure."""
+    path = cgroup.parent / (name or f"grader-{os.getpid()}-{next(_run_ids)}")
     path.mkdir()
     try:
-        (path / "pids.max").write_text(str(max_tasks))
+        _cgroup_write(path, settings)
     except OSError:
         path.rmdir()
         raise
     return path
+
+
+_SWAP_FILES = ("memory.swap.max", "memory.memsw.limit_in_bytes")  # only with swap accounting
+
+
+def _cgroup_write(path: Path, settings: dict[str, str]) -> None:
+    for file, value in settings.items():
+        if file not in _SWAP_FILES or (path / file).exists():
+            (path / file).write_text(value)
+
+
+def _pids_settings(max_tasks: int) -> dict[str, str]:
+    return {"pids.max": str(max_tasks)}
+
+
+def _memory_settings(cgroup: _Cgroup, limit: int) -> dict[str, str]:
+    """The run's memory limit, swap included (a swapping run is only slower, not stopped)."""
+    if cgroup.version == 2:
+        return {"memory.max": str(limit), "memory.swap.max": "0"}
+    # memsw (memory + swap) after the limit: it may not be set below it
+    return {"memory.limit_in_bytes": str(limit), "memory.memsw.limit_in_bytes": str(limit)}
+
+
+_RunCgroups = list[tuple[_Cgroup, Path]]  # the cgroups one run joins: pids, memory
+
+
+def _run_cgroups(setup: _Setup, limits: Limits) -> _RunCgroups:
+    """Create the run's cgroups; one the machine refuses now is left out (the run goes on).
+
+    On v2 pids and memory live in one hierarchy, and a process is in one cgroup
+    of it: the memory limit is then written into the pids cgroup.
+    """
+    made: _RunCgroups = []
+    extra = 2 if setup.kind == "bwrap" else 0  # bwrap's own two processes
+    if setup.cgroup is not None:
+        try:
+            path = _cgroup_create(setup.cgroup, _pids_settings(limits.max_processes + extra))
+            made.append((setup.cgroup, path))
+        except OSError:
+            pass  # cgroupfs went away since detection: run without the guard
+    if setup.memory is not None:
+        memory = _memory_settings(setup.memory, limits.run_memory_bytes)
+        try:
+            if made and made[0][0].parent == setup.memory.parent:
+                _cgroup_write(made[0][1], memory)
+            else:
+                name = made[0][1].name if made else ""  # the same name in both hierarchies
+                made.append((setup.memory, _cgroup_create(setup.memory, memory, name)))
+        except OSError:
+            pass  # RLIMIT_AS still bounds each process
+    return made
 
 
 def _cgroup_kill(cgroup: _Cgroup, path: Path) -> None:
@@ -414,18 +571,33 @@ def _cgroup_remove(cgroup: _Cgroup, path: Path) -> None:
         time.sleep(0.002)
 
 
-def _fork_refusals(path: Path | None) -> int:
+def _fork_refusals(cgroups: _RunCgroups) -> int:
     """How many forks pids.max refused during the run (for killed_reason)."""
-    if path is None:
-        return 0
+    return sum(_counter(path / "pids.events", "max") for _, path in cgroups)
+
+
+def _oom_kills(path: Path) -> int:
+    """Processes of the cgroup its memory limit's OOM killer killed (v2 events, v1 oom_control).
+
+    Kernels before 4.13 count no kills in v1: there, hitting the limit at all
+    (failcnt) is the best sign left.
+    """
+    if (path / "memory.events").exists():
+        return _counter(path / "memory.events", "oom_kill")
+    kills = _counter(path / "memory.oom_control", "oom_kill", missing=-1)
+    return kills if kills >= 0 else _counter(path / "memory.failcnt", "")
+
+
+def _counter(file: Path, key: str, missing: int = 0) -> int:
+    """One `key value` line of a cgroup file (key "" for a file that is one number)."""
     try:
-        for line in (path / "pids.events").read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "max":
+        for line in file.read_text().splitlines():
+            name, _, value = line.rpartition(" ") if key else ("", "", line)
+            if name == key:
                 return int(value)
     except (OSError, ValueError):
         pass
-    return 0
+    return missing
 
 
 def _kill(pid: int) -> None:
@@ -458,19 +630,27 @@ def _joiner(cgroup: _Cgroup, cgroup_dir: Path) -> Callable[[], None]:
     return join
 
 
-def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None,
+def _preexec(setup: _Setup, limits: Limits, cgroups: _RunCgroups,
              uid: int | None) -> Callable[[], None]:
-    """What the child does between fork and exec: plain syscalls only, nothing imported."""
-    join = None
-    if cgroup_dir is not None and setup.cgroup is not None:
-        join = _joiner(setup.cgroup, cgroup_dir)
+    """What the child does between fork and exec: plain syscalls only, nothing imported.
+
+    The keyring is joined before bwrap starts (bwrap inherits it); the filter
+    is loaded last, after the steps it denies (unshare), except under bwrap,
+    which applies it itself after its own set-up (--seccomp).
+    """
+    joins = [_joiner(cgroup, path) for cgroup, path in cgroups]
+    keyring = sandbox_keyring.joiner(setup.keyring) if setup.keyring else None
+    load_filter = sandbox_seccomp.loader(setup.bpf) if setup.seccomp and setup.kind != "bwrap" \
+        else None
     parent = os.getpid()
 
     def child() -> None:
-        if join is not None:
+        for join in joins:
             join()
         if setup.kind != "bwrap":
             _die_with_parent(parent)
+        if keyring is not None:
+            keyring()
         if setup.kind == "unshare":
             _unshare_net(setup.userns)
         _set_limit(resource.RLIMIT_AS, limits.memory_bytes)
@@ -484,6 +664,8 @@ def _preexec(setup: _Setup, limits: Limits, cgroup_dir: Path | None,
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
+        if load_filter is not None:
+            load_filter()
 
     return child
 
@@ -725,23 +907,23 @@ def _run(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
     if uid is not None:
         for path in [*paths.writable, workdir]:
             _give(Path(path), uid)
-    cgroup_dir = None
-    if setup.cgroup is not None:
-        extra = 2 if setup.kind == "bwrap" else 0  # bwrap's own two processes
-        try:
-            cgroup_dir = _cgroup_create(setup.cgroup, limits.max_processes + extra)
-        except OSError:
-            pass  # cgroupfs went away since detection: run without the guard
+    cgroups = _run_cgroups(setup, limits)
+    pass_fds = list(paths.pass_fds)
     try:
         if setup.kind == "bwrap":
             command = _bwrap_command(setup, argv, workdir, limits, child_env, paths, uid)
+            if setup.seccomp:  # bwrap applies it after its own set-up, before exec
+                pass_fds.append(sandbox_seccomp.bwrap_fd(setup.bpf))
+                command[1:1] = ["--seccomp", str(pass_fds[-1])]
         else:
             command = list(argv)
-        return _spawn_and_wait(setup, command, workdir, limits, child_env, cgroup_dir, uid,
-                               paths.pass_fds, on_start)
+        return _spawn_and_wait(setup, command, workdir, limits, child_env, cgroups, uid,
+                               pass_fds, on_start)
     finally:
-        if cgroup_dir is not None and setup.cgroup is not None:
-            _cgroup_remove(setup.cgroup, cgroup_dir)
+        if len(pass_fds) > len(paths.pass_fds):
+            os.close(pass_fds[-1])
+        for cgroup, path in cgroups:
+            _cgroup_remove(cgroup, path)
         if uid is not None and setup.kind != "bwrap":  # bwrap's pid namespace took them all
             _kill_uid(uid)
 
@@ -814,7 +996,7 @@ def _kill_uid(uid: int) -> None:
 
 
 def _spawn_and_wait(setup: _Setup, command: list[str], workdir: Path, limits: Limits,
-                    env: dict[str, str], cgroup_dir: Path | None, uid: int | None,
+                    env: dict[str, str], cgroups: _RunCgroups, uid: int | None,
                     pass_fds: Sequence[int] = (),
                     on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
     start = time.monotonic()
@@ -822,13 +1004,13 @@ def _spawn_and_wait(setup: _Setup, command: list[str], workdir: Path, limits: Li
         proc = subprocess.Popen(
             command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True, pass_fds=tuple(pass_fds),
-            preexec_fn=_preexec(setup, limits, cgroup_dir, uid),
+            preexec_fn=_preexec(setup, limits, cgroups, uid),
         )
     except (OSError, subprocess.SubprocessError) as exc:
         message = f"cannot start {command[0]}: {exc}\n"
         return Outcome(127, False, "", message, time.monotonic() - start, "")
     out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
-    kill = _killer(setup, proc, cgroup_dir)
+    kill = _killer(proc, cgroups)
     if on_start is not None:
         on_start(kill)
     try:
@@ -838,19 +1020,18 @@ def _spawn_and_wait(setup: _Setup, command: list[str], workdir: Path, limits: Li
         proc.wait()
     duration = time.monotonic() - start
     return _outcome(setup, proc.returncode, timed_out, out, err, duration,
-                    _fork_refusals(cgroup_dir))
+                    _fork_refusals(cgroups), sum(_oom_kills(path) for _, path in cgroups))
 
 
-def _killer(setup: _Setup, proc: subprocess.Popen[bytes],
-            cgroup_dir: Path | None) -> Callable[[], None]:
-    """Kill the whole run: its process group, and every task of its cgroup."""
+def _killer(proc: subprocess.Popen[bytes], cgroups: _RunCgroups) -> Callable[[], None]:
+    """Kill the whole run: its process group, and every task of its cgroups."""
 
     def kill() -> None:
         _signal_group(proc.pid, signal.SIGKILL)
         if proc.returncode is None:  # not reaped yet, so the pid is still ours
             _kill(proc.pid)
-        if cgroup_dir is not None and setup.cgroup is not None:
-            _cgroup_kill(setup.cgroup, cgroup_dir)
+        for cgroup, path in cgroups:
+            _cgroup_kill(cgroup, path)
 
     return kill
 
@@ -934,14 +1115,16 @@ def _read_into(stream: object, capture: _Capture) -> bool:
 
 
 def _outcome(setup: _Setup, rc: int | None, timed_out: bool, out: _Capture, err: _Capture,
-             duration: float, fork_refusals: int) -> Outcome:
+             duration: float, fork_refusals: int, oom_kills: int = 0) -> Outcome:
     if timed_out:
         return Outcome(None, True, out.text(), err.text(), duration, "timeout")
     assert rc is not None
     if setup.kind == "bwrap" and 128 < rc < 128 + signal.NSIG:
         rc = 128 - rc  # bwrap reports a signal death as 128+N
     reason = ""
-    if rc < 0:
+    if rc != 0 and oom_kills:  # the memory cgroup's OOM killer took one of the run's processes
+        reason = "memory"
+    elif rc < 0:
         reason = _SIGNAL_REASONS.get(-rc, f"signal {-rc}")
     elif rc != 0 and b"MemoryError" in err.tail:
         reason = "memory"

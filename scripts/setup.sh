@@ -14,6 +14,18 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# libseccomp: compiles the sandbox's syscall filter (through pyseccomp); without it runs
+# go on unfiltered and the grader says so.
+if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libseccomp\.so\.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing libseccomp2 (the sandbox's syscall filter)..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2 >/dev/null; } \
+      || echo "note: could not install libseccomp2; sandboxed runs get no syscall filter" >&2
+  else
+    echo "note: libseccomp2 is missing; sandboxed runs get no syscall filter" >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/grader ]; then
   python3 -m venv .venv
 fi

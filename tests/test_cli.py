@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import catalog
+from grader import catalog, sandbox
 from grader.cli import main
 from grader.reports.results_file import validate
 from tests.conftest import reference_submission
@@ -161,3 +162,13 @@ def test_a_grader_fault_costs_one_pair_and_exits_1(tmp_path: Path, monkeypatch) 
     assert assignments["req"]["status"] == "error"
     assert "internal grader error" in assignments["req"]["message"]
     assert assignments["timing"]["score"] == 25
+
+
+def test_require_isolation_can_demand_the_syscall_filter(tmp_path: Path, monkeypatch) -> None:
+    folder = reference_submission(tmp_path / "class" / "ivanov")
+    setup = sandbox._setup()
+    monkeypatch.setitem(sandbox._setup_cache, "setup", dataclasses.replace(setup, seccomp=""))
+    code, out = invoke("grade", str(folder), "--out", str(tmp_path / "out"),
+                       "--require-isolation", f"{setup.kind}+seccomp")
+    assert code == 2 and "libseccomp2" in out and "no syscall filter" in out
+    assert not (tmp_path / "out").exists()

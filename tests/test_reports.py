@@ -466,3 +466,16 @@ def test_isolation_is_recorded_per_submission_and_shown_to_the_student(tmp_path:
     result.isolation = "nonsense"
     with pytest.raises(InvalidResults):
         ResultsFile(tmp_path / "bad", suite_hash=HASH).add(result)
+
+
+def test_the_syscall_filter_is_recorded_per_submission(tmp_path: Path) -> None:
+    result = submission("s")
+    result.isolation, result.syscall_filter = "bwrap", "seccomp"
+    out = ResultsFile(tmp_path / "out", suite_hash=HASH)
+    out.add(result)
+    [saved] = read_json(out.json_path)["submissions"]
+    assert saved["syscall_filter"] == "seccomp"
+    assert SubmissionResult.from_dict(saved).syscall_filter == "seccomp"
+    result.syscall_filter = "maybe"
+    with pytest.raises(InvalidResults):
+        ResultsFile(tmp_path / "bad", suite_hash=HASH).add(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import shutil
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader import sandbox
+from grader import sandbox, sandbox_keyring, sandbox_seccomp
 from grader.sandbox import Limits, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -472,3 +473,197 @@ time.sleep(100)
                 print("no route")
         """, workdir, setup)
         assert outcome.stdout == "no route\n", outcome
+
+
+# ---------------------------------------------------- seccomp, keyring, memory cgroup
+
+
+def forced(level: str) -> sandbox._Setup:
+    """The machine's setup at `level` (skipped where that level is not available)."""
+    setup = sandbox._detect(level)
+    if setup.kind != level:
+        pytest.skip(f"{level} is not available here")
+    return setup
+
+
+def filtered(level: str) -> sandbox._Setup:
+    setup = forced(level)
+    if not sandbox_seccomp.build():
+        pytest.skip("libseccomp is not installed (scripts/setup.sh installs libseccomp2)")
+    assert setup.seccomp, f"libseccomp is here but the filter failed its probe: {setup}"
+    return setup
+
+
+ALL_LEVELS = list(sandbox.LEVELS)
+DENIED_PROBES = {  # name -> arguments of a call that succeeds or fails otherwise without the filter
+    "unshare": (0x10000000,),  # CLONE_NEWUSER
+    "keyctl": (0, -3, 0),  # KEYCTL_GET_KEYRING_ID of the session keyring
+    "add_key": (b"user", b"grader-test", b"x", 1, -3),
+    "io_uring_setup": (8, "buf"),
+    "mount": (b"none", b"/tmp", b"tmpfs", 0, None),
+    "fsopen": (b"tmpfs", 0),
+    "bpf": (0, "buf", 8),
+    "perf_event_open": ("buf", 0, -1, -1, 0),
+    "userfaultfd": (0,),
+    "ptrace": (0, 0, 0, 0),  # PTRACE_TRACEME
+    "clone": (0x10000000 | 17, 0, 0, 0, 0),  # CLONE_NEWUSER | SIGCHLD
+    "setns": (0, 0),
+}
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_denied_calls_fail_with_eperm_inside_a_run(level: str, workdir: Path) -> None:
+    setup = filtered(level)
+    numbers = {name: sandbox_seccomp.syscall_number(name) for name in [*DENIED_PROBES, "clone3"]}
+    outcome = py(f"""
+        import ctypes, errno, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        buf = ctypes.create_string_buffer(256)
+        def call(nr, args):
+            args = [buf if a == "buf" else ctypes.c_long(a) if isinstance(a, int) else a
+                    for a in args]
+            rc = libc.syscall(nr, *args)
+            if rc == 0 and nr == {numbers["clone"]}:
+                os._exit(0)
+            return rc, errno.errorcode.get(ctypes.get_errno(), "?")
+        for name, args in {DENIED_PROBES!r}.items():
+            print(name, *call({numbers!r}[name], args))
+        print("clone3", *call({numbers["clone3"]}, ["buf", 88]))
+    """, workdir, setup)
+    got = dict(line.split(" ", 1) for line in outcome.stdout.splitlines())
+    assert got == {**{name: "-1 EPERM" for name in DENIED_PROBES}, "clone3": "-1 ENOSYS"}, \
+        outcome
+
+
+ALLOWED_PROGRAM = """
+import asyncio, multiprocessing, subprocess, sys, threading
+import aiohttp
+from aiohttp import web
+
+async def main():
+    async def hello(request):
+        return web.Response(text="hello " + request.query["who"])
+    app = web.Application()
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    async with aiohttp.ClientSession() as session:
+        answers = await asyncio.gather(*(
+            session.get(f"http://127.0.0.1:{port}/", params={"who": str(i)}) for i in range(5)))
+        texts = [await a.text() for a in answers]
+    await runner.cleanup()
+    return texts
+
+texts = asyncio.run(main())
+box = []
+thread = threading.Thread(target=box.append, args=("thread",)); thread.start(); thread.join()
+child = subprocess.run([sys.executable, "-c", "print('subprocess')"], capture_output=True,
+                       text=True, check=True).stdout.strip()
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    squares = pool.map(abs, [-2, -3])
+with multiprocessing.get_context("spawn").Pool(1) as pool:
+    spawned = pool.map(abs, [-4])
+print(texts == [f"hello {i}" for i in range(5)], box, child, squares, spawned)
+"""
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_an_asyncio_aiohttp_program_with_threads_and_processes_still_works(
+        level: str, workdir: Path) -> None:
+    setup = filtered(level)
+    argv = [sys.executable, "-c", ALLOWED_PROGRAM]  # not -I: aiohttp is in the venv
+    outcome = sandbox._run(setup, argv, workdir, Limits(wall_seconds=60),
+                           {"PATH": "/usr/bin:/bin"}, sandbox._Paths())
+    assert outcome.stdout.strip() == "True ['thread'] subprocess [2, 3] [4]", outcome
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_each_run_has_a_fresh_empty_session_keyring(level: str, workdir: Path) -> None:
+    """Seen with the filter off (it denies keyctl): the run's keyring is new and empty."""
+    setup = dataclasses.replace(forced(level), seccomp="")
+    if not setup.keyring:
+        pytest.skip(f"no keyring isolation here: {setup.describe()}")
+    sandbox_keyring.joiner(setup.keyring)()  # this test's own session keyring, not the machine's
+    keyctl, add_key = (sandbox_seccomp.syscall_number(n) for n in ("keyctl", "add_key"))
+    if keyctl is None or add_key is None:
+        pytest.skip("libseccomp, which knows the call numbers, is not installed")
+    libc = ctypes.CDLL(None, use_errno=True)
+    secret = f"secret-{uuid.uuid4().hex}".encode()
+    serial = libc.syscall(add_key, b"user", b"grader-test-key", secret, len(secret), -3)
+    assert serial > 0, ctypes.get_errno()
+    ours = sandbox_keyring.session_keyring()
+    outcome = py(f"""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        buf = ctypes.create_string_buffer(4096)
+        print(libc.syscall({keyctl}, 0, -3, 0))  # KEYCTL_GET_KEYRING_ID
+        print(libc.syscall({keyctl}, 11, -3, buf, 4096))  # KEYCTL_READ: its keys
+        print(libc.syscall({keyctl}, 10, -3, b"user", b"grader-test-key", 0))  # SEARCH
+        print(libc.syscall({keyctl}, 11, {serial}, buf, 4096), ctypes.get_errno())
+    """, workdir, setup)
+    session, size, found, read = outcome.stdout.splitlines()
+    assert int(session) not in (ours, -1) and int(size) == 0 and int(found) == -1, outcome
+    assert read.split()[0] == "-1", outcome  # the grader's key by its serial: refused
+    buf = ctypes.create_string_buffer(4096)
+    assert libc.syscall(keyctl, 11, serial, buf, 4096) == len(secret)
+    assert buf.raw[:len(secret)] == secret
+
+
+MEMORY_BOMB = """
+import os, time
+ready_r, ready_w = os.pipe()
+for _ in range(3):  # three children hold 40 MB each...
+    if os.fork() == 0:
+        hoard = b"x" * (40 << 20)
+        os.write(ready_w, b"1")
+        time.sleep(60)
+        os._exit(0)
+for _ in range(3):
+    os.read(ready_r, 1)
+hoard = []  # ... and the parent, within its own RLIMIT_AS, more than the run may have
+for _ in range(40):
+    hoard.append(b"x" * (16 << 20))
+print("not stopped")
+"""
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_the_memory_cgroup_stops_a_run_of_many_processes(level: str, workdir: Path) -> None:
+    setup = forced(level)
+    if setup.memory is None:
+        pytest.skip(f"no writable memory cgroup here: {setup.describe()}")
+    outcome = py(MEMORY_BOMB, workdir, setup, run_memory_bytes=256 << 20,
+                 memory_bytes=1 << 30, wall_seconds=30)
+    assert outcome.stdout == "" and outcome.returncode == -signal.SIGKILL, outcome
+    assert outcome.killed_reason == "memory"
+
+
+def test_without_libseccomp_runs_go_on_unfiltered_and_say_so(
+        monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
+    monkeypatch.setattr(sandbox_seccomp, "build", lambda: b"")
+    setup = sandbox._detect("rlimits")
+    assert setup.seccomp == "" and "no syscall filter" in setup.describe()
+    assert py("print('ran')", workdir, setup).stdout == "ran\n"
+
+
+def test_a_filter_that_fails_its_probe_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_seccomp, "build", lambda: b"\0" * 8)  # no return: refused
+    setup = sandbox._detect("rlimits")
+    assert setup.seccomp == "" and "no syscall filter" in setup.describe()
+
+
+def test_the_setup_handed_to_test_processes_keeps_the_guards() -> None:
+    setup = sandbox._setup()
+    again = sandbox._import_setup(sandbox.export_setup())
+    assert (again.seccomp, again.keyring, again.memory, again.cgroup) == \
+        (setup.seccomp, setup.keyring, setup.memory, setup.cgroup)
+
+
+def test_the_filter_in_force_is_recorded_and_can_be_required() -> None:
+    state = sandbox.syscall_filter()
+    assert state == ("seccomp" if sandbox._setup().seccomp else "none")
+    assert sandbox.at_least(f"{sandbox.level()}+seccomp") == (state == "seccomp")
+    assert sandbox.at_least("rlimits")
