@@ -341,7 +341,7 @@ def test_annotations_escape_per_github_rules() -> None:
     result = submission("a,b:c", failing, absent("req"))
     assert annotations([result]) == [
         "::error title=a%2Cb%3Ac%3A timing%3A%3Acase_0 failed"
-        "::100%25 wrong%0D%0Asecond line%0AHint: a, b: c",
+        "::100%25 wrong%0Asecond line%0AHint: a, b: c",  # CR LF is a line break
         "::warning title=a%2Cb%3Ac%3A req missing::req.py is missing — create it from the stub",
     ]
 
@@ -385,7 +385,8 @@ def test_ci_output_shows_a_failed_test_under_its_title(tmp_path: Path) -> None:
     failing = graded("req", failed=1, message="nothing was raised", title=title)
     result = submission("s", failing)
     summary = job_summary_markdown([result])
-    assert f"- **req::case\\_0** failed — {title}<br>nothing was raised" in summary
+    shown = title.replace(".", "\\.")  # every ASCII punctuation mark is escaped
+    assert f"- **req\\:\\:case\\_0** failed — {shown}<br>nothing was raised" in summary
     assert annotations([result]) == [
         "::error title=s%3A req%3A%3Acase_0 failed"
         "::Status 404 raises ClientResponseError.%0Anothing was raised",
