@@ -34,6 +34,9 @@ _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#
 # all of them): no emphasis, heading, list, table pipe, link, image or autolink can start.
 _MARKDOWN = {c: "\\" + c for c in string.punctuation if c not in _HTML_SPECIAL}
 _MARKDOWN.update(_HTML_SPECIAL)
+# GFM links e-mail addresses even with every character escaped; an empty comment after
+# the @ splits the text the autolinker reads and shows nothing.
+_MARKDOWN["@"] = "@<!-- -->"
 _MARKDOWN_TABLE = str.maketrans(_MARKDOWN)
 
 # A cell starting with one of these is a formula in Excel, LibreOffice and Google Sheets
