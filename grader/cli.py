@@ -81,6 +81,12 @@ def _say(text: str, *, err: bool = False) -> None:
     click.echo(escape.workflow_log(text) if _in_github_actions() else text, err=err)
 
 
+def _shown(text: str) -> str:
+    """A message that may quote a path or name (usage errors): safe for a terminal and a CI log."""
+    shown = escape.terminal(text)
+    return escape.workflow_log(shown) if _in_github_actions() else shown
+
+
 @contextlib.contextmanager
 def _commands_stopped() -> Iterator[None]:
     """Under GitHub Actions, the runner obeys no workflow command while the batch prints.
@@ -179,7 +185,7 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
             return discover(folder)
         return [submission_for(Path(t)) for t in targets]
     except SubmissionError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
 
 
 def _demo_class() -> Path:
@@ -234,7 +240,7 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     _require_isolation(require)
     problems = _Problems()
     with _commands_stopped():
@@ -296,7 +302,7 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
     try:
         submissions = changes.changed_submissions(base_ref, submissions_dir)
     except changes.GitError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     if not submissions:
         click.echo(f"No submission under {submissions_dir}/ changed since {base_ref}.")
         return
@@ -352,7 +358,7 @@ def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
     try:
         meta, results = merge_with_meta(list(outputs))
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     ResultsFile(out, isolation=str(meta.get("isolation", "")), suite_hash=meta["suite_hash"],
                 grader_version=meta["grader_version"]).extend(results)
     click.echo(f"Merged {len(results)} submission(s) into {out}")
