@@ -137,6 +137,7 @@ def json_bytes(document: Any) -> bytes:
 
     A lone surrogate (from a folder name that was not UTF-8) is written as the
     JSON escape `\\udcXX` instead of aborting the write; the text reads back as it was.
+    (Only a high surrogate followed by a low one cannot: JSON reads them as a pair.)
     """
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     return text.encode("utf-8", errors="backslashreplace")
