@@ -246,7 +246,8 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     with _commands_stopped():
         [result] = grading.grade([submission], jobs=jobs)
         try:
-            _say(render_check(result, color=sys.stdout.isatty()))
+            color = sys.stdout.isatty() and not _in_github_actions()  # _say would show ESC
+            _say(render_check(result, color=color))
         except Exception as exc:  # noqa: BLE001 - say the score even if the report broke
             _say(render_summary_line(result))
             problems.add(f"could not write the full report: {type(exc).__name__}: {exc}")
