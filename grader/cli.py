@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
 from grader import __version__, catalog, grading, handout, sandbox, selfcheck
 from grader.reports import ci as ci_report
+from grader.reports import escape
 from grader.reports.feedback import render_check, render_summary_line
 from grader.reports.merge import merge_with_meta
 from grader.reports.results_file import ResultsFile
@@ -65,6 +68,61 @@ def _require_isolation(required: str | None) -> None:
             "bubblewrap libseccomp2) or lower --require-isolation.")
 
 
+def _in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print a line that may quote a submission; under GitHub Actions no line of it is a command.
+
+    The pieces a student controls are already escaped for a terminal by the report
+    that made `text`; this also breaks what the Actions runner would read as a
+    workflow command (escape.workflow_log).
+    """
+    click.echo(escape.workflow_log(text) if _in_github_actions() else text, err=err)
+
+
+def _shown(text: str) -> str:
+    """A message that may quote a path or name (usage errors): safe for a terminal and a CI log."""
+    shown = escape.terminal(text)
+    return escape.workflow_log(shown) if _in_github_actions() else shown
+
+
+@contextlib.contextmanager
+def _commands_stopped() -> Iterator[None]:
+    """Under GitHub Actions, the runner obeys no workflow command while the batch prints.
+
+    GitHub's stop-commands mechanism with a token nobody can guess; our own
+    annotations come after it. A second layer under `_say`'s escaping.
+    """
+    if not _in_github_actions():
+        yield
+        return
+    token = secrets.token_hex(16)
+    click.echo(f"::stop-commands::{token}")
+    try:
+        yield
+    finally:
+        click.echo(f"::{token}::")
+
+
+class _Problems:
+    """Reporting errors of the run: each is said at once, the batch goes on, the exit is 1."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def add(self, problem: str) -> None:
+        if problem:
+            self.found.append(problem)
+            _say(f"grader: {escape.terminal(problem)}", err=True)
+
+    def exit_if_any(self) -> None:
+        if self.found:
+            _say(f"grader: {len(self.found)} reporting problem(s); see above.", err=True)
+            sys.exit(1)
+
+
 def _parse_shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
@@ -99,19 +157,22 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None,
     if sliced is not None:
         k, n = sliced
         submissions = [s for i, s in enumerate(submissions) if i % n == k - 1]
-    results = _grade_with_progress(submissions, out, jobs)
-    click.echo(f"Graded {len(results)} submission(s) into {out}/results.json and "
-               f"{out}/gradebook.csv")
-    _exit_on_internal_errors(results)
+    problems = _Problems()
+    with _commands_stopped():
+        results = _grade_with_progress(submissions, out, jobs, problems)
+        click.echo(f"Graded {len(results)} submission(s) into {out}/results.json and "
+                   f"{out}/gradebook.csv")
+        _report_internal_errors(results, problems)
+    problems.exit_if_any()
 
 
-def _exit_on_internal_errors(results: list[SubmissionResult]) -> None:
-    """Exit status 1 when the grader itself failed somewhere (spec/cli.md)."""
+def _report_internal_errors(results: list[SubmissionResult], problems: _Problems) -> None:
+    """The pairs the grader itself failed on make the exit status 1 (spec/cli.md)."""
     failed = grading.internal_errors(results)
     if failed:
-        click.echo(f"The grader itself failed on {len(failed)} assignment(s): "
-                   f"{', '.join(failed[:10])}; their results say why.", err=True)
-        sys.exit(1)
+        shown = ", ".join(escape.terminal(name) for name in failed[:10])
+        problems.add(f"the grader itself failed on {len(failed)} assignment(s): {shown}; "
+                     "their results say why.")
 
 
 def _targets(targets: tuple[str, ...]) -> list[Submission]:
@@ -125,7 +186,7 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
             return discover(folder)
         return distinct(submission_for(Path(t)) for t in targets)
     except SubmissionError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
 
 
 def _demo_class() -> Path:
@@ -133,26 +194,39 @@ def _demo_class() -> Path:
 
 
 def _grade_with_progress(
-    submissions: Sequence[Submission], out: Path, jobs: int
+    submissions: Sequence[Submission], out: Path, jobs: int, problems: _Problems
 ) -> list[SubmissionResult]:
-    """Grade, writing each result as it comes: a bar on a terminal, plain lines in logs."""
+    """Grade, writing each result as it comes: a bar on a terminal, plain lines in logs.
+
+    Recording or printing one result never raises: a failure is noted for that
+    student (ResultsFile.record) and in `problems`, and the batch goes on.
+    """
     results_file = ResultsFile(out, isolation=sandbox.isolation())
     total = len(submissions)
+    done = 0
+
+    def record(result: SubmissionResult) -> str:
+        nonlocal done
+        done += 1
+        problems.add(results_file.record(result))
+        try:
+            return render_summary_line(result)
+        except Exception as exc:  # noqa: BLE001 - a progress line is not worth a batch
+            problems.add(f"could not print the result of {result.student!r}: {exc}")
+            return escape.terminal(result.student)
+
     if sys.stderr.isatty():
         with click.progressbar(length=total, label="Grading", file=sys.stderr,
                                show_pos=True) as bar:
             def on_result(result: SubmissionResult) -> None:
-                results_file.add(result)
+                record(result)
                 bar.update(1)
 
             return grading.grade(submissions, jobs=jobs, on_result=on_result)
-    done = 0
 
     def log_line(result: SubmissionResult) -> None:
-        nonlocal done
-        done += 1
-        results_file.add(result)
-        click.echo(f"[{done}/{total}] {render_summary_line(result)}")
+        line = record(result)
+        _say(f"[{done}/{total}] {line}")
 
     return grading.grade(submissions, jobs=jobs, on_result=log_line)
 
@@ -167,10 +241,18 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     _require_isolation(require)
-    [result] = grading.grade([submission], jobs=jobs)
-    click.echo(render_check(result, color=sys.stdout.isatty()))
+    problems = _Problems()
+    with _commands_stopped():
+        [result] = grading.grade([submission], jobs=jobs)
+        try:
+            color = sys.stdout.isatty() and not _in_github_actions()  # _say would show ESC
+            _say(render_check(result, color=color))
+        except Exception as exc:  # noqa: BLE001 - say the score even if the report broke
+            _say(render_summary_line(result))
+            problems.add(f"could not write the full report: {type(exc).__name__}: {exc}")
+    problems.exit_if_any()
     if min_score is not None and result.score < min_score:
         sys.exit(1)
 
@@ -222,33 +304,50 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
     try:
         submissions = changes.changed_submissions(base_ref, submissions_dir)
     except changes.GitError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     if not submissions:
         click.echo(f"No submission under {submissions_dir}/ changed since {base_ref}.")
         return
-    results = _grade_with_progress(submissions, out, jobs)
-    _publish_ci(results, junit)
-    _exit_on_internal_errors(results)
-    below = [r for r in results if min_score is not None and r.score < min_score]
-    for r in below:
-        click.echo(f"{r.student}: {r.score:g} is below the minimum {min_score:g}", err=True)
+    problems = _Problems()
+    with _commands_stopped():
+        results = _grade_with_progress(submissions, out, jobs, problems)
+        _publish_summary(results, problems)
+        _report_internal_errors(results, problems)
+        below = [r for r in results if min_score is not None and r.score < min_score]
+        for r in below:
+            _say(f"below the minimum {min_score:g}: {escape.terminal(r.student)} "
+                 f"scored {r.score:g}", err=True)
+    _publish_annotations(results, junit, problems)
+    problems.exit_if_any()
     if below:
         sys.exit(1)
 
 
-def _publish_ci(results: list[SubmissionResult], junit: Path | None) -> None:
-    summary = ci_report.job_summary_markdown(results)
-    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_path:
-        with open(summary_path, "a", encoding="utf-8") as stream:
-            stream.write(summary + "\n")
-    else:
-        click.echo(summary)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
+def _publish_summary(results: list[SubmissionResult], problems: _Problems) -> None:
+    """The job summary into $GITHUB_STEP_SUMMARY, or printed; a failure is a problem, not a stop."""
+    try:
+        summary = ci_report.job_summary_markdown(results)
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            with open(summary_path, "a", encoding="utf-8") as stream:
+                stream.write(summary + "\n")
+        else:
+            _say(summary)
+    except (OSError, ValueError) as exc:
+        problems.add(f"could not write the job summary: {exc}")
+
+
+def _publish_annotations(results: list[SubmissionResult], junit: Path | None,
+                         problems: _Problems) -> None:
+    """Our own workflow commands (escaped per GitHub's rules), then the JUnit file."""
+    if _in_github_actions():
         for line in ci_report.annotations(results):
             click.echo(line)
     if junit is not None:
-        ci_report.write_junit(results, junit)
+        try:
+            ci_report.write_junit(results, junit)
+        except (OSError, ValueError) as exc:
+            problems.add(f"could not write {junit}: {exc}")
 
 
 @main.command(name="merge", short_help="Combine the OUT folders of sharded runs.")
@@ -261,7 +360,7 @@ def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
     try:
         meta, results = merge_with_meta(list(outputs))
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_shown(str(exc))) from None
     ResultsFile(out, isolation=str(meta.get("isolation", "")), suite_hash=meta["suite_hash"],
                 grader_version=meta["grader_version"]).extend(results)
     click.echo(f"Merged {len(results)} submission(s) into {out}")

@@ -6,8 +6,38 @@ one to one; reports only read them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+# Caps on every text a record holds (characters). Much of it quotes the submission
+# (names, exception messages, printed output), which may be any size: a record stays
+# small whatever the student's code does, and the cut is said where it happened.
+NAME_LIMIT = 300  # a folder name is at most 255 bytes: real names are never cut
+MESSAGE_LIMIT = 2000
+HINT_LIMIT = 1000
+TITLE_LIMIT = 300
+
+
+_CUT = re.compile(r"… \[([\d,]+) more characters cut\]$")
+
+
+def cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with a marker saying how much was cut.
+
+    Capping a capped text again (the test process caps, then the parent) keeps
+    one marker that counts everything cut.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    already = 0
+    marker = _CUT.search(text, len(text) - 64)
+    if marker is not None:
+        already = int(marker.group(1).replace(",", ""))
+        text = text[:marker.start()]
+    return f"{text[:limit]}… [{already + len(text) - limit:,} more characters cut]"
+
 
 TestStatus = Literal["passed", "failed", "error", "timeout", "skipped"]
 AssignmentStatus = Literal["graded", "missing", "error"]
@@ -26,6 +56,11 @@ class TestResult:
     message: str = ""  # what was observed and what was expected
     hint: str = ""  # what to try next
     title: str = ""  # the clause the test checks, as the student reads it (its docstring)
+
+    def __post_init__(self) -> None:
+        self.message = cap(self.message, MESSAGE_LIMIT)
+        self.hint = cap(self.hint, HINT_LIMIT)
+        self.title = cap(self.title, TITLE_LIMIT)
 
     @property
     def name(self) -> str:
@@ -48,6 +83,9 @@ class AssignmentResult:
     message: str = ""  # why the status is missing/error; empty when graded cleanly
     tests: list[TestResult] = field(default_factory=list)
     duration: float = 0.0  # seconds of wall time the hidden suite took
+
+    def __post_init__(self) -> None:
+        self.message = cap(self.message, MESSAGE_LIMIT)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -74,6 +112,10 @@ class SubmissionResult:
     message: str = ""  # a problem with the submission as a whole (bad zip, ...)
     isolation: str = ""  # the sandbox level its code ran under (sandbox.LEVELS)
     syscall_filter: str = ""  # "seccomp" or "none": the filter its code ran under
+
+    def __post_init__(self) -> None:
+        self.student = cap(self.student, NAME_LIMIT)
+        self.message = cap(self.message, MESSAGE_LIMIT)
 
     @property
     def score(self) -> float:

@@ -24,7 +24,11 @@ import pytest
 
 from grader import sandbox
 from grader.catalog import SUITES_DIR, Assignment
-from grader.results import AssignmentResult, TestResult
+from grader.results import HINT_LIMIT, MESSAGE_LIMIT, AssignmentResult, TestResult, cap
+
+# An event line longer than this is not one the test process writes (it caps its texts):
+# it is skipped unread, so a flood in the events file cannot flood the grader's memory.
+MAX_EVENT_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -126,19 +130,28 @@ def put_stand_ins(assignment: Assignment, own_copy: Path) -> None:
 
 
 def read_events(report: Path) -> list[dict[str, Any]]:
-    """Every well-formed event line; anything else in the file is ignored."""
+    """Every well-formed event line; anything else in the file (or too long) is ignored."""
     if not report.is_file():
         return []
     events = []
-    with report.open(encoding="utf-8", errors="replace") as stream:
-        for line in stream:
+    with report.open("rb") as stream:
+        while line := stream.readline(MAX_EVENT_BYTES + 1):
+            if len(line) > MAX_EVENT_BYTES:
+                _skip_line(stream, line)
+                continue
             try:
-                event = json.loads(line)
+                event = json.loads(line.decode("utf-8", errors="replace"))
             except ValueError:
                 continue
             if isinstance(event, dict) and isinstance(event.get("event"), str):
                 events.append(event)
     return events
+
+
+def _skip_line(stream: Any, read: bytes) -> None:
+    """Read past the rest of an over-long line, a bounded piece at a time."""
+    while read and not read.endswith(b"\n"):
+        read = stream.readline(MAX_EVENT_BYTES)
 
 
 def not_graded(assignment: Assignment, status: str, message: str) -> AssignmentResult:
@@ -168,7 +181,7 @@ def assemble(
         elif kind == "import_start" and not import_state:
             import_state = "started"
         elif kind == "import_done" and import_state == "started":
-            import_state = str(event.get("error") or "") or "done"
+            import_state = cap(str(event.get("error") or ""), MESSAGE_LIMIT // 2) or "done"
     unfinished = _unfinished_message(assignment, outcome, running)
     tests = [_test_result(spec, verdicts.get(spec.id), unfinished, running, outcome.timed_out)
              for spec in specs]
@@ -196,8 +209,8 @@ def _test_result(
         status = "error"
     points = spec.points if status == "passed" else 0
     return TestResult(spec.id, status, points, spec.points,
-                      str(verdict.get("message", ""))[:2000], str(verdict.get("hint", ""))[:1000],
-                      spec.title)
+                      cap(str(verdict.get("message", "")), MESSAGE_LIMIT),
+                      cap(str(verdict.get("hint", "")), HINT_LIMIT), spec.title)
 
 
 def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, running: str) -> str:

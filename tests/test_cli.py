@@ -172,3 +172,66 @@ def test_require_isolation_can_demand_the_syscall_filter(tmp_path: Path, monkeyp
                        "--require-isolation", f"{setup.kind}+seccomp")
     assert code == 2 and "libseccomp2" in out and "no syscall filter" in out
     assert not (tmp_path / "out").exists()
+
+def _fake_suites(monkeypatch) -> None:
+    """Every suite answers at once with full marks; a submission holding a file BAD gets an
+    impossible req score (above its maximum), as a grader bug would give."""
+    from grader import runner
+    from grader.results import AssignmentResult
+
+    def instant(assignment, folder, scratch):
+        over = (folder / "BAD").exists() and assignment.slug == "req"
+        score = assignment.points + (5 if over else 0)
+        return AssignmentResult(assignment.slug, score, assignment.points, "graded")
+
+    monkeypatch.setattr(runner, "run_suite", instant)
+
+
+def test_a_result_that_cannot_be_recorded_does_not_stop_the_batch(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    _fake_suites(monkeypatch)
+    for name in ("a", "b", "c"):
+        folder = tmp_path / "class" / name
+        folder.mkdir(parents=True)
+        (folder / "req.py").write_text("", encoding="utf-8")
+    (tmp_path / "class" / "b" / "BAD").write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["grade", "all", str(tmp_path / "class"), "--out",
+                                       str(tmp_path / "out"), "-j", "1"])
+    assert result.exit_code == 1, result.output
+    assert "could not record the result of 'b'" in result.output
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    validate(data)
+    by_name = {s["student"]: s for s in data["submissions"]}
+    assert sorted(by_name) == ["a", "b", "c"]  # c was graded after b's failure
+    assert by_name["a"]["score"] == by_name["c"]["score"] == 100
+    assert by_name["b"]["score"] == 0 and "the report failed" in by_name["b"]["message"]
+
+
+def test_a_ci_report_that_cannot_be_written_does_not_stop_the_others(tmp_path: Path,
+                                                                      monkeypatch) -> None:
+    _fake_suites(monkeypatch)
+    repo = tmp_path / "course"
+    (repo / "submissions").mkdir(parents=True)
+    (repo / "README").write_text("x", encoding="utf-8")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    (repo / "submissions" / "::add-mask::eve").mkdir()
+    (repo / "submissions" / "::add-mask::eve" / "req.py").write_text("", encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "pr")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    junit = tmp_path / "a-file" / "junit.xml"  # its folder cannot be made
+    result = CliRunner().invoke(main, ["ci", "--base", "HEAD~1", "--out", str(tmp_path / "out"),
+                                       "--junit", str(junit)])
+    assert result.exit_code == 1
+    assert "could not write" in result.output and "junit.xml" in result.output
+    assert "add\\-mask" in summary.read_text(encoding="utf-8")  # the summary was written
+    lines = result.output.splitlines()
+    token = lines[0].removeprefix("::stop-commands::")
+    assert len(token) == 32 and f"::{token}::" in lines
+    assert not any(line.lstrip().startswith("::add-mask") for line in lines)

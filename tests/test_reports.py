@@ -341,7 +341,7 @@ def test_annotations_escape_per_github_rules() -> None:
     result = submission("a,b:c", failing, absent("req"))
     assert annotations([result]) == [
         "::error title=a%2Cb%3Ac%3A timing%3A%3Acase_0 failed"
-        "::100%25 wrong%0D%0Asecond line%0AHint: a, b: c",
+        "::100%25 wrong%0Asecond line%0AHint: a, b: c",  # CR LF is a line break
         "::warning title=a%2Cb%3Ac%3A req missing::req.py is missing — create it from the stub",
     ]
 
@@ -385,7 +385,8 @@ def test_ci_output_shows_a_failed_test_under_its_title(tmp_path: Path) -> None:
     failing = graded("req", failed=1, message="nothing was raised", title=title)
     result = submission("s", failing)
     summary = job_summary_markdown([result])
-    assert f"- **req::case\\_0** failed — {title}<br>nothing was raised" in summary
+    shown = title.replace(".", "\\.")  # every ASCII punctuation mark is escaped
+    assert f"- **req\\:\\:case\\_0** failed — {shown}<br>nothing was raised" in summary
     assert annotations([result]) == [
         "::error title=s%3A req%3A%3Acase_0 failed"
         "::Status 404 raises ClientResponseError.%0Anothing was raised",
@@ -479,3 +480,60 @@ def test_the_syscall_filter_is_recorded_per_submission(tmp_path: Path) -> None:
     result.syscall_filter = "maybe"
     with pytest.raises(InvalidResults):
         ResultsFile(tmp_path / "bad", suite_hash=HASH).add(result)
+
+# --- a report that fails never stops the batch ------------------------------------------------
+
+
+def test_a_result_that_cannot_be_recorded_is_replaced_by_a_note(tmp_path: Path) -> None:
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    broken = submission("bad", graded("req"))
+    broken.assignments["req"].score = 99  # above max_score: refused by validate
+    problem = out.record(broken)
+    assert "could not record the result of 'bad'" in problem and "above max_score" in problem
+    assert out.record(submission("good")) == ""
+    data = read_json(out.json_path)
+    validate(data)
+    bad = next(s for s in data["submissions"] if s["student"] == "bad")
+    assert bad["score"] == 0 and bad["message"].startswith(results_file.RECORD_FAILED)
+    assert {a["status"] for a in bad["assignments"].values()} == {"error"}
+    assert [row[0] for row in read_csv(out.csv_path)[1:]] == ["bad", "good"]
+
+
+def test_the_same_student_twice_keeps_the_first_and_says_so(tmp_path: Path) -> None:
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    assert out.record(submission("a")) == ""
+    assert "already" in out.record(submission("a", absent("req")))
+    [only] = read_json(out.json_path)["submissions"]
+    assert only["score"] == 100 and "already" in only["message"]
+
+
+def test_a_failed_write_keeps_the_result_for_the_next_write(tmp_path: Path) -> None:
+    out = ResultsFile(tmp_path / "out", suite_hash=HASH)
+    for path in (tmp_path / "out").iterdir():
+        path.unlink()
+    (tmp_path / "out").rmdir()
+    assert "could not write" in out.record(submission("a"))
+    (tmp_path / "out").mkdir()
+    assert out.record(submission("b")) == ""
+    assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a", "b"]
+
+
+def test_one_broken_student_does_not_break_the_ci_report() -> None:
+    broken = submission("zzz")
+    broken.assignments["req"].tests = None  # type: ignore[assignment]  # a report bug
+    summary = job_summary_markdown([submission("a", absent("req")), broken])
+    assert "the report for this student failed" in summary and "| a |" in summary
+    commands = annotations([submission("a", absent("req")), broken])
+    assert len(commands) == 2 and "zzz" in commands[1] and "failed" in commands[1]
+
+
+def test_hostile_names_in_reports_are_shown_not_obeyed(tmp_path: Path) -> None:
+    name = "=HYPERLINK(\"http://e.vil\")\n::add-mask::x\x1b]0;t\x07\u202e"
+    result = submission(name, graded("req", failed=1, message="::notice::hi\r##[error]x"))
+    text = render_check(result, color=False) + render_summary_line(result)
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert "\\x1b]0;t\\x07" in text and "\\u202e" in text
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(result)
+    assert read_csv(out.csv_path)[1][0].startswith("'=HYPERLINK")
+    assert read_json(out.json_path)["submissions"][0]["student"] == name  # JSON keeps it as is

@@ -126,3 +126,16 @@ def test_titles_reach_every_test_result() -> None:
     assert [t.title for t in broken.tests] == [s.title for s in specs]
     data = result.to_dict()
     assert [t["title"] for t in data["tests"]] == [s.title for s in specs]
+
+
+def test_over_long_event_lines_are_skipped_unread(tmp_path: Path) -> None:
+    report = tmp_path / "events.jsonl"
+    huge = json.dumps({"event": "result", "test": "x", "message": "A" * (runner.MAX_EVENT_BYTES)})
+    lines = [json.dumps({"event": "import_start"}), huge, "not json",
+             json.dumps({"event": "import_done", "error": "E" * 50_000})]
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events = runner.read_events(report)
+    assert [e["event"] for e in events] == ["import_start", "import_done"]
+    result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome())
+    assert result.status == "error" and "more characters cut]" in result.message
+    assert len(result.message) < 1200 and all(len(t.message) < 1200 for t in result.tests)

@@ -1,13 +1,19 @@
-"""Output for CI: the GitHub job summary, workflow annotations and a JUnit XML file."""
+"""Output for CI: the GitHub job summary, workflow annotations and a JUnit XML file.
+
+Every text from a submission goes through grader.reports.escape for its place:
+Markdown or HTML in the summary, GitHub's escaping in annotations, XML in JUnit.
+One student whose part cannot be rendered gets a line saying so; the rest is written.
+"""
 
 from __future__ import annotations
 
-import html
-import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from grader import catalog
+from grader.reports import escape
 from grader.reports.feedback import (
     assignment_problem,
     file_of,
@@ -19,18 +25,20 @@ from grader.reports.feedback import (
 from grader.results import AssignmentResult, SubmissionResult, TestResult
 
 _MAX_DETAIL_ITEMS = 300  # keeps the summary far below GitHub's 1 MiB per step
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-# Characters XML 1.0 cannot hold at all, not even escaped (ANSI escapes, NUL, lone surrogates).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_md = escape.markdown
+T = TypeVar("T")
+
+
+def _per_student(result: SubmissionResult, render: Callable[[SubmissionResult], T],
+                 instead: Callable[[str], T]) -> T:
+    """`render(result)`, or `instead(why)` when that fails: one student never costs the others."""
+    try:
+        return render(result)
+    except Exception as exc:  # noqa: BLE001 - a report bug must not end the whole report
+        return instead(f"the report for this student failed ({type(exc).__name__}: {exc})")
 
 
 # --- job summary ---------------------------------------------------------------------------
-
-
-def _md(text: str) -> str:
-    """Text as itself in GitHub markdown, on one line (safe inside a table cell)."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text.strip())
-    return "<br>".join(escaped.splitlines())
 
 
 def _row(cells: list[str]) -> str:
@@ -51,10 +59,15 @@ def _table(results: list[SubmissionResult]) -> list[str]:
         _row(["---", "---:", *("---:" for _ in slugs)]),
     ]
     for result in results:
-        total = f"**{score_text(result.score, result.max_score)}**"
-        cells = [_cell(result.assignments.get(slug)) for slug in slugs]
-        lines.append(_row([_md(result.student), total, *cells]))
+        lines.append(_per_student(result, lambda r: _student_row(r, slugs),
+                                  lambda why, r=result: _row([_md(r.student), _md(why)])))
     return lines
+
+
+def _student_row(result: SubmissionResult, slugs: list[str]) -> str:
+    total = f"**{score_text(result.score, result.max_score)}**"
+    cells = [_cell(result.assignments.get(slug)) for slug in slugs]
+    return _row([_md(result.student), total, *cells])
 
 
 def _problem_items(result: SubmissionResult) -> list[str]:
@@ -76,13 +89,13 @@ def _details(results: list[SubmissionResult]) -> list[str]:
     lines = ["", "### Problems", ""]
     listed = 0
     for result in results:
-        items = _problem_items(result)
+        items = _per_student(result, _problem_items, lambda why: [f"- {_md(why)}"])
         if not items:
             continue
         if listed >= _MAX_DETAIL_ITEMS:
             lines.append("_More problems are not listed here: see results.json._")
             break
-        summary = html.escape(f"{result.student} — {len(items)} problem(s)")
+        summary = f"{escape.html(result.student)} — {len(items)} problem(s)"
         lines += [f"<details><summary>{summary}</summary>", "", *items, "", "</details>"]
         listed += len(items)
     return lines if listed else [*lines, "No failed tests."]
@@ -98,18 +111,9 @@ def job_summary_markdown(results: list[SubmissionResult]) -> str:
 # --- workflow annotations ------------------------------------------------------------------
 
 
-def _escape_data(text: str) -> str:
-    """GitHub workflow-command escaping of a message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    """GitHub workflow-command escaping of a property value such as title=."""
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _command(level: str, title: str, message: str) -> str:
-    return f"::{level} title={_escape_property(title)}::{_escape_data(message)}"
+    """One workflow command on one line: its texts escaped, so none of them starts another."""
+    return f"::{level} title={escape.workflow_property(title)}::{escape.workflow_data(message)}"
 
 
 def _test_message(test: TestResult) -> str:
@@ -126,25 +130,30 @@ def annotations(results: list[SubmissionResult]) -> list[str]:
     A missing file is a warning (maybe not started yet); a failed, crashed or
     timed-out test and a file that cannot be imported are errors.
     """
-    commands = []
+    commands: list[str] = []
     for result in results:
-        for assignment in in_course_order(result):
-            if assignment.status != "graded":
-                level = "warning" if assignment.status == "missing" else "error"
-                title = f"{result.student}: {assignment.slug} {assignment.status}"
-                commands.append(_command(level, title, assignment_problem(assignment)))
-            for test in problem_tests(assignment):
-                title = f"{result.student}: {test.id} {test.status}"
-                commands.append(_command("error", title, _test_message(test)))
+        commands += _per_student(result, _student_annotations,
+                                 lambda why, r=result: [_command("error", r.student, why)])
+    return commands
+
+
+def _student_annotations(result: SubmissionResult) -> list[str]:
+    commands = []
+    for assignment in in_course_order(result):
+        if assignment.status != "graded":
+            level = "warning" if assignment.status == "missing" else "error"
+            title = f"{result.student}: {assignment.slug} {assignment.status}"
+            commands.append(_command(level, title, assignment_problem(assignment)))
+        for test in problem_tests(assignment):
+            title = f"{result.student}: {test.id} {test.status}"
+            commands.append(_command("error", title, _test_message(test)))
     return commands
 
 
 # --- JUnit XML -----------------------------------------------------------------------------
 
 
-def _xml_text(text: str) -> str:
-    """Text XML can hold: forbidden characters written out as Python escapes."""
-    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
+_xml_text = escape.xml_text
 
 
 def _element(tag: str, text: str = "", **attributes: str) -> ET.Element:

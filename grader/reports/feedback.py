@@ -13,6 +13,7 @@ from collections.abc import Callable
 import click
 
 from grader import catalog
+from grader.reports.escape import terminal
 from grader.results import AssignmentResult, SubmissionResult, TestResult
 
 PROBLEM_STATUSES = ("failed", "error", "timeout")
@@ -100,11 +101,12 @@ def _test_lines(test: TestResult, paint: Painter) -> list[str]:
     mark = paint(_MARKS[test.status], fg="red")
     most = format_points(test.max_points)
     worth = f"{format_points(test.points)} of {most} point{'' if most == '1' else 's'}"
-    lines = [f"    {mark} {test.heading}{_STATUS_WORDS[test.status]}  ({worth})"]
-    message = plain_message(test.message) or "no details"
+    lines = [f"    {mark} {terminal(test.heading)}{_STATUS_WORDS[test.status]}  ({worth})"]
+    message = terminal(plain_message(test.message), multiline=True) or "no details"
     lines += ["      " + line for line in _indented(message, "")]
     if test.hint:
-        hint_first, *hint_rest = _indented(plain_message(test.hint), " " * 12)
+        hint = terminal(plain_message(test.hint), multiline=True)
+        hint_first, *hint_rest = _indented(hint, " " * 12)
         lines += [f"      {paint('Hint:', fg='yellow')} {hint_first}", *hint_rest]
     return lines
 
@@ -112,8 +114,8 @@ def _test_lines(test: TestResult, paint: Painter) -> list[str]:
 def _passed_line(test: TestResult, paint: Painter) -> str:
     """A test that lost nothing (or was skipped): one line, its title."""
     if test.status == "passed":
-        return f"    {paint('✔', fg='green')} {test.heading}"
-    return f"    – {test.heading} (skipped)"
+        return f"    {paint('✔', fg='green')} {terminal(test.heading)}"
+    return f"    – {terminal(test.heading)} (skipped)"
 
 
 def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) -> list[str]:
@@ -122,7 +124,7 @@ def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) 
     score = score_text(assignment.score, assignment.max_score)
     head = f"{mark} {assignment.slug.ljust(width)}  {score:>7}"
     if assignment.status != "graded":
-        problem = assignment_problem(assignment)
+        problem = terminal(assignment_problem(assignment), multiline=True)
         # "req.py is missing" needs no "missing:" in front
         said = re.search(rf"\b{assignment.status}\b", problem, re.IGNORECASE)
         note = problem if said else f"{assignment.status}: {problem}"
@@ -149,7 +151,7 @@ def _first_step(assignments: list[AssignmentResult]) -> str:
             return f"Make {file} import and run without crashing (see the {slug} line above)."
         failing = problem_tests(assignment)
         if failing:
-            return f"Fix {slug} first, starting with “{failing[0].heading}” (see above)."
+            return f"Fix {slug} first, starting with “{terminal(failing[0].heading)}” (see above)."
         if not _full_marks(assignment):
             return f"Look at {slug} above: {score_text(assignment.score, assignment.max_score)}."
     return "Look at the note at the top of this report."
@@ -173,17 +175,20 @@ def _next_steps(
 
 
 def render_check(result: SubmissionResult, *, color: bool) -> str:
-    """The report a student reads after `grader check`: verdicts, failures with hints, next step."""
+    """The report a student reads after `grader check`: verdicts, failures with hints, next step.
+
+    Every text that may quote the submission goes through escape.terminal: shown, not obeyed.
+    """
     paint = _painter(color)
     assignments = in_course_order(result)
     width = max((len(a.slug) for a in assignments), default=0)
     total = score_text(result.score, result.max_score)
-    lines = [paint(f"Grading report for {result.student}: {total}", bold=True)]
+    lines = [paint(f"Grading report for {terminal(result.student)}: {total}", bold=True)]
     if result.isolation:
         lines.append(f"Your code ran in a sandbox: {result.isolation} isolation.")
     lines.append("")
     if result.message:
-        lines += [paint(plain_message(result.message), fg="yellow"), ""]
+        lines += [paint(terminal(plain_message(result.message), multiline=True), fg="yellow"), ""]
     for assignment in assignments:
         lines += _assignment_lines(assignment, width, paint)
     lines += ["", *_next_steps(result, assignments, paint)]
@@ -197,7 +202,8 @@ def render_summary_line(result: SubmissionResult) -> str:
         status = "" if assignment.status == "graded" else f" ({assignment.status})"
         score = score_text(assignment.score, assignment.max_score)
         cells.append(f"{assignment.slug} {score}{status}")
-    parts = [result.student, score_text(result.score, result.max_score), " ".join(cells)]
+    parts = [terminal(result.student), score_text(result.score, result.max_score),
+             " ".join(cells)]
     if result.message:
-        parts.append(f"({' '.join(plain_message(result.message).split())})")
+        parts.append(f"({terminal(' '.join(plain_message(result.message).split()))})")
     return "  ".join(part for part in parts if part)

@@ -23,8 +23,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from grader import __version__, catalog
+from grader.grading import INTERNAL_ERROR
+from grader.reports import escape
 from grader.reports.feedback import format_points
-from grader.results import SubmissionResult
+from grader.results import AssignmentResult, SubmissionResult
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
 RESULTS_NAME = "results.json"
@@ -142,7 +144,11 @@ def student_sort_key(result: SubmissionResult) -> tuple[str, str]:
 
 
 def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
-    """gradebook.csv's text: the spec's header, a row per submission, course order."""
+    """gradebook.csv's text: the spec's header, a row per submission, course order.
+
+    The student column is the only text a student controls: it is neutralised
+    (escape.csv_cell); the numbers are ours and written as they are.
+    """
     slugs = [a.slug for a in catalog.assignments()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")  # LF: shell scripts see no stray \r
@@ -150,7 +156,7 @@ def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
     for result in results:
         cells = [result.assignments.get(slug) for slug in slugs]
         writer.writerow([
-            result.student,
+            escape.csv_cell(result.student),
             format_points(result.score),
             format_points(result.max_score),
             *("" if a is None else format_points(a.score) for a in cells),
@@ -184,12 +190,6 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
-
-
-def _encode(text: str) -> bytes:
-    # A lone surrogate (a non-UTF-8 folder name) becomes the JSON escape \udcXX
-    # instead of aborting the run's output.
-    return text.encode("utf-8", errors="backslashreplace")
 
 
 class ResultsFile:
@@ -233,6 +233,37 @@ class ResultsFile:
         """Record one submission and rewrite both files."""
         self.extend([result])
 
+    def record(self, result: SubmissionResult) -> str:
+        """Like `add`, but never raises: returns what went wrong ("" when nothing did).
+
+        A result that cannot be recorded as it is (it breaks the schema or the
+        score rules, or its student is already recorded) is replaced by one that
+        says so, scoring 0; a failed write leaves the result in memory for the
+        next write. The batch goes on either way; the caller reports the problem.
+        """
+        try:
+            self.add(result)
+            return ""
+        except OSError as exc:  # the files; self._results already holds the result
+            return f"could not write {self.out_dir}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a bad record costs its student only
+            problem = f"could not record the result of {result.student!r}: {exc}"
+        self._record_note(result, problem)
+        try:
+            self._write()
+        except OSError as exc:
+            problem += f"; could not write {self.out_dir}: {exc}"
+        return problem
+
+    def _record_note(self, result: SubmissionResult, problem: str) -> None:
+        """Keep a student whose result could not be recorded in the files, with the reason."""
+        note = f"{RECORD_FAILED}: {problem}"
+        known = self._results.get(result.student)
+        if known is not None:  # the same name twice: the first stays, and says so
+            known.message = "; ".join(filter(None, [known.message, note]))
+            return
+        self._results[result.student] = unrecorded(result, note)
+
     def extend(self, results: Iterable[SubmissionResult]) -> None:
         """Record several submissions (e.g. merged shards) with a single rewrite.
 
@@ -259,6 +290,18 @@ class ResultsFile:
 
     def _write(self) -> None:
         results = self.results
-        text = json.dumps(self.document(results), ensure_ascii=False, indent=2) + "\n"
-        write_atomic(self.json_path, _encode(text))
-        write_atomic(self.csv_path, _encode(gradebook_csv(results)))
+        write_atomic(self.json_path, escape.json_bytes(self.document(results)))
+        write_atomic(self.csv_path, gradebook_csv(results).encode("utf-8"))
+
+
+RECORD_FAILED = f"{INTERNAL_ERROR}: the report failed"
+
+
+def unrecorded(result: SubmissionResult, note: str) -> SubmissionResult:
+    """A stand-in for a result that could not be recorded: every assignment 0, saying why.
+
+    Built from the catalog alone, not from the result that failed, so it is valid.
+    """
+    assignments = {a.slug: AssignmentResult(a.slug, 0, a.points, "error", note)
+                   for a in catalog.assignments()}
+    return SubmissionResult(result.student or "?", assignments, note)

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError
 from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo, decode, encode
@@ -170,7 +171,8 @@ class StudentCode:
             self._import_error = StudentImportError(message)
             raise self._import_error from None
         if reply.get("error"):
-            self._import_error = StudentImportError(str(reply["error"]))
+            # capped here, where it enters: every test of the module repeats it
+            self._import_error = StudentImportError(cap(str(reply["error"]), MESSAGE_LIMIT))
             raise self._import_error
         self._imported_by = self.link.starts
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import pytest
 
+from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError
 from grader.suites.harness import StudentCode, StudentFailure
 from grader.suites.web import WebServer
@@ -65,9 +66,11 @@ _STREAM = pytest.StashKey[IO[str] | None]()
 
 
 def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
+    """One event line; its texts capped, since they may quote the student's code at any size."""
     stream = config.stash.get(_STREAM, None)
     if stream is not None:
-        stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+        capped = {k: cap(v, MESSAGE_LIMIT) if isinstance(v, str) else v for k, v in event.items()}
+        stream.write(json.dumps(capped, ensure_ascii=True) + "\n")
         stream.flush()
 
 
