@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pytest
 
-from grader.suites.feedback import Feedback, StudentImportError
+from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
 from grader.suites.web import WebServer
 from grader.worker.codec import ErrorInfo
@@ -122,6 +122,8 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if isinstance(exc, StudentImportError):
         return {"status": "error", "message": f"could not import the module: {exc}",
                 "hint": "run `python <file>` yourself to see the error, fix it and check again"}
+    if isinstance(exc, WorkerFault):  # the student's process broke the channel: an error
+        return {"status": "error", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, StudentFailure):
