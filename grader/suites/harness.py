@@ -310,6 +310,10 @@ class StudentCode:
         try:
             reply = self.link.request(message, timeout + drain)
         except WorkerGone as gone:
+            if fake.flooded:
+                raise Feedback(f"during the call, {fake.flooded}",
+                               "at most one connection per request, each sending its request "
+                               "at once", "do not open connections you do not use") from None
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
                        seconds=time.perf_counter() - started,
                        stdout=_text(output.since(fake.output_base)),
@@ -317,6 +321,10 @@ class StudentCode:
         finally:
             seconds = time.perf_counter() - started
             self.server.current = None
+        if fake.flooded:
+            raise Feedback(f"during the call, {fake.flooded}",
+                           "at most one connection per request, each sending its request at once",
+                           "do not open connections you do not use or leave requests unfinished")
         _no_internal(reply)
         with from_worker():
             return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,

@@ -62,6 +62,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _STREAM = pytest.StashKey[IO[str] | None]()
+_SERVER = pytest.StashKey[WebServer]()
+_FLOOD_TOLD = pytest.StashKey[bool]()
 
 
 def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
@@ -86,6 +88,7 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
     server = WebServer(Path(work) / "web")
     spec = WorkerSpec(Path(folder), module, server.folder, Path(work) / "runtime",
                       pytestconfig.getoption("--grader-lifetime"))
+    pytestconfig.stash[_SERVER] = server
     link = WorkerLink(spec, server.on_worker_event)
     code = StudentCode(link, server, module)
     _emit(pytestconfig, {"event": "import_start"})
@@ -110,7 +113,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if finished:
         verdict = _verdict(item, call, report)
         _emit(item.config, {"event": "result", "test": test_id(item), **verdict})
+        _tell_flood(item.config)
     return report
+
+
+def _tell_flood(config: pytest.Config) -> None:
+    """Once the trusted web was flooded, say so (once): the parent grades nothing of the run."""
+    server = config.stash.get(_SERVER, None)
+    if server is not None and server.flooded and not config.stash.get(_FLOOD_TOLD, False):
+        config.stash[_FLOOD_TOLD] = True
+        _emit(config, {"event": "flooded", "message": server.flooded})
 
 
 def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> dict:

@@ -410,6 +410,17 @@ class WebServer:
             self._runners.append(runner)
             self._servers.append(server)
 
+    @property
+    def flooded(self) -> str:
+        """Why this run's web was flooded, in words for the student; "" when it was not."""
+        if not (self.refused or self.cut):
+            return ""
+        return (f"your code flooded the grader's web server ({self.refused} connection(s) "
+                f"refused because {MAX_CONNECTIONS} were already open, {self.cut} closed "
+                f"because a request's head did not arrive whole within {REQUEST_SECONDS:.0f} s):"
+                " what it observed of your requests cannot be trusted, so this assignment is "
+                "not graded")
+
     def note(self, what: str) -> None:
         """A connection refused or cut: counted for the run and for the call under way."""
         setattr(self, what, getattr(self, what) + 1)
