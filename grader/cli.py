@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, catalog, grading, handout, sandbox, selfcheck
+from grader import __version__, catalog, grading, handout, sandbox, selfcheck, trusted_limits
 from grader.reports import ci as ci_report
 from grader.reports.feedback import render_check, render_summary_line
 from grader.reports.merge import merge_with_meta
@@ -135,6 +135,7 @@ def _grade_with_progress(
     submissions: Sequence[Submission], out: Path, jobs: int
 ) -> list[SubmissionResult]:
     """Grade, writing each result as it comes: a bar on a terminal, plain lines in logs."""
+    trusted_limits.limit_parent(jobs)
     results_file = ResultsFile(out, isolation=sandbox.isolation())
     total = len(submissions)
     if sys.stderr.isatty():
@@ -168,6 +169,7 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
     _require_isolation(require)
+    trusted_limits.limit_parent(jobs)
     [result] = grading.grade([submission], jobs=jobs)
     click.echo(render_check(result, color=sys.stdout.isatty()))
     if min_score is not None and result.score < min_score:
@@ -186,6 +188,7 @@ def list_assignments() -> None:
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
     """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
+    trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)
     if not ok:
