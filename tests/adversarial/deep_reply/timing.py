@@ -22,8 +22,8 @@ def _channels() -> list[socket.socket]:
     for name in os.listdir("/proc/self/fd"):
         try:
             fd = int(name)
-            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-                continue
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode) or not os.get_blocking(fd):
+                continue  # asyncio's own socketpair (its self-pipe) is non-blocking
             sock = socket.socket(fileno=os.dup(fd))
         except (OSError, ValueError):
             continue

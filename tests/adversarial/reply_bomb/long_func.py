@@ -3,8 +3,9 @@
 
 The channel is the inherited socket the worker answers on; student code finds
 it among its open file descriptors (an unnamed AF_UNIX stream socket, one end
-of a socketpair). The line is a well-formed reply whose value is eight million
-empty lists: read whole and parsed, it costs the trusted side about a gigabyte.
+of a socketpair, and blocking: asyncio's self-pipe is not). The line is a
+well-formed reply whose value is eight million empty lists: read whole and
+parsed, it costs the trusted side about a gigabyte.
 """
 
 import asyncio
@@ -23,8 +24,8 @@ def _channels() -> list[socket.socket]:
     for name in os.listdir("/proc/self/fd"):
         try:
             fd = int(name)
-            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-                continue
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode) or not os.get_blocking(fd):
+                continue  # asyncio's own socketpair (its self-pipe) is non-blocking
             sock = socket.socket(fileno=os.dup(fd))
         except (OSError, ValueError):
             continue
