@@ -35,34 +35,23 @@ def parent_bytes(jobs: int) -> int:
     return PARENT_BASE_BYTES + PARENT_PER_JOB_BYTES * max(1, jobs)
 
 
-def limit_data(limit: int) -> None:
-    """Set RLIMIT_DATA (soft and hard) to `limit`, never above a hard limit already set.
+def limit_parent(jobs: int) -> None:
+    """Called by the CLI before grading: the parent's own limit at `-j jobs`.
 
-    A system that refuses it (no RLIMIT_DATA) keeps running without: the caps
-    on the worker's data still hold.
+    Only the soft limit: the hard one stays, so a later command in the same
+    process (the project's tests run the CLI in-process) can set its own, and
+    each test process sets its own, lower one (TEST_PROCESS_BYTES; the sandbox
+    sets the worker's RLIMIT_AS). A system that refuses RLIMIT_DATA runs
+    without it: the caps on the worker's data still hold.
     """
     try:
         _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = parent_bytes(jobs)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
     except (ValueError, OSError, AttributeError):
         pass
-
-
-def limit_parent(jobs: int) -> None:
-    """Called once by the CLI before grading: the parent's own limit at `-j jobs`.
-
-    The hard limit is lowered too; each test process then lowers its own to
-    TEST_PROCESS_BYTES, and the sandbox sets the worker's (RLIMIT_AS).
-    """
-    limit_data(parent_bytes(jobs))
-
-
-def ran_out(stderr_tail: bytes | str) -> bool:
-    """Whether a trusted process's last words say it ran out of memory."""
-    text = stderr_tail if isinstance(stderr_tail, str) else stderr_tail.decode(errors="replace")
-    return "MemoryError" in text or "Cannot allocate memory" in text
 
 
 def out_of_memory_message(limit: int) -> str:

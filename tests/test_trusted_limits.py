@@ -8,8 +8,8 @@ and never reported as a failure of the grader.
 
 from __future__ import annotations
 
-import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -382,11 +382,14 @@ def test_a_flooded_run_is_not_graded() -> None:
     assert all(t.message.startswith("your code flooded") for t in result.tests)
 
 
-def test_the_parents_limit_grows_with_the_jobs_and_binds_soft_and_hard() -> None:
+def test_the_parents_limit_grows_with_the_jobs_and_leaves_the_hard_limit() -> None:
     assert trusted_limits.parent_bytes(1) < trusted_limits.parent_bytes(8)
-    code = ("import resource, sys; from grader import trusted_limits as t; t.limit_parent(8);"
-            "print(resource.getrlimit(resource.RLIMIT_DATA))")
+    code = ("import resource; from grader import trusted_limits as t;"
+            "hard = resource.getrlimit(resource.RLIMIT_DATA)[1]; t.limit_parent(8);"
+            "print(*resource.getrlimit(resource.RLIMIT_DATA), hard)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
-    assert json.loads(out.replace("(", "[").replace(")", "]")) == \
-        [trusted_limits.parent_bytes(8)] * 2
+                         check=True).stdout.split()
+    soft, hard, hard_before = map(int, out)
+    wanted = trusted_limits.parent_bytes(8)
+    assert soft == (wanted if hard_before == resource.RLIM_INFINITY else min(wanted, hard_before))
+    assert hard == hard_before
