@@ -185,9 +185,9 @@ def assemble(
         tests = [_zeroed(t, message) for t in tests]
     elif len(verdicts.keys() & {s.id for s in specs}) < len(specs):
         message = unfinished
-    if outcome.killed_reason == "memory" and unfinished.startswith(INTERNAL_ERROR) \
-            and len(verdicts.keys() & {s.id for s in specs}) < len(specs):
-        message = unfinished  # whatever else went wrong, the teacher must hear of this
+    if unfinished.startswith(INTERNAL_ERROR) and len(verdicts.keys() & {s.id for s in specs}) \
+            < len(specs):
+        message = unfinished  # the grader's own failure (its memory): the teacher must hear it
     score = round(sum(t.points for t in tests), 2)
     return AssignmentResult(
         assignment.slug, score, assignment.points, status, message, tests, outcome.duration

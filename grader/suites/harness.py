@@ -310,10 +310,7 @@ class StudentCode:
         try:
             reply = self.link.request(message, timeout + drain)
         except WorkerGone as gone:
-            if fake.flooded:
-                raise Feedback(f"during the call, {fake.flooded}",
-                               "at most one connection per request, each sending its request "
-                               "at once", "do not open connections you do not use") from None
+            _not_flooded(fake)
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
                        seconds=time.perf_counter() - started,
                        stdout=_text(output.since(fake.output_base)),
@@ -321,14 +318,19 @@ class StudentCode:
         finally:
             seconds = time.perf_counter() - started
             self.server.current = None
-        if fake.flooded:
-            raise Feedback(f"during the call, {fake.flooded}",
-                           "at most one connection per request, each sending its request at once",
-                           "do not open connections you do not use or leave requests unfinished")
+        _not_flooded(fake)
         _no_internal(reply)
         with from_worker():
             return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,
                            open_connections=self.server.open_connections(fake))
+
+
+def _not_flooded(fake: FakeWeb) -> None:
+    """A call whose web refused or cut connections is not judged: the test fails, saying so."""
+    if fake.flooded:
+        raise Feedback(f"during the call, {fake.flooded}",
+                       "at most one connection per request, each sending its request at once",
+                       "do not open connections you do not use or leave requests unfinished")
 
 
 def _text_or_none(value: Any) -> str | None:
