@@ -284,7 +284,7 @@ def test_connections_beyond_the_cap_are_closed_at_once_and_the_call_is_marked(
     try:
         extra = [_connect(server) for _ in range(5)]
         assert all(_closed_by_server(s, within=5) for s in extra)
-        assert (server.refused, fake.refused) == (5, 5)
+        assert (server.connections_refused, fake.connections_refused) == (5, 5)
         assert "5 connection(s) refused" in fake.flooded
         assert "flooded the grader's web server" in server.flooded
         assert not _closed_by_server(held[0], within=0.2)  # the admitted ones stay
@@ -307,7 +307,7 @@ def test_an_unfinished_request_head_is_cut_but_an_idle_kept_alive_connection_is_
         assert b"hello" in kept.recv(1 << 16)
         assert _closed_by_server(slow, within=5)
         assert not _closed_by_server(kept, within=1.5)  # three times REQUEST_SECONDS idle
-        assert (server.cut, fake.cut) == (1, 1)
+        assert (server.connections_cut, fake.connections_cut) == (1, 1)
     finally:
         slow.close()
         kept.close()
@@ -319,7 +319,7 @@ def test_a_connection_that_never_sends_is_cut(server: WebServer,
     silent = _connect(server)
     try:
         assert _closed_by_server(silent, within=5)
-        assert server.cut == 1
+        assert server.connections_cut == 1
     finally:
         silent.close()
 

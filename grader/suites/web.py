@@ -128,8 +128,8 @@ class FakeWeb:
         self._ready: set[int] = set()  # held requests whose delay has passed
         self._worker_received = 0
         self._released = 0
-        self.refused = 0  # connections closed at once: MAX_CONNECTIONS were open
-        self.cut = 0  # connections closed with a request unfinished after REQUEST_SECONDS
+        self.connections_refused = 0  # closed at once: MAX_CONNECTIONS were open
+        self.connections_cut = 0  # closed with a request unfinished after REQUEST_SECONDS
 
     def route(self, pattern: str | re.Pattern[str], handler: Handler | Reply, *,
               key: KeyOf | None = None) -> None:
@@ -143,12 +143,12 @@ class FakeWeb:
     def flooded(self) -> str:
         """Why this call's web was not an ordinary one, in words; "" when it was."""
         what = []
-        if self.refused:
-            what.append(f"{self.refused} connection(s) refused because {MAX_CONNECTIONS} were "
-                        "already open")
-        if self.cut:
-            what.append(f"{self.cut} connection(s) closed because a request's head did not "
-                        f"arrive whole within {REQUEST_SECONDS:.0f} s")
+        if self.connections_refused:
+            what.append(f"{self.connections_refused} connection(s) refused because "
+                        f"{MAX_CONNECTIONS} were already open")
+        if self.connections_cut:
+            what.append(f"{self.connections_cut} connection(s) closed because a request's head "
+                        f"did not arrive whole within {REQUEST_SECONDS:.0f} s")
         return "; ".join(what)
 
     def urls(self) -> list[str]:
@@ -313,7 +313,7 @@ class _Guard(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         if len(self.server.connections) >= MAX_CONNECTIONS:
-            self.server.note("refused")
+            self.server.note("connections_refused")
             transport.abort()
             return
         self.admitted = True
@@ -334,7 +334,7 @@ class _Guard(asyncio.Protocol):
     def _too_slow(self) -> None:
         self.timer = None
         if self.transport is not None and not self.transport.is_closing():
-            self.server.note("cut")
+            self.server.note("connections_cut")
             self.transport.abort()
 
     def head_arrived(self) -> None:
@@ -376,8 +376,8 @@ class WebServer:
         os.chmod(folder, 0o755)
         self.current: FakeWeb | None = None
         self.connections: dict[asyncio.Transport, _Guard] = {}  # open and admitted
-        self.refused = 0  # in the whole run, calls or not (see FakeWeb.refused)
-        self.cut = 0
+        self.connections_refused = 0  # in the whole run, calls or not (see FakeWeb's)
+        self.connections_cut = 0
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
         self._servers: list[asyncio.AbstractServer] = []
@@ -413,16 +413,17 @@ class WebServer:
     @property
     def flooded(self) -> str:
         """Why this run's web was flooded, in words for the student; "" when it was not."""
-        if not (self.refused or self.cut):
+        if not (self.connections_refused or self.connections_cut):
             return ""
-        return (f"your code flooded the grader's web server ({self.refused} connection(s) "
-                f"refused because {MAX_CONNECTIONS} were already open, {self.cut} closed "
+        return (f"your code flooded the grader's web server ({self.connections_refused} "
+                f"connection(s) refused because {MAX_CONNECTIONS} were already open, "
+                f"{self.connections_cut} closed "
                 f"because a request's head did not arrive whole within {REQUEST_SECONDS:.0f} s):"
                 " what it observed of your requests cannot be trusted, so this assignment is "
                 "not graded")
 
     def note(self, what: str) -> None:
-        """A connection refused or cut: counted for the run and for the call under way."""
+        """`what` (connections_refused or _cut) happened: counted for the run and the call."""
         setattr(self, what, getattr(self, what) + 1)
         fake = self.current
         if fake is not None:
