@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, catalog, grading, handout, sandbox, selfcheck
+from grader import __version__, catalog, grading, handout, sandbox, selfcheck, trusted_limits
 from grader.reports import ci as ci_report
 from grader.reports import escape
 from grader.reports.feedback import render_check, render_summary_line
@@ -201,6 +201,7 @@ def _grade_with_progress(
     Recording or printing one result never raises: a failure is noted for that
     student (ResultsFile.record) and in `problems`, and the batch goes on.
     """
+    trusted_limits.limit_parent(jobs)
     results_file = ResultsFile(out, isolation=sandbox.isolation())
     total = len(submissions)
     done = 0
@@ -243,6 +244,7 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     except SubmissionError as exc:
         raise click.UsageError(_shown(str(exc))) from None
     _require_isolation(require)
+    trusted_limits.limit_parent(jobs)
     problems = _Problems()
     with _commands_stopped():
         [result] = grading.grade([submission], jobs=jobs)
@@ -269,6 +271,7 @@ def list_assignments() -> None:
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
     """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
+    trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)
     if not ok:

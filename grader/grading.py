@@ -22,7 +22,7 @@ from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, prepare
 
 OnResult = Callable[[SubmissionResult], None]
-INTERNAL_ERROR = "internal grader error, tell the teacher"
+INTERNAL_ERROR = runner.INTERNAL_ERROR
 
 
 @dataclass
@@ -63,6 +63,9 @@ def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
         return runner.not_graded(assignment, "error", message)
     try:
         return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")
+    except MemoryError:  # the parent at its own limit (grader/trusted_limits.py)
+        return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: the grader process "
+                                 "ran out of memory (its RLIMIT_DATA) while grading this")
     except Exception:  # noqa: BLE001 - one broken pair must not end the batch
         detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
         return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: {detail}")

@@ -22,13 +22,15 @@ from typing import Any
 
 import pytest
 
-from grader import sandbox
+from grader import sandbox, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
 from grader.results import HINT_LIMIT, MESSAGE_LIMIT, AssignmentResult, TestResult, cap
 
 # An event line longer than this is not one the test process writes (it caps its texts):
 # it is skipped unread, so a flood in the events file cannot flood the grader's memory.
 MAX_EVENT_BYTES = 256 * 1024
+
+INTERNAL_ERROR = "internal grader error, tell the teacher"  # grading.internal_errors finds it
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,8 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> Assignment
             str(own_copy), assignment.module, str(report), str(assignment.test_timeout),
             str(workdir / "trusted"), str(assignment.suite_timeout)]
     outcome = sandbox.supervise(argv, workdir=workdir, wall_seconds=assignment.suite_timeout,
-                                env=child_env(workdir))
+                                env=child_env(workdir),
+                                memory_bytes=trusted_limits.TEST_PROCESS_BYTES)
     return assemble(assignment, collect(assignment), read_events(report), outcome)
 
 
@@ -171,9 +174,12 @@ def assemble(
     verdicts: dict[str, dict[str, Any]] = {}
     running = ""
     import_state = ""  # "", "started", "done", or the import error message
+    flooded = ""  # the trusted web was flooded: nothing it saw is trusted (grader/suites/web.py)
     for event in events:
         kind = event["event"]
-        if kind == "start":
+        if kind == "flooded":
+            flooded = str(event.get("message", ""))[:2000] or "the trusted web was flooded"
+        elif kind == "start":
             running = str(event.get("test", ""))
         elif kind == "result":
             verdicts[str(event.get("test", ""))] = event  # the last word wins
@@ -186,10 +192,15 @@ def assemble(
     tests = [_test_result(spec, verdicts.get(spec.id), unfinished, running, outcome.timed_out)
              for spec in specs]
     status, message = _status(assignment, import_state, unfinished)
+    if flooded and status == "graded":
+        status, message = "error", flooded
     if status != "graded":
         tests = [_zeroed(t, message) for t in tests]
     elif len(verdicts.keys() & {s.id for s in specs}) < len(specs):
         message = unfinished
+    if unfinished.startswith(INTERNAL_ERROR) and len(verdicts.keys() & {s.id for s in specs}) \
+            < len(specs):
+        message = unfinished  # the grader's own failure (its memory): the teacher must hear it
     score = round(sum(t.points for t in tests), 2)
     return AssignmentResult(
         assignment.slug, score, assignment.points, status, message, tests, outcome.duration
@@ -218,6 +229,9 @@ def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, runnin
     if outcome.timed_out:
         return (f"the hidden tests hit their {assignment.suite_timeout:.0f} s limit{during}: "
                 "the run was stopped")
+    if outcome.killed_reason == "memory":  # what the worker sends is capped: ours to fix
+        limit = trusted_limits.out_of_memory_message(trusted_limits.TEST_PROCESS_BYTES)
+        return f"{INTERNAL_ERROR}: {limit}{during}"
     reason = outcome.killed_reason or f"exit code {outcome.returncode}"
     return f"the test process ended unexpectedly ({reason}){during}"
 

@@ -929,35 +929,58 @@ def _run(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Limits,
 
 
 def supervise(argv: list[str], *, workdir: Path, wall_seconds: float,
-              env: dict[str, str]) -> Outcome:
+              env: dict[str, str], memory_bytes: int | None = None) -> Outcome:
     """Run one of the grader's own processes (never student code) with a time limit.
 
     It gets its own process group and dies with us; at the limit it gets
     SIGTERM first, so it can kill the sandboxed worker it started, then SIGKILL.
+    `memory_bytes` is its RLIMIT_DATA (grader/trusted_limits.py): a process
+    that ends at it is reported with killed_reason "memory". Its output is
+    kept capped (head and tail), like a sandboxed run's.
     """
     start = time.monotonic()
     parent = os.getpid()
+
+    def preexec() -> None:
+        _die_with_parent(parent)
+        if memory_bytes is not None:
+            _set_limit(resource.RLIMIT_DATA, memory_bytes)
+
     proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=lambda: _die_with_parent(parent))
+                            start_new_session=True, preexec_fn=preexec)
+    cap = Limits(wall_seconds).output_bytes
+    out, err = _Capture(cap), _Capture(cap)
+    pump = _Pump(proc, out, err)
     timed_out = False
     try:
-        out, err = proc.communicate(timeout=wall_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _signal_group(proc.pid, signal.SIGTERM)
-        try:
-            out, err = proc.communicate(timeout=_TERM_GRACE)
-        except subprocess.TimeoutExpired:
-            _signal_group(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-    finally:
+        for signal_at_end, seconds in ((signal.SIGTERM, wall_seconds), (signal.SIGKILL,
+                                                                         _TERM_GRACE)):
+            deadline = time.monotonic() + seconds
+            while not pump.exited and time.monotonic() < deadline:
+                pump.step(deadline - time.monotonic())
+            if pump.exited:
+                break
+            timed_out = True
+            _signal_group(proc.pid, signal_at_end)
         _signal_group(proc.pid, signal.SIGKILL)  # anything of its group left behind
-    cap = Limits(wall_seconds).output_bytes
+        grace_end = time.monotonic() + _DRAIN_GRACE
+        while pump.open_pipes and time.monotonic() < grace_end:
+            pump.step(grace_end - time.monotonic())
+    finally:
+        pump.close()
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
     rc = None if timed_out else proc.returncode
-    reason = "timeout" if timed_out else (f"signal {-rc}" if rc is not None and rc < 0 else "")
-    return Outcome(rc, timed_out, out[-cap:].decode(errors="replace"),
-                   err[-cap:].decode(errors="replace"), time.monotonic() - start, reason)
+    if timed_out:
+        reason = "timeout"
+    elif rc is not None and rc < 0:
+        reason = f"signal {-rc}"
+    elif rc and (b"MemoryError" in err.tail or b"Cannot allocate memory" in err.tail):
+        reason = "memory"
+    else:
+        reason = ""
+    return Outcome(rc, timed_out, out.text(), err.text(), time.monotonic() - start, reason)
 
 
 def _signal_group(pid: int, sig: int) -> None:

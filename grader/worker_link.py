@@ -24,6 +24,7 @@ from typing import Any
 
 from grader import sandbox
 from grader.worker.codec import dumps
+from grader.worker_reply import LineReader, ReplyRefused, parse
 
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
 GRADER_PACKAGE = Path(__file__).resolve().parent
@@ -111,7 +112,11 @@ class OutputLog:
 
 
 class WorkerGone(Exception):
-    """The worker ended or stopped answering during a request; the message says how."""
+    """The worker ended, stopped answering or broke the protocol; the message says how.
+
+    Every message names the process running the student's code: whatever
+    that process does to its channel is the submission's doing.
+    """
 
     def __init__(self, message: str, timed_out: bool = False) -> None:
         super().__init__(message)
@@ -137,7 +142,7 @@ class WorkerLink:
         self.spec = spec
         self.on_event = on_event
         self._sock: socket.socket | None = None
-        self._buffer = b""
+        self._reader: LineReader | None = None
         self._kill: Callable[[], None] | None = None
         self._outcome: sandbox.Outcome | None = None
         self._done = threading.Event()
@@ -186,23 +191,26 @@ class WorkerLink:
         if self.output is not None:
             self.output.close()
         self.output = OutputLog(out_read)
-        self._sock, self._buffer = ours, b""
+        self._sock, self._reader = ours, LineReader(ours)
         self.starts += 1
         self._await_ready()
 
     def _await_ready(self) -> None:
         """Wait for the worker's first word, so start-up time never counts against a request."""
+        deadline = time.monotonic() + START_SECONDS
         try:
-            while json.loads(self._read_line(time.monotonic() + START_SECONDS)).get(
-                    "event") != "ready":
+            while parse(self._read_line(deadline)).get("event") != "ready":
                 pass
         except TimeoutError:
             self.close()
             raise WorkerGone("the sandboxed worker did not start in time") from None
-        except (OSError, ValueError):
+        except OSError:
             death = self._death()
             self.close()
             raise WorkerGone(death) from None
+        except Exception as exc:  # noqa: BLE001 - anything it sent is the worker's doing
+            self.close()
+            raise WorkerGone(broke_protocol(exc)) from None
 
     @property
     def alive(self) -> bool:
@@ -231,9 +239,10 @@ class WorkerLink:
         try:
             self._sock.sendall(dumps(message))
             while True:
-                line = self._read_line(deadline)
-                data = json.loads(line)
+                data = parse(self._read_line(deadline))
                 if "reply" in data:
+                    if not isinstance(data["reply"], dict):
+                        raise ReplyRefused("a reply that is not a JSON object")
                     return data["reply"]
                 if data.get("event") == "blocking":
                     self.notes.append(str(data.get("what", ""))[:200])
@@ -241,29 +250,20 @@ class WorkerLink:
         except TimeoutError:
             self.close()
             raise WorkerGone(f"it did not finish within {timeout:.0f} s", timed_out=True) from None
-        except (OSError, ValueError):
+        except OSError:
             death = self._death()  # before the kill, which would hide how it ended
             self.close()
             raise WorkerGone(death) from None
+        except Exception as exc:  # noqa: BLE001 - whatever its data did to us, the worker did it
+            self.close()
+            raise WorkerGone(broke_protocol(exc)) from None
         except BaseException:  # the test's own time limit: a reply may still be on its way
             self.close()
             raise
 
     def _read_line(self, deadline: float) -> bytes:
-        assert self._sock is not None
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            self._sock.settimeout(left)
-            chunk = self._sock.recv(1 << 16)
-            if not chunk:
-                raise ConnectionResetError("the worker closed its channel")
-            self._buffer += chunk
-            if len(self._buffer) > 64 << 20:
-                raise ValueError("the worker sent too much")
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
+        assert self._reader is not None
+        return self._reader.read_line(deadline)
 
     def _death(self) -> str:
         """Why the worker ended, in words for the student."""
@@ -283,6 +283,22 @@ class WorkerLink:
             return f"the process running your code was killed ({reason})"
         return (f"the process running your code exited (exit code {outcome.returncode}): "
                 "os._exit, sys.exit in a thread, or a crash")
+
+
+def broke_protocol(exc: Exception) -> str:
+    """Words for the student when handling what the worker sent raised `exc`.
+
+    Student code shares the worker's process and can write to its channel,
+    so a line the trusted side refuses, or one that breaks it, is charged to
+    the submission, never reported as a failure of the grader.
+    """
+    if isinstance(exc, ReplyRefused):
+        what = str(exc)
+    else:
+        what = f"data the grader could not handle ({type(exc).__name__}: {str(exc)[:200]})"
+    return (f"the process running your code sent the grader {what} on its private channel, "
+            "and was stopped: your code shares that process and must not write to the "
+            "grader's channel or change the grader's worker")
 
 
 def worker_env(folder: Path) -> dict[str, str]:

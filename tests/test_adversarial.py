@@ -64,7 +64,8 @@ def expectations(attack: Path) -> dict[str, Any]:
     return tomllib.loads((attack / "expect.toml").read_text(encoding="utf-8"))
 
 
-ATTACKS = sorted(p for p in CORPUS.iterdir() if (p / "expect.toml").is_file() and "kind" not in expectations(p))
+ATTACKS = sorted(p for p in CORPUS.iterdir()
+                 if (p / "expect.toml").is_file() and "kind" not in expectations(p))
 
 
 # ---------------------------------------------------------------- building the class

@@ -25,3 +25,19 @@ def expect(condition: object, *, observed: str, expected: str, hint: str = "") -
 
 class StudentImportError(Exception):
     """The student's module could not be imported; every test of it is an error."""
+
+
+class WorkerFault(Feedback):
+    """What the worker sent could not be used: charged to the submission, never the grader.
+
+    The worker shares its process with the student's code, which can rewrite
+    the worker or write to its channel; a reply the trusted side cannot
+    handle is therefore the submission's doing (an error, 0 points).
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"the process running your code answered the grader with {what}",
+            "well-formed answers from the process running your code",
+            "your code shares that process with the grader's worker: do not write to its "
+            "channel or change the worker's code or data")

@@ -17,17 +17,41 @@ only lie about its own behaviour.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader.results import MESSAGE_LIMIT, cap
-from grader.suites.feedback import Feedback, StudentImportError
+from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo, decode, encode
 from grader.worker_link import WorkerGone, WorkerLink
 
 IMPORT_TIMEOUT = 10.0  # seconds for the student's module to import
+
+
+@contextlib.contextmanager
+def from_worker() -> Iterator[None]:
+    """Turn any exception while using a reply into the worker's fault (WorkerFault).
+
+    Feedback and the student's own errors pass through: they are verdicts,
+    not accidents of reading.
+    """
+    try:
+        yield
+    except (Feedback, StudentFailure, StudentImportError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the reply is the worker's (the student's) data
+        raise WorkerFault(f"a reply the grader cannot use ({type(exc).__name__}: "
+                          f"{str(exc)[:200]})") from None
+
+
+def _no_internal(reply: dict[str, Any]) -> None:
+    """The worker's own report of a failure: its process is the student's, so is the fault."""
+    if "internal" in reply:
+        raise WorkerFault(f"an error report of its own ({str(reply['internal'])[:200]})")
 
 
 class StudentFailure(Exception):
@@ -170,6 +194,7 @@ class StudentCode:
                        if gone.timed_out else f"importing {self.file} failed: {gone}")
             self._import_error = StudentImportError(message)
             raise self._import_error from None
+        _no_internal(reply)
         if reply.get("error"):
             # capped here, where it enters: every test of the module repeats it
             self._import_error = StudentImportError(cap(str(reply["error"]), MESSAGE_LIMIT))
@@ -188,8 +213,7 @@ class StudentCode:
                     raise Feedback(f"the grader could not ask about your module: {gone}",
                                    "the module to stay importable and quick to answer",
                                    "do not exit the process or start work at import") from None
-        if "internal" in reply:
-            raise RuntimeError(f"worker: {reply['internal']}")
+        _no_internal(reply)
         return reply
 
     # ------------------------------------------------------------ what the module has
@@ -197,6 +221,10 @@ class StudentCode:
     def function(self, name: str, *, is_async: bool | None = None) -> Function:
         """The module's callable `name`; a missing or wrong kind of object is feedback."""
         info = self._ask({"op": "inspect", "name": name})
+        with from_worker():
+            return self._function(name, info, is_async)
+
+    def _function(self, name: str, info: dict[str, Any], is_async: bool | None) -> Function:
         if not info.get("exists"):
             raise Feedback(f"{self.file} has no function {name}", f"a function named {name}",
                            "keep the names and signatures of the stub")
@@ -222,19 +250,22 @@ class StudentCode:
                 f"{name} defined at the top of {self.file}",
                 "keep the names the stub defines",
             )
-        return decode(info.get("value"))
+        with from_worker():
+            return decode(info.get("value"))
 
     def decorate(self, decorator: str, target: dict[str, Any]) -> Decorated:
         """`decorator(target)` in the worker; a decorator that raises is the student's error."""
         self.function(decorator)
         info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
-        if "error" in info:
-            raise StudentFailure(ErrorInfo.from_json(info["error"]))
-        return Decorated(info["handle"], info["kind"], info["type"],
-                         bool(info["coroutine_function"]), bool(info["is_function"]),
-                         bool(info["async_call"]), info.get("name"), info.get("qualname"),
-                         info.get("doc"), bool(info.get("wrapped_is_target")),
-                         decode(info.get("repr")), str(info.get("raw", "")))
+        with from_worker():
+            if "error" in info:
+                raise StudentFailure(ErrorInfo.from_json(info["error"]))
+            return Decorated(str(info["handle"]), str(info["kind"]), str(info["type"]),
+                             bool(info["coroutine_function"]), bool(info["is_function"]),
+                             bool(info["async_call"]), _text_or_none(info.get("name")),
+                             _text_or_none(info.get("qualname")), _text_or_none(info.get("doc")),
+                             bool(info.get("wrapped_is_target")), decode(info.get("repr")),
+                             str(info.get("raw", "")))
 
     def plain(self, target: dict[str, Any], decorator: str = "async_timeit") -> str:
         """A handle to the very function the student's decorator was given, undecorated.
@@ -244,7 +275,8 @@ class StudentCode:
         """
         self.function(decorator)
         info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
-        return str(info["raw"])
+        with from_worker():
+            return str(info["raw"])
 
     # ------------------------------------------------------------ running it
 
@@ -280,6 +312,7 @@ class StudentCode:
         try:
             reply = self.link.request(message, timeout + drain)
         except WorkerGone as gone:
+            _not_flooded(fake)
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
                        seconds=time.perf_counter() - started,
                        stdout=_text(output.since(fake.output_base)),
@@ -287,10 +320,23 @@ class StudentCode:
         finally:
             seconds = time.perf_counter() - started
             self.server.current = None
-        if "internal" in reply:
-            raise RuntimeError(f"worker: {reply['internal']}")
-        return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,
-                       open_connections=self.server.open_connections(fake))
+        _not_flooded(fake)
+        _no_internal(reply)
+        with from_worker():
+            return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,
+                           open_connections=self.server.open_connections(fake))
+
+
+def _not_flooded(fake: FakeWeb) -> None:
+    """A call whose web refused or cut connections is not judged: the test fails, saying so."""
+    if fake.flooded:
+        raise Feedback(f"during the call, {fake.flooded}",
+                       "at most one connection per request, each sending its request at once",
+                       "do not open connections you do not use or leave requests unfinished")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _text(data: bytes) -> str:

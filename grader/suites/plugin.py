@@ -16,7 +16,7 @@ from typing import IO, Any
 import pytest
 
 from grader.results import MESSAGE_LIMIT, cap
-from grader.suites.feedback import Feedback, StudentImportError
+from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
 from grader.suites.web import WebServer
 from grader.worker.codec import ErrorInfo
@@ -63,6 +63,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _STREAM = pytest.StashKey[IO[str] | None]()
+_SERVER = pytest.StashKey[WebServer]()
+_FLOOD_TOLD = pytest.StashKey[bool]()
 
 
 def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
@@ -89,6 +91,7 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
     server = WebServer(Path(work) / "web")
     spec = WorkerSpec(Path(folder), module, server.folder, Path(work) / "runtime",
                       pytestconfig.getoption("--grader-lifetime"))
+    pytestconfig.stash[_SERVER] = server
     link = WorkerLink(spec, server.on_worker_event)
     code = StudentCode(link, server, module)
     _emit(pytestconfig, {"event": "import_start"})
@@ -113,7 +116,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if finished:
         verdict = _verdict(item, call, report)
         _emit(item.config, {"event": "result", "test": test_id(item), **verdict})
+        _tell_flood(item.config)
     return report
+
+
+def _tell_flood(config: pytest.Config) -> None:
+    """Once the trusted web was flooded, say so (once): the parent grades nothing of the run."""
+    server = config.stash.get(_SERVER, None)
+    if server is not None and server.flooded and not config.stash.get(_FLOOD_TOLD, False):
+        config.stash[_FLOOD_TOLD] = True
+        _emit(config, {"event": "flooded", "message": server.flooded})
 
 
 def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> dict:
@@ -125,6 +137,8 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if isinstance(exc, StudentImportError):
         return {"status": "error", "message": f"could not import the module: {exc}",
                 "hint": "run `python <file>` yourself to see the error, fix it and check again"}
+    if isinstance(exc, WorkerFault):  # the student's process broke the channel: an error
+        return {"status": "error", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, StudentFailure):

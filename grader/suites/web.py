@@ -34,6 +34,13 @@ from yarl import URL
 from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
 
 MAX_HOLD_SECONDS = 5.0  # a held answer goes out after this even without word from the worker
+# What one connection may cost the trusted process (student code can open them at will):
+# a request line of MAX_LINE bytes, MAX_HEADERS header lines of MAX_FIELD bytes each.
+MAX_LINE = 8190  # aiohttp's default (and nginx's 8k buffer): URLs with long queries fit
+MAX_FIELD = 4096
+MAX_HEADERS = 32  # an aiohttp request sends about six
+MAX_CONNECTIONS = 64  # open at once, both sockets together; an honest call needs at most 16
+REQUEST_SECONDS = 5.0  # for a request's head to arrive whole, from the connection or its 1st byte
 
 
 @dataclass
@@ -121,6 +128,8 @@ class FakeWeb:
         self._ready: set[int] = set()  # held requests whose delay has passed
         self._worker_received = 0
         self._released = 0
+        self.connections_refused = 0  # closed at once: MAX_CONNECTIONS were open
+        self.connections_cut = 0  # closed with a request unfinished after REQUEST_SECONDS
 
     def route(self, pattern: str | re.Pattern[str], handler: Handler | Reply, *,
               key: KeyOf | None = None) -> None:
@@ -129,6 +138,18 @@ class FakeWeb:
             pattern = re.compile(re.escape(pattern) + r"(\?.*)?$")
         reply = handler
         self._routes.append((pattern, handler if callable(handler) else lambda _r: reply, key))
+
+    @property
+    def flooded(self) -> str:
+        """Why this call's web was not an ordinary one, in words; "" when it was."""
+        what = []
+        if self.connections_refused:
+            what.append(f"{self.connections_refused} connection(s) refused because "
+                        f"{MAX_CONNECTIONS} were already open")
+        if self.connections_cut:
+            what.append(f"{self.connections_cut} connection(s) closed because a request's head "
+                        f"did not arrive whole within {REQUEST_SECONDS:.0f} s")
+        return "; ".join(what)
 
     def urls(self) -> list[str]:
         return [str(r.url) for r in self.requests]
@@ -269,6 +290,83 @@ def _request_of(scheme: str, raw: web.Request, index: int) -> Request:
     return Request(raw.method, url, headers, caller, index, transport=raw.transport)
 
 
+class _Guard(asyncio.Protocol):
+    """aiohttp's protocol for one connection, behind a doorman that bounds what it costs.
+
+    A connection beyond MAX_CONNECTIONS is closed at once; one whose request
+    head (request line and headers) does not arrive whole within
+    REQUEST_SECONDS, counted from the connection or from the first byte of
+    its next request, is closed (slowloris). A connection idle between
+    requests is left alone: a session kept open is something the tests
+    observe, and the cap bounds how many there can be.
+    """
+
+    def __init__(self, inner: asyncio.Protocol, server: WebServer) -> None:
+        self.inner = inner
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.admitted = False
+        self.in_request = False  # the handler has the request's head and has not answered
+        self.timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if len(self.server.connections) >= MAX_CONNECTIONS:
+            self.server.note("connections_refused")
+            transport.abort()
+            return
+        self.admitted = True
+        self.server.connections[transport] = self
+        self.inner.connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.timer is None and not self.in_request:
+            loop = asyncio.get_running_loop()
+            self.timer = loop.call_later(REQUEST_SECONDS, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _too_slow(self) -> None:
+        self.timer = None
+        if self.transport is not None and not self.transport.is_closing():
+            self.server.note("connections_cut")
+            self.transport.abort()
+
+    def head_arrived(self) -> None:
+        self.in_request = True
+        self._disarm()
+
+    def answered(self) -> None:
+        self.in_request = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.admitted:
+            self._arm()  # the first bytes of a next request start its clock
+            self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self.inner.eof_received() if self.admitted else None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self.admitted:
+            self.server.connections.pop(self.transport, None)  # type: ignore[arg-type]
+            self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self.admitted:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.admitted:
+            self.inner.resume_writing()
+
+
 class WebServer:
     """The trusted server thread; one per test process, serving one FakeWeb at a time."""
 
@@ -277,8 +375,12 @@ class WebServer:
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o755)
         self.current: FakeWeb | None = None
+        self.connections: dict[asyncio.Transport, _Guard] = {}  # open and admitted
+        self.connections_refused = 0  # in the whole run, calls or not (see FakeWeb's)
+        self.connections_cut = 0
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
+        self._servers: list[asyncio.AbstractServer] = []
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True,
                                         name="grader-web")
@@ -295,19 +397,51 @@ class WebServer:
         for scheme in ("http", "https"):
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self._handler(scheme))
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                   max_line_size=MAX_LINE, max_field_size=MAX_FIELD,
+                                   max_headers=MAX_HEADERS)
             await runner.setup()
             path = self.folder / f"{scheme}.sock"
-            await web.UnixSite(runner, str(path)).start()
+            protocol = runner.server
+            assert protocol is not None
+            server = await self._loop.create_unix_server(
+                lambda protocol=protocol: _Guard(protocol(), self), str(path))
             os.chmod(path, 0o777)  # the worker's uid must be able to connect
             self._runners.append(runner)
+            self._servers.append(server)
+
+    @property
+    def flooded(self) -> str:
+        """Why this run's web was flooded, in words for the student; "" when it was not."""
+        if not (self.connections_refused or self.connections_cut):
+            return ""
+        return (f"your code flooded the grader's web server ({self.connections_refused} "
+                f"connection(s) refused because {MAX_CONNECTIONS} were already open, "
+                f"{self.connections_cut} closed "
+                f"because a request's head did not arrive whole within {REQUEST_SECONDS:.0f} s):"
+                " what it observed of your requests cannot be trusted, so this assignment is "
+                "not graded")
+
+    def note(self, what: str) -> None:
+        """`what` (connections_refused or _cut) happened: counted for the run and the call."""
+        setattr(self, what, getattr(self, what) + 1)
+        fake = self.current
+        if fake is not None:
+            setattr(fake, what, getattr(fake, what) + 1)
 
     def _handler(self, scheme: str) -> Callable[[web.Request], Any]:
         async def handle(raw: web.Request) -> web.StreamResponse:
-            fake = self.current
-            if fake is None:
-                return web.Response(status=503, reason="Service Unavailable")
-            return await fake.answer(scheme, raw)
+            guard = self.connections.get(raw.transport)  # type: ignore[arg-type]
+            if guard is not None:
+                guard.head_arrived()
+            try:
+                fake = self.current
+                if fake is None:
+                    return web.Response(status=503, reason="Service Unavailable")
+                return await fake.answer(scheme, raw)
+            finally:
+                if guard is not None:
+                    guard.answered()
 
         return handle
 
@@ -341,6 +475,11 @@ class WebServer:
 
     def close(self) -> None:
         async def stop() -> None:
+            for server in self._servers:
+                server.close()
+            for guard in list(self.connections.values()):
+                if guard.transport is not None:
+                    guard.transport.abort()
             for runner in self._runners:
                 await runner.cleanup()
 

@@ -64,11 +64,23 @@ class ErrorInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ErrorInfo:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        """The record as sent, each field of its own type whatever arrived (the sender may lie)."""
+        status = data.get("status")
+        return cls(type=_text(data.get("type")), types=_texts(data.get("types")),
+                   message=_text(data.get("message")), where=_text(data.get("where")),
+                   status=status if type(status) is int else None,
+                   code=_text(data.get("code")), lines=_texts(data.get("lines")))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _texts(value: Any) -> list[str]:
+    return [_text(item) for item in value] if isinstance(value, list) else []
 
 
 class _Budget:
