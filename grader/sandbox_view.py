@@ -264,7 +264,7 @@ def _covered(readable: tuple[Path, ...], prefix: Path) -> Iterator[Path]:
     candidates = [stdlib / "site-packages", stdlib / "dist-packages",
                   *map(Path, site.getsitepackages([sys.base_prefix])),
                   *map(Path, [p for p in sys.path if p]), catalog.PACKAGE_DIR,
-                  catalog.PACKAGE_DIR.parent]
+                  catalog.PACKAGE_DIR.parent, Path(os.environ.get("GRADER_COURSE_DIR") or "/")]
     bound = [Path("/usr"), *(p for p in readable if p.is_dir())]
     for path in dict.fromkeys(candidates):
         if not path.is_dir() or path.name == "lib-dynload":
