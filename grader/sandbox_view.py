@@ -247,9 +247,11 @@ def _base_paths() -> Iterator[Path]:
                 paths += [libdir / name, (libdir / name).resolve()]
     paths += [Path(p).resolve() for p in sys.path
               if Path(p).name == "lib-dynload" and Path(p).is_dir()]
-    for path in dict.fromkeys(paths):
-        if not _under(path, [Path("/usr")]):
-            yield path
+    kept: list[Path] = []
+    for path in dict.fromkeys(p.resolve() for p in paths):  # one mount each: no nested ones
+        if not _under(path, [Path("/usr"), *(k for k in kept if k.is_dir())]):
+            kept.append(path)
+    return iter(kept)
 
 
 def _covered(readable: tuple[Path, ...], prefix: Path) -> Iterator[Path]:
