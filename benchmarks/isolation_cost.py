@@ -9,11 +9,18 @@ Three figures for each level the machine offers (`GRADER_SANDBOX` forced):
 - submission: a whole submission (all four suites, reference solutions).
 A submission starts one worker per assignment, so its isolation overhead is
 about 4 x (worker at this level - worker unsandboxed) plus its calls.
+
+At bwrap level, `box` compares the box (sandbox_view's view of Python, the run's
+folder a capped tmpfs filled by cp) with the box as it was before (the
+interpreter's whole prefixes bound, the folder bound from the host), in
+alternating rounds, and times building the view (once per grader process).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -22,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from grader import catalog, grading, sandbox
+from grader import catalog, grading, sandbox, sandbox_view
 from grader.submission import submission_for
 from grader.suites.web import FakeWeb, Reply, WebServer
 from grader.worker_link import WorkerLink, WorkerSpec
@@ -87,6 +95,40 @@ def time_submission(repeat: int) -> list[float]:
     return samples
 
 
+@contextlib.contextmanager
+def box_before() -> Iterator[None]:
+    """The box as it was: whole interpreter prefixes bound, the folder bound from the host."""
+    setup = sandbox._setup()
+    is_ours = sandbox_view.is_ours
+    sandbox_view.is_ours = lambda *_: False  # type: ignore[assignment]
+    sandbox._setup_cache["setup"] = dataclasses.replace(setup, tmpfs_size=False)
+    try:
+        yield
+    finally:
+        sandbox_view.is_ours = is_ours  # type: ignore[assignment]
+        sandbox._setup_cache["setup"] = setup
+
+
+def time_box(repeat: int) -> None:
+    """Worker start-up (and one call) with the box as it is and as it was, alternating."""
+    now: list[float] = []
+    before: list[float] = []
+    for _ in range(repeat):
+        now += time_worker(1)
+        with box_before():
+            before += time_worker(1)
+    spawn_now = time_spawn(repeat, plain=False)
+    with box_before():
+        spawn_before = time_spawn(repeat, plain=False)
+    started = time.perf_counter()
+    folder = sandbox_view._build(sandbox_view.distributions(sandbox_view.ALLOWED))
+    built = time.perf_counter() - started
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"box     : worker {median_ms(now)} (before: {median_ms(before)}); "
+          f"spawn {median_ms(spawn_now)} (before: {median_ms(spawn_before)}); "
+          f"view built once per grader process in {built * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
@@ -102,6 +144,8 @@ def main() -> None:
         print(f"{level:8}: spawn {median_ms(time_spawn(args.repeat, plain=False))}  "
               f"worker {median_ms(time_worker(args.repeat))}  "
               f"submission {median_ms(time_submission(args.repeat))}")
+        if level == "bwrap":
+            time_box(args.repeat)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,8 @@ def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
     except Exception:  # noqa: BLE001 - one broken pair must not end the batch
         detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
         return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: {detail}")
+    finally:  # the run's own copy and its trusted files: not needed once it is graded
+        shutil.rmtree(work.scratch / "runs" / assignment.slug, ignore_errors=True)
 
 
 def grade(
@@ -99,6 +101,7 @@ def grade(
             work.results[result.slug] = result
             if len(work.results) == len(work.assignments):
                 done = work.finish()
+                shutil.rmtree(work.scratch, ignore_errors=True)  # graded: its copies go now
                 finished.append(done)
                 if on_result is not None:
                     on_result(done)

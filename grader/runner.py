@@ -202,9 +202,30 @@ def assemble(
             < len(specs):
         message = unfinished  # the grader's own failure (its memory): the teacher must hear it
     score = round(sum(t.points for t in tests), 2)
+    message = explain_full_disk(message)
+    for test in tests:
+        test.message = explain_full_disk(test.message)
     return AssignmentResult(
         assignment.slug, score, assignment.points, status, message, tests, outcome.duration
     )
+
+
+NO_SPACE = "No space left on device"  # strerror(ENOSPC), as Python words it
+
+
+def explain_full_disk(message: str) -> str:
+    """Say that a full disk is the student's quota, not the grader's machine.
+
+    In the sandbox the run's folder, /tmp and /dev/shm are small tmpfs
+    (sandbox.Limits: folder_bytes, file_bytes): only the run's own writes fill them.
+    """
+    setup = sandbox._setup()
+    capped = setup.kind == "bwrap" and setup.tmpfs_size
+    if not capped or NO_SPACE not in message or "disk quota" in message:
+        return message
+    limits = sandbox.Limits(wall_seconds=0)
+    return (f"{message} [disk quota: your code filled the space it may write to "
+            f"(its folder {limits.folder_bytes >> 20} MiB, /tmp {limits.file_bytes >> 20} MiB)]")
 
 
 def _test_result(

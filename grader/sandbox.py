@@ -49,7 +49,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import sandbox_keyring, sandbox_seccomp
+from grader import sandbox_keyring, sandbox_seccomp, sandbox_view
 
 _CHUNK = 64 << 10
 _TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
@@ -79,8 +79,13 @@ _UNSHARE_NO_USER = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshar
                     "--unshare-cgroup-try")  # fmt: skip
 # What bwrap keeps for its last step: entering the run's folder (owned by the run's uid)
 # and setpriv's drop to that uid, which clears every capability before student code runs.
+# Before it, CAP_CHOWN and CAP_FOWNER let `cp -a` fill the run's capped folder as the run's uid.
 _SETPRIV_CAPS = ("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add",
-                 "CAP_SETPCAP", "--cap-add", "CAP_DAC_OVERRIDE")
+                 "CAP_SETPCAP", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_CHOWN",
+                 "--cap-add", "CAP_FOWNER")
+_ORIGINAL = Path("/run/box/original")  # the host copy, read-only, under a 0700 folder (bwrap)
+# The first command in the box: fill the capped folder, then run the real command.
+_FILL = 'cp -a -- "$1/." "$2" || exit 125; shift 2; exec "$@"'
 
 
 @dataclass
@@ -96,6 +101,7 @@ class Limits:
     # see) before the cgroup's OOM killer, which is there for the run's total.
     run_memory_bytes: int = 3 << 29
     file_bytes: int = 64 << 20  # RLIMIT_FSIZE, also the size of the private /tmp
+    folder_bytes: int = 96 << 20  # the run's folder at bwrap level: the copy and all it writes
     max_processes: int = 64  # tasks (processes and threads): the fork-bomb guard
     open_files: int = 256  # RLIMIT_NOFILE
     output_bytes: int = 256 << 10  # per stream; the rest is read and discarded
@@ -228,6 +234,7 @@ def export_setup() -> str:
             setup[name]["parent"] = str(setup[name]["parent"])
     if setup["kind"] == "bwrap":
         setup["etc"] = str(_etc_copy())  # made once, here: copying /etc takes ~0.5 s
+        setup["view"] = sandbox_view.export()  # likewise the box's view of Python
     return json.dumps(setup)
 
 
@@ -236,6 +243,7 @@ def _import_setup(text: str) -> _Setup:
     cgroups = {name: _Cgroup(Path(found["parent"]), int(found["version"])) if found else None
                for name in ("cgroup", "memory") for found in [data.pop(name, None)]}
     etc = data.pop("etc", None)
+    sandbox_view.adopt(data.pop("view", None) or "")
     if etc and Path(etc).is_dir():
         _shared_etc.append(Path(etc))
     return _Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))}, **cgroups)
@@ -805,13 +813,21 @@ def _bwrap_command(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Li
     size = ["--size", str(limits.file_bytes)] if setup.tmpfs_size else []  # RAM-backed
     command += ["--perms", "1777", *size, "--tmpfs", "/tmp",
                 "--perms", "1777", *size, "--tmpfs", "/dev/shm"]
-    ro = [*_python_roots(argv[0], env.get("PATH", os.defpath)), *map(Path, paths.readable)]
-    rw = [*map(Path, paths.writable), workdir]
-    command += _binds(ro, rw)
-    for hidden in paths.hidden:  # an empty, read-only directory over it
+    argv, mounts, covered = _python_mounts(argv, env, paths)
+    writable = [Path(p).resolve() for p in paths.writable if Path(p).resolve() != workdir]
+    if setup.tmpfs_size:  # the folder is a capped tmpfs filled from the host copy (_FILL)
+        mounts += [Mount("--ro-bind", workdir, _ORIGINAL),
+                   Mount("--tmpfs", workdir, workdir, limits.folder_bytes)]
+    else:  # bwrap < 0.7 has no --size: writes go to the host copy, uncapped
+        writable.append(workdir)
+    command += _binds(mounts, writable)
+    for hidden in [*paths.hidden, *covered]:  # an empty, read-only directory over it
         if Path(hidden).is_dir():
             command += ["--perms", "0555", "--tmpfs", str(Path(hidden).resolve())]
     command += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", str(workdir), "--"]
+    if setup.tmpfs_size:
+        command += [shutil.which("sh") or "/bin/sh", "-c", _FILL, "sh", str(_ORIGINAL),
+                    str(workdir)]
     if uid is not None:
         command += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}",
                     "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
@@ -821,27 +837,66 @@ def _bwrap_command(setup: _Setup, argv: Sequence[str], workdir: Path, limits: Li
     return command + list(argv)
 
 
-def _binds(readable: Sequence[Path], writable: Sequence[Path]) -> list[str]:
-    """Bind shallow paths first so nested ones win; writable wins over readable.
+def _python_mounts(argv: Sequence[str], env: dict[str, str],
+                   paths: _Paths) -> tuple[list[str], list[Mount], list[Path]]:
+    """The interpreter as the box sees it: argv, read-only mounts, folders shown empty.
+
+    The grader's own interpreter gets the box's view (sandbox_view: the stdlib
+    and the allowed packages only); any other program its install prefixes.
+    """
+    readable = [Mount("--ro-bind-try", Path(p), Path(p)) for p in paths.readable]
+    search = env.get("PATH", os.defpath)
+    if not sandbox_view.is_ours(argv[0], search):
+        roots = _python_roots(argv[0], search)
+        return list(argv), [*readable, *(Mount("--ro-bind-try", p, p) for p in roots)], []
+    box = sandbox_view.view()
+    mounts = [*readable, *(Mount("--ro-bind-try", p, p) for p in box.readable),
+              Mount("--ro-bind", box.folder, box.prefix)]
+    return [str(box.executable), *argv[1:]], mounts, list(box.covered)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One bwrap mount: `flag source dest`, or a tmpfs of `size` bytes at dest."""
+
+    flag: str
+    source: Path
+    dest: Path
+    size: int = 0
+
+    def args(self) -> list[str]:
+        if self.flag == "--tmpfs":
+            return ["--size", str(self.size), "--perms", "0700", "--tmpfs", str(self.dest)]
+        return [self.flag, str(self.source), str(self.dest)]
+
+
+def _binds(mounts: Sequence[Mount], writable: Sequence[Path]) -> list[str]:
+    """Mount shallow paths first so nested ones win; writable wins over readable.
 
     The folders bwrap creates on the way to a bind are 0700, which an
     unprivileged uid cannot cross, so each is made first, 0755.
     """
-    entries = {}
-    for path, flag in [(p, "--ro-bind-try") for p in readable] + [(p, "--bind") for p in writable]:
+    entries: dict[Path, Mount] = {}
+    for mount in mounts:
+        if mount.source == mount.dest:  # a host path shown where it is: its real path
+            real = mount.source.resolve()
+            mount = Mount(mount.flag, real, real, mount.size)
+        entries[mount.dest] = mount
+    for path in writable:
         real = path.resolve()
-        entries[real] = flag if entries.get(real) != "--bind" else "--bind"
+        entries[real] = Mount("--bind", real, real)
     args: list[str] = []
     made: set[Path] = {Path(p) for p in ("/", "/tmp", "/dev", "/dev/shm", "/proc", "/etc")}
     bound: list[Path] = []
-    for real in sorted(entries, key=lambda p: (len(p.parts), str(p))):
-        for parent in reversed(real.parents):
-            if parent in made or any(parent.is_relative_to(b) for b in bound):
-                continue
-            args += ["--perms", "0755", "--dir", str(parent)]
-            made.add(parent)
-        args += [entries[real], str(real), str(real)]
-        bound.append(real)
+    for dest in sorted(entries, key=lambda p: (len(p.parts), str(p))):
+        if dest != _ORIGINAL:  # its parents stay 0700: the run's uid cannot look in
+            for parent in reversed(dest.parents):
+                if parent in made or any(parent.is_relative_to(b) for b in bound):
+                    continue
+                args += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        args += entries[dest].args()
+        bound.append(dest)
     return args
 
 

@@ -27,7 +27,6 @@ from grader.worker.codec import dumps
 from grader.worker_reply import LineReader, ReplyRefused, parse
 
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
-GRADER_PACKAGE = Path(__file__).resolve().parent
 RUNTIME_PACKAGE = "_launcher"  # the worker's code as the sandbox sees it: a name that tells nothing
 _BOOT = (f"import sys; sys.path.insert(0, sys.argv[2]); from {RUNTIME_PACKAGE}.main import main; "
          "main()")
@@ -177,7 +176,7 @@ class WorkerLink:
                     limits=self.spec.limits or sandbox.Limits(wall_seconds=self.spec.lifetime),
                     env=worker_env(self.spec.folder),
                     readable=[self.spec.runtime, self.spec.web_dir],
-                    writable=[self.spec.folder], hidden=[GRADER_PACKAGE],
+                    writable=[self.spec.folder],
                     pass_fds=[theirs.fileno(), out_write], on_start=on_start)
             finally:
                 started.set()
