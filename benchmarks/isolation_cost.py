@@ -14,6 +14,11 @@ At bwrap level, `box` compares the box (sandbox_view's view of Python, the run's
 folder a capped tmpfs filled by cp) with the box as it was before (the
 interpreter's whole prefixes bound, the folder bound from the host), in
 alternating rounds, and times building the view (once per grader process).
+
+`guards` times one sandboxed `python -c pass` and one worker with each guard of
+issue 8 switched off in turn (the syscall filter, the fresh session keyring, the
+memory cgroup), in alternating rounds, against all of them on; a submission
+starts four workers, so 4 x the worker difference is what a guard costs it.
 """
 
 from __future__ import annotations
@@ -129,6 +134,43 @@ def time_box(repeat: int) -> None:
           f"view built once per grader process in {built * 1000:.0f} ms")
 
 
+@contextlib.contextmanager
+def setup_without(**off: object) -> Iterator[None]:
+    """The detected set-up with some guards switched off, for this process's runs."""
+    setup = sandbox._setup()
+    sandbox._setup_cache["setup"] = dataclasses.replace(setup, **off)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        sandbox._setup_cache["setup"] = setup
+
+
+GUARDS_OFF: dict[str, dict[str, object]] = {
+    "all guards on": {},
+    "no syscall filter": {"seccomp": ""},
+    "no fresh keyring": {"keyring": 0},
+    "no memory cgroup": {"memory": None},
+    "none of the three": {"seccomp": "", "keyring": 0, "memory": None},
+}
+
+
+def time_guards(repeat: int, submission_seconds: float) -> None:
+    """Each guard's cost per run and per worker, in alternating rounds (the machine drifts)."""
+    spawn: dict[str, list[float]] = {name: [] for name in GUARDS_OFF}
+    worker: dict[str, list[float]] = {name: [] for name in GUARDS_OFF}
+    for _ in range(repeat):
+        for name, off in GUARDS_OFF.items():
+            with setup_without(**off):
+                spawn[name] += time_spawn(1, plain=False)
+                worker[name] += time_worker(1)
+    on = statistics.median(worker["all guards on"])
+    for name in GUARDS_OFF:
+        saved = on - statistics.median(worker[name])
+        print(f"guards  : {name:18} spawn {median_ms(spawn[name])}  worker "
+              f"{median_ms(worker[name])}  (4 workers: {4 * saved * 1000:+6.1f} ms, "
+              f"{4 * saved / submission_seconds:+.1%} of a submission)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
@@ -141,11 +183,13 @@ def main() -> None:
         if sandbox.level() != level:
             print(f"{level:8}: not available here ({sandbox.isolation()})")
             continue
+        submission = time_submission(args.repeat)
         print(f"{level:8}: spawn {median_ms(time_spawn(args.repeat, plain=False))}  "
               f"worker {median_ms(time_worker(args.repeat))}  "
-              f"submission {median_ms(time_submission(args.repeat))}")
+              f"submission {median_ms(submission)}")
         if level == "bwrap":
             time_box(args.repeat)
+            time_guards(args.repeat, statistics.median(submission))
 
 
 if __name__ == "__main__":
