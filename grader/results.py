@@ -6,9 +6,12 @@ one to one; reports only read them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from grader.worker.codec import cap
+
+__all__ = ["cap"]  # the one cut both ends of the worker's channel make
 
 # Caps on every text a record holds (characters). Much of it quotes the submission
 # (names, exception messages, printed output), which may be any size: a record stays
@@ -17,26 +20,6 @@ NAME_LIMIT = 300  # a folder name is at most 255 bytes: real names are never cut
 MESSAGE_LIMIT = 2000
 HINT_LIMIT = 1000
 TITLE_LIMIT = 300
-
-
-_CUT = re.compile(r"… \[([\d,]+) more characters cut\]$")
-
-
-def cap(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, with a marker saying how much was cut.
-
-    Capping a capped text again (the test process caps, then the parent) keeps
-    one marker that counts everything cut.
-    """
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    already = 0
-    marker = _CUT.search(text, len(text) - 64)
-    if marker is not None:
-        already = int(marker.group(1).replace(",", ""))
-        text = text[:marker.start()]
-    return f"{text[:limit]}… [{already + len(text) - limit:,} more characters cut]"
 
 
 TestStatus = Literal["passed", "failed", "error", "timeout", "skipped"]

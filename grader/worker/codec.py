@@ -12,12 +12,33 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_DEPTH = 40
 MAX_ITEMS = 20_000  # values, all containers together: a huge result becomes an Opaque
 REPR_CHARS = 300
+ERROR_CHARS = 4000  # an exception's text as the worker sends it; the records cut it further
+_CUT = re.compile(r"… \[([\d,]+) more characters cut\]$")
+
+
+def cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with a marker saying how much was cut.
+
+    Both ends cut: the worker before it sends (a 20 MB exception message must
+    not become a 20 MB reply), the trusted records again; capping a capped text
+    keeps one marker that counts everything cut.
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    already = 0
+    marker = _CUT.search(text, len(text) - 64)
+    if marker is not None:
+        already = int(marker.group(1).replace(",", ""))
+        text = text[:marker.start()]
+    return f"{text[:limit]}… [{already + len(text) - limit:,} more characters cut]"
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from typing import Any
 import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
 
 from .agent import Agent
-from .codec import ErrorInfo, decode, dumps, encode
+from .codec import ERROR_CHARS, REPR_CHARS, ErrorInfo, cap, decode, dumps, encode
 
 
 def _flush_stdout() -> None:
@@ -347,7 +347,8 @@ def describe_callable(obj: Any) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A name or docstring as sent: any size the student chose, cut to a sendable one."""
+    return cap(value, ERROR_CHARS) if isinstance(value, str) else None
 
 
 def describe_error(exc: BaseException, folder: str) -> ErrorInfo:
@@ -357,9 +358,10 @@ def describe_error(exc: BaseException, folder: str) -> ErrorInfo:
     except Exception:  # noqa: BLE001
         message = f"<{type(exc).__name__}>"
     status = getattr(exc, "status", None)
-    code = repr(exc.code) if isinstance(exc, SystemExit) else ""
+    code = cap(repr(exc.code), REPR_CHARS) if isinstance(exc, SystemExit) else ""
     lines = traceback.format_exception_only(type(exc), exc)[-1:]
-    return ErrorInfo(type(exc).__name__, types, message[:2000], student_location(exc, folder),
+    return ErrorInfo(type(exc).__name__, types, cap(message, ERROR_CHARS),
+                     student_location(exc, folder),
                      status if isinstance(status, int) else None, code,
                      [line.rstrip()[:300] for line in lines])
 
@@ -374,7 +376,11 @@ def student_location(exc: BaseException, folder: str) -> str:
 
 
 def describe_import_error(exc: BaseException, folder: str, module: str = "") -> str:
-    """One sentence naming why importing the student's module failed."""
+    """One sentence naming why importing the student's module failed, cut to a sendable size."""
+    return cap(_import_error_text(exc, folder, module), ERROR_CHARS)
+
+
+def _import_error_text(exc: BaseException, folder: str, module: str) -> str:
     line = _first_non_utf8_line(Path(folder) / f"{module}.py") if module else None
     if isinstance(exc, SyntaxError | UnicodeDecodeError) and line is not None:
         return (f"{module}.py is not saved as UTF-8 (line {line}): "
