@@ -120,20 +120,34 @@ def grade(
         for work in works
         for assignment in work.assignments
     }
+    taken: set[Future[AssignmentResult]] = set()
+
+    def take(future: Future[AssignmentResult]) -> None:
+        """One finished pair; the submission's result goes on once all its pairs are in."""
+        taken.add(future)
+        work = futures[future]
+        result = future.result()
+        work.results[result.slug] = result
+        if len(work.results) == len(work.assignments):
+            done = work.finish()
+            shutil.rmtree(work.scratch, ignore_errors=True)  # graded: its copies go now
+            finished.append(done)
+            if on_result is not None:
+                on_result(done)
+
     try:
         for future in as_completed(futures):
-            work = futures[future]
-            result = future.result()
-            work.results[result.slug] = result
-            if len(work.results) == len(work.assignments):
-                done = work.finish()
-                shutil.rmtree(work.scratch, ignore_errors=True)  # graded: its copies go now
-                finished.append(done)
-                if on_result is not None:
-                    on_result(done)
+            take(future)
+    except KeyboardInterrupt:
+        # Ctrl-C: start nothing new, let the running test processes end (they run in
+        # sessions of their own, the terminal's signal never reached them), and hand
+        # on every submission they completed: nothing graded is lost.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future not in taken and future.done() and not future.cancelled():
+                take(future)
+        raise
     finally:
-        # On Ctrl-C: start nothing new, let the running test processes end; what
-        # was handed to on_result is already written.
         pool.shutdown(wait=True, cancel_futures=True)
         for work in works:
             shutil.rmtree(work.scratch, ignore_errors=True)

@@ -449,6 +449,41 @@ def test_merge_accepts_a_student_graded_alike_in_two_shards(tmp_path: Path) -> N
     assert [r.student for r in merge([one, two])] == ["a", "b"]
 
 
+def test_merge_keeps_the_newest_result_of_a_student(tmp_path: Path) -> None:
+    old, new = submission("a"), submission("a", absent("req"))
+    old.graded_at = "2026-12-01T09:00:00.000001+00:00"
+    new.graded_at = "2026-12-01T09:00:00.000002+00:00"
+    one = write_shard(tmp_path / "1", old, submission("b"))
+    two = write_shard(tmp_path / "2", new)
+    for order in ([one, two], [two, one]):
+        merged = {r.student: r for r in merge(order)}
+        assert merged["a"].assignments["req"].status == "missing"  # the later one
+        assert sorted(merged) == ["a", "b"]
+
+
+def test_merge_compares_graded_at_as_moments_not_as_text(tmp_path: Path) -> None:
+    earlier, later = submission("a"), submission("a", absent("req"))
+    earlier.graded_at = "2026-12-01T10:30:00+02:00"  # 08:30 UTC
+    later.graded_at = "2026-12-01T09:00:00+00:00"
+    one = write_shard(tmp_path / "1", earlier)
+    two = write_shard(tmp_path / "2", later)
+    [merged] = merge([one, two])
+    assert merged.assignments["req"].status == "missing"
+
+
+def test_merge_refuses_different_results_it_cannot_order(tmp_path: Path) -> None:
+    timed, untimed = submission("a"), submission("a", absent("req"))
+    timed.graded_at = "2026-12-01T09:00:00+00:00"
+    one = write_shard(tmp_path / "1", timed)
+    two = write_shard(tmp_path / "2", untimed)  # a file from before graded_at existed
+    with pytest.raises(ValueError, match="no way to tell which is newer"):
+        merge([one, two])
+    untimed.graded_at = timed.graded_at  # the same moment
+    three = write_shard(tmp_path / "3", untimed)
+    with pytest.raises(ValueError, match="no way to tell which is newer"):
+        merge([one, three])
+
+
 def test_merge_refuses_a_folder_without_results(tmp_path: Path) -> None:
     one = write_shard(tmp_path / "1", submission("a"))
     (tmp_path / "empty").mkdir()

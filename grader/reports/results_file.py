@@ -227,10 +227,10 @@ class ResultsFile:
     # --- reading what earlier runs stored
 
     def _load(self) -> None:
-        if self._store.exists():
-            for path, data in self._store.read_all():
-                self._load_entry(path, data)
-        elif self.json_path.is_file():
+        stored = self._store.read_all()
+        for path, data in stored:
+            self._load_entry(path, data)
+        if not stored and self.json_path.is_file():
             self._import_results_json()
 
     def _load_entry(self, path: Path, data: Any) -> None:

@@ -39,9 +39,6 @@ class Store:
     def __init__(self, out_dir: Path) -> None:
         self.folder = Path(out_dir) / STORE_NAME
 
-    def exists(self) -> bool:
-        return self.folder.is_dir()
-
     def read_all(self) -> list[tuple[Path, Any]]:
         """Every stored file and its parsed JSON (None when it is not JSON at all)."""
         if not self.folder.is_dir():
