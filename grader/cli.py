@@ -191,7 +191,13 @@ def _output_folder(out: Path, targets: Sequence[Submission], force: bool,
             for problem in results_file.problems:
                 problems.add(problem)
             _settle_stale(results_file, {s.student for s in targets}, force)
-            yield results_file
+            try:
+                yield results_file
+            finally:  # what `record` left for later, even after Ctrl-C
+                try:
+                    results_file.flush()
+                except OSError as exc:
+                    problems.add(f"could not write {out}: {exc}")
     except store.OutputBusy as exc:
         raise click.UsageError(_shown(str(exc))) from None
 
@@ -249,10 +255,16 @@ def _demo_class() -> Path:
 def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
     """What grading asks before grading a submission: OUT's result for the same content.
 
-    None with `force`; each student whose result is reused is added to `kept`.
+    None with `force`, or when that result's code ran under another isolation than
+    this machine gives now (a class graded under rlimits is graded again in bwrap);
+    each student whose result is reused is added to `kept`.
     """
+    here = (sandbox.level(), sandbox.syscall_filter())
+
     def reuse(student: str, content: str) -> SubmissionResult | None:
         result = None if force else results_file.reusable(student, content)
+        if result is not None and (result.isolation, result.syscall_filter) != here:
+            result = None
         if result is not None:
             kept.add(student)
         return result

@@ -529,6 +529,7 @@ def test_a_result_that_cannot_be_recorded_is_replaced_by_a_note(tmp_path: Path) 
     problem = out.record(broken)
     assert "could not record the result of 'bad'" in problem and "above max_score" in problem
     assert out.record(submission("good")) == ""
+    out.flush()
     data = read_json(out.json_path)
     validate(data)
     bad = next(s for s in data["submissions"] if s["student"] == "bad")
@@ -541,6 +542,7 @@ def test_the_same_student_twice_keeps_the_first_and_says_so(tmp_path: Path) -> N
     out = ResultsFile(tmp_path, suite_hash=HASH)
     assert out.record(submission("a")) == ""
     assert "already" in out.record(submission("a", absent("req")))
+    out.flush()
     [only] = read_json(out.json_path)["submissions"]
     assert only["score"] == 100 and "already" in only["message"]
 
@@ -553,6 +555,7 @@ def test_a_failed_write_keeps_the_result_for_the_next_write(tmp_path: Path) -> N
     assert "could not write" in out.record(submission("a"))
     (tmp_path / "out").mkdir()
     assert out.record(submission("b")) == ""
+    out.flush()
     assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a", "b"]
 
 
@@ -575,3 +578,19 @@ def test_hostile_names_in_reports_are_shown_not_obeyed(tmp_path: Path) -> None:
     out.add(result)
     assert read_csv(out.csv_path)[1][0].startswith("'=HYPERLINK")
     assert read_json(out.json_path)["submissions"][0]["student"] == name  # JSON keeps it as is
+
+
+def test_record_stores_each_student_at_once_and_rebuilds_the_files_now_and_then(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results_file, "_REBUILD_SPACING", 1e9)  # never during the batch
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    for student in ("a", "b", "c"):
+        assert out.record(submission(student)) == ""
+    assert len(list((tmp_path / "store").glob("*.json"))) == 3  # every student is safe
+    assert read_json(out.json_path)["submissions"] == []  # not rebuilt yet
+    again = ResultsFile(tmp_path, suite_hash=HASH)  # the next run after a kill rebuilds
+    assert [r.student for r in again.results] == ["a", "b", "c"]
+    assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a", "b", "c"]
+    out.record(submission("d"))
+    out.flush()
+    assert len(read_csv(out.csv_path)) == 5

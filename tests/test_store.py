@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import catalog, runner
+from grader import catalog, runner, sandbox
 from grader.cli import main
 from grader.grading import INTERNAL_ERROR
 from grader.reports import store
@@ -145,6 +145,19 @@ def test_force_grades_everything_again(tmp_path: Path, fake: FakeSuites) -> None
     code, output = grade("all", klass, "--out", out, "--force")
     assert code == 0 and "kept 0 unchanged" in output
     assert fake.graded() == {"a", "b"}
+
+
+def test_a_result_graded_under_other_isolation_is_graded_again(
+        tmp_path: Path, fake: FakeSuites, monkeypatch: pytest.MonkeyPatch) -> None:
+    klass = make_class(tmp_path / "class", "a")
+    out = tmp_path / "out"
+    grade("all", klass, "--out", out)
+    fake.graded()
+    weaker = "rlimits" if sandbox.level() != "rlimits" else "setpriv"
+    monkeypatch.setattr(sandbox, "level", lambda: weaker)
+    grade("all", klass, "--out", out)
+    assert fake.graded() == {"a"}
+    assert submissions(out)["a"]["isolation"] == weaker
 
 
 def test_grading_one_student_into_a_class_output_keeps_the_others(
@@ -409,6 +422,6 @@ def test_sigkill_of_a_real_run_of_the_demo_class_then_the_gradebook_is_complete(
     finished = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr
     assert f"kept {len(stored)} unchanged" in finished.stdout
-    scores = {name: s["score"] for name, s in submissions(out).items()}
+    scores = {name.split("_")[0]: s["score"] for name, s in submissions(out).items()}
     assert scores == {"ivanov": 100, "kuznetsov": 77, "morozova": 100, "petrova": 75,
                       "popov": 45, "smirnova": 75, "volkov": 50, "сидоров": 89}
