@@ -10,10 +10,13 @@ result for (`reuse`) is not graded again: that result is handed on instead.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import tempfile
+import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,6 +89,30 @@ def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
         shutil.rmtree(work.scratch / "runs" / assignment.slug, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until its end, then deliver it.
+
+    Only the main thread receives signals and may set handlers; elsewhere, or
+    when the handler was not set from Python, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        yield
+        return
+    arrived: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if arrived:
+            signal.raise_signal(signal.SIGINT)
+
+
 def grade(
     submissions: Iterable[Submission],
     *,
@@ -111,9 +138,10 @@ def grade(
             works.append(work)
             continue
         shutil.rmtree(work.scratch, ignore_errors=True)
-        finished.append(kept)
-        if on_result is not None:
-            on_result(kept)
+        with _ctrl_c_deferred():
+            finished.append(kept)
+            if on_result is not None:
+                on_result(kept)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures: dict[Future[AssignmentResult], _Work] = {
         pool.submit(_grade_one, work, assignment): work
@@ -124,16 +152,17 @@ def grade(
 
     def take(future: Future[AssignmentResult]) -> None:
         """One finished pair; the submission's result goes on once all its pairs are in."""
-        taken.add(future)
-        work = futures[future]
-        result = future.result()
-        work.results[result.slug] = result
-        if len(work.results) == len(work.assignments):
-            done = work.finish()
-            shutil.rmtree(work.scratch, ignore_errors=True)  # graded: its copies go now
-            finished.append(done)
-            if on_result is not None:
-                on_result(done)
+        with _ctrl_c_deferred():  # a result half handed on would be lost to both paths
+            taken.add(future)
+            work = futures[future]
+            result = future.result()
+            work.results[result.slug] = result
+            if len(work.results) == len(work.assignments):
+                done = work.finish()
+                shutil.rmtree(work.scratch, ignore_errors=True)  # graded: its copies go now
+                finished.append(done)
+                if on_result is not None:
+                    on_result(done)
 
     try:
         for future in as_completed(futures):

@@ -279,6 +279,24 @@ def test_ctrl_c_keeps_what_was_graded_and_the_next_run_goes_on(
     assert sorted(submissions(out)) == students
 
 
+def test_ctrl_c_while_a_result_is_being_written_still_writes_it(
+        tmp_path: Path, fake: FakeSuites, monkeypatch: pytest.MonkeyPatch) -> None:
+    klass = make_class(tmp_path / "class", *"abcd")
+    out = tmp_path / "out"
+    real_record = ResultsFile.record
+
+    def ctrl_c_inside(self, result):
+        if result.student == "b":
+            os.kill(os.getpid(), signal.SIGINT)  # lands in the middle of recording b
+        return real_record(self, result)
+
+    monkeypatch.setattr(ResultsFile, "record", ctrl_c_inside)
+    code, output = grade("all", klass, "--out", out)
+    assert code == 1 and "Aborted" in output
+    assert {"a", "b"} <= set(submissions(out))
+    assert "the report failed" not in (out / "results.json").read_text(encoding="utf-8")
+
+
 def test_the_leftovers_of_a_killed_write_are_removed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / store.STORE_NAME).mkdir(parents=True)
