@@ -83,6 +83,7 @@ class Request:
     key: Hashable = None  # the resource it asked for, when the route names one (a day)
     arrived_at: float = 0.0  # time.perf_counter() of the trusted side
     answered_at: float | None = None
+    hold: float = 0.0  # the least time the test chose to hold its answer (wording: it is exact)
     printed_before: int = 0  # bytes the worker had printed during the call when it arrived
     printed_before_answer: int | None = None  # ...and when its answer was released
     transport: Any = field(default=None, repr=False)
@@ -210,6 +211,7 @@ class FakeWeb:
         self._held[request.index] = (request, future)
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         seconds = self.delay(request) if callable(self.delay) else self.delay
+        request.hold = seconds
         delay = loop.call_later(seconds, self._delay_passed, request.index)
         timer = loop.call_later(seconds + MAX_HOLD_SECONDS, self._free, request.index)
         self._release(quiet=False)
