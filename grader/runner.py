@@ -219,9 +219,7 @@ def explain_full_disk(message: str) -> str:
     In the sandbox the run's folder, /tmp and /dev/shm are small tmpfs
     (sandbox.Limits: folder_bytes, file_bytes): only the run's own writes fill them.
     """
-    setup = sandbox._setup()
-    capped = setup.kind == "bwrap" and setup.tmpfs_size
-    if not capped or NO_SPACE not in message or "disk quota" in message:
+    if not sandbox.folder_capped() or NO_SPACE not in message or "disk quota" in message:
         return message
     limits = sandbox.Limits(wall_seconds=0)
     return (f"{message} [disk quota: your code filled the space it may write to "

@@ -20,7 +20,7 @@ import functools
 import platform
 from collections.abc import Callable
 
-from grader import sandbox_seccomp
+from grader.sandbox import seccomp as sandbox_seccomp
 
 KEYCTL_GET_KEYRING_ID = 0
 KEYCTL_JOIN_SESSION_KEYRING = 1
