@@ -1,4 +1,4 @@
-"""Trusted parent: run one untrusted command with limits, no network, and the best isolation.
+"""[parent, test process] Run one untrusted command with limits, no network, and the best isolation.
 
 Student code runs here (the grader's worker process), never in a process
 that judges it. The machine decides what we get, detected once; the levels,

@@ -1,4 +1,4 @@
-"""Trusted parent: what each isolation level does differently, one object per level.
+"""[parent, test process] What each isolation level does differently, one object per level.
 
 Detection picks the level once (grader.sandbox.detect); everything that
 differs between levels is a method or attribute of its backend, so the rest of

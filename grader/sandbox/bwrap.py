@@ -1,4 +1,4 @@
-"""Trusted parent: the bubblewrap level, its command line, its binds and the box's view.
+"""[parent, test process] The bubblewrap level, its command line, its binds and the box's view.
 
 bwrap gives each run new mount/pid/net/ipc/uts namespaces, a read-only
 system, a private /tmp, the run's folder as a capped tmpfs filled from the host

@@ -1,4 +1,4 @@
-"""Trusted parent: the pids and memory cgroups a run joins, found, probed, made and removed.
+"""[parent, test process] The pids and memory cgroups a run joins, found, probed, made and removed.
 
 A fork bomb meets pids.max and the run's memory as a whole meets the memory
 cgroup's limit; both are per run, named grader-<pid>-<k>, and swept when a

@@ -1,4 +1,4 @@
-"""Trusted parent: what this machine gives the sandbox, detected once and probed for real.
+"""[parent, test process] What this machine gives the sandbox, detected once and probed for real.
 
 The strongest level that works (`LEVELS`, strongest first) and the guards
 every level can add (pids and memory cgroups, keyring, syscall filter). The
@@ -19,6 +19,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.sandbox import bwrap, cgroups, keyring, seccomp, spawn
 from grader.sandbox.backend import Backend, Setpriv, Unshare
@@ -140,7 +141,8 @@ def import_setup(text: str) -> Setup:
     cgroups = {name: Cgroup(Path(found["parent"]), int(found["version"])) if found else None
                for name in ("cgroup", "memory") for found in [data.pop(name, None)]}
     bwrap.adopt(data.pop("etc", None), data.pop("view", None))
-    return Setup(**{**data, "bwrap_flags": tuple(data.get("bwrap_flags", ()))}, **cgroups)
+    fields: dict[str, Any] = {**data, "bwrap_flags": tuple(data.get("bwrap_flags", ())), **cgroups}
+    return Setup(**fields)
 
 
 def detect(forced: str) -> Setup:

@@ -1,4 +1,4 @@
-"""A fresh, empty session keyring for every sandboxed run (trusted parent side).
+"""[parent, test process] A fresh, empty session keyring for every sandboxed run.
 
 A child inherits its parent's session keyring: without this, sandboxed code
 could read, update or add keys of the grader's session (pam_keyinit,

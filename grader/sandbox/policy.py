@@ -1,4 +1,4 @@
-"""Trusted parent: what one sandboxed run may use and see, as one value (`Policy`).
+"""[parent, test process] What one sandboxed run may use and see, as one value (`Policy`).
 
 The rest of the package reads a run's limits and host paths from here only, so
 what a run is allowed is visible in one place, whatever the level enforces it.

@@ -1,4 +1,4 @@
-"""Trusted parent: spawn a run, set its limits between fork and exec, drain it, and end it.
+"""[parent, test process] Spawn a run, set its limits between fork and exec, drain it, and end it.
 
 Everything here works at every level: the backend (grader.sandbox.backend,
 grader.sandbox.bwrap) says what differs. When the grader runs as root every
