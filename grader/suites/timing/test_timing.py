@@ -1,4 +1,4 @@
-"""Hidden tests for timing (25 points): the `async_timeit` decorator.
+"""[test process] Hidden tests for timing (25 points): the `async_timeit` decorator.
 
 Each test has the student's `async_timeit` wrap a grader target built in the
 worker (`student.decorate`, worker/main.py `Target`) and calls it there. The
