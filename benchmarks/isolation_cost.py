@@ -10,7 +10,7 @@ Three figures for each level the machine offers (`GRADER_SANDBOX` forced):
 A submission starts one worker per assignment, so its isolation overhead is
 about 4 x (worker at this level - worker unsandboxed) plus its calls.
 
-At bwrap level, `box` compares the box (sandbox_view's view of Python, the run's
+At bwrap level, `box` compares the box (grader.sandbox.view's view of Python, the run's
 folder a capped tmpfs filled by cp) with the box as it was before (the
 interpreter's whole prefixes bound, the folder bound from the host), in
 alternating rounds, and times building the view (once per grader process).
@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader import catalog, grading, sandbox, sandbox_view
+from grader import catalog, grading, sandbox
 from grader.submission import submission_for
 from grader.suites.web import FakeWeb, Reply, WebServer
 from grader.worker_link import WorkerLink, WorkerSpec
@@ -103,15 +103,15 @@ def time_submission(repeat: int) -> list[float]:
 @contextlib.contextmanager
 def box_before() -> Iterator[None]:
     """The box as it was: whole interpreter prefixes bound, the folder bound from the host."""
-    setup = sandbox._setup()
-    is_ours = sandbox_view.is_ours
-    sandbox_view.is_ours = lambda *_: False  # type: ignore[assignment]
-    sandbox._setup_cache["setup"] = dataclasses.replace(setup, tmpfs_size=False)
+    setup = sandbox.detect.setup()
+    is_ours = sandbox.view.is_ours
+    sandbox.view.is_ours = lambda *_: False  # type: ignore[assignment]
+    sandbox.detect.setup_cache["setup"] = dataclasses.replace(setup, tmpfs_size=False)
     try:
         yield
     finally:
-        sandbox_view.is_ours = is_ours  # type: ignore[assignment]
-        sandbox._setup_cache["setup"] = setup
+        sandbox.view.is_ours = is_ours  # type: ignore[assignment]
+        sandbox.detect.setup_cache["setup"] = setup
 
 
 def time_box(repeat: int) -> None:
@@ -126,7 +126,7 @@ def time_box(repeat: int) -> None:
     with box_before():
         spawn_before = time_spawn(repeat, plain=False)
     started = time.perf_counter()
-    folder = sandbox_view._build(sandbox_view.distributions(sandbox_view.ALLOWED))
+    folder = sandbox.view._build(sandbox.view.distributions(sandbox.view.ALLOWED))
     built = time.perf_counter() - started
     shutil.rmtree(folder, ignore_errors=True)
     print(f"box     : worker {median_ms(now)} (before: {median_ms(before)}); "
@@ -137,12 +137,12 @@ def time_box(repeat: int) -> None:
 @contextlib.contextmanager
 def setup_without(**off: object) -> Iterator[None]:
     """The detected set-up with some guards switched off, for this process's runs."""
-    setup = sandbox._setup()
-    sandbox._setup_cache["setup"] = dataclasses.replace(setup, **off)  # type: ignore[arg-type]
+    setup = sandbox.detect.setup()
+    sandbox.detect.setup_cache["setup"] = dataclasses.replace(setup, **off)  # type: ignore[arg-type]
     try:
         yield
     finally:
-        sandbox._setup_cache["setup"] = setup
+        sandbox.detect.setup_cache["setup"] = setup
 
 
 GUARDS_OFF: dict[str, dict[str, object]] = {
@@ -179,7 +179,7 @@ def main() -> None:
     for level in sandbox.LEVELS:
         os.environ["GRADER_SANDBOX"] = level
         os.environ.pop(sandbox.SETUP_ENV, None)
-        sandbox._setup_cache.clear()
+        sandbox.detect.setup_cache.clear()
         if sandbox.level() != level:
             print(f"{level:8}: not available here ({sandbox.isolation()})")
             continue

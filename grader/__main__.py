@@ -1,4 +1,4 @@
-"""`python -m grader` is the same as the `grader` console script."""
+"""[parent] `python -m grader` is the same as the `grader` console script."""
 
 from grader.cli import main
 

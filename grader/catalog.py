@@ -1,4 +1,4 @@
-"""The course's assignments: metadata read from `assignments/<slug>/meta.toml`.
+"""[parent, test process] The course's assignments, read from `assignments/<slug>/meta.toml`.
 
 The course files (statements, stubs, solutions, demo class) live beside the
 package in the repository, so the grader must be installed from a checkout

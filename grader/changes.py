@@ -1,4 +1,4 @@
-"""Which submission folders a pull request added or changed, from `git diff`."""
+"""[parent] Which submission folders a pull request added or changed, from `git diff`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Entry point of a test process: runs one hidden suite against one submission.
+"""[test process] Entry point of a test process: runs one hidden suite against one submission.
 
 Started by grader.runner (outside the sandbox: this process never imports
 student code) as `python -I -B -m grader.child SUITE SUBMISSION MODULE REPORT

@@ -1,4 +1,4 @@
-"""`grader handout OUT`: the kit students get. Never the hidden suites or solutions."""
+"""[parent] `grader handout OUT`: the kit students get. Never the hidden suites or solutions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The results model: what grading one submission produces.
+"""[parent, test process] The results model: what grading one submission produces.
 
 These classes mirror `results.json` (see grader/schema/results.schema.json)
 one to one; reports only read them.

@@ -1,4 +1,4 @@
-"""Run one assignment's hidden suite against one prepared submission.
+"""[parent] Run one assignment's hidden suite against one prepared submission.
 
 The suite runs in a fresh Python process of its own (grader.child), which is
 trusted: it never imports student code. It starts the sandboxed worker that
@@ -24,7 +24,15 @@ import pytest
 
 from grader import sandbox, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
-from grader.results import HINT_LIMIT, MESSAGE_LIMIT, AssignmentResult, TestResult, cap
+from grader.results import (
+    HINT_LIMIT,
+    MESSAGE_LIMIT,
+    AssignmentResult,
+    AssignmentStatus,
+    TestResult,
+    TestStatus,
+    cap,
+)
 
 # An event line longer than this is not one the test process writes (it caps its texts):
 # it is skipped unread, so a flood in the events file cannot flood the grader's memory.
@@ -157,7 +165,8 @@ def _skip_line(stream: Any, read: bytes) -> None:
         read = stream.readline(MAX_EVENT_BYTES)
 
 
-def not_graded(assignment: Assignment, status: str, message: str) -> AssignmentResult:
+def not_graded(assignment: Assignment, status: AssignmentStatus,
+               message: str) -> AssignmentResult:
     """0 points, every test an error for the one reason in `message`."""
     tests = [TestResult(s.id, "error", 0, s.points, message, title=s.title)
              for s in collect(assignment)]
@@ -219,13 +228,22 @@ def explain_full_disk(message: str) -> str:
     In the sandbox the run's folder, /tmp and /dev/shm are small tmpfs
     (sandbox.Limits: folder_bytes, file_bytes): only the run's own writes fill them.
     """
-    setup = sandbox._setup()
-    capped = setup.kind == "bwrap" and setup.tmpfs_size
-    if not capped or NO_SPACE not in message or "disk quota" in message:
+    if not sandbox.folder_capped() or NO_SPACE not in message or "disk quota" in message:
         return message
     limits = sandbox.Limits(wall_seconds=0)
     return (f"{message} [disk quota: your code filled the space it may write to "
             f"(its folder {limits.folder_bytes >> 20} MiB, /tmp {limits.file_bytes >> 20} MiB)]")
+
+
+_TEST_STATUSES: tuple[TestStatus, ...] = ("passed", "failed", "error", "timeout", "skipped")
+
+
+def _test_status(raw: object) -> TestStatus:
+    """The verdict's status if it is one we know, else "error"."""
+    for known in _TEST_STATUSES:
+        if raw == known:
+            return known
+    return "error"
 
 
 def _test_result(
@@ -233,12 +251,10 @@ def _test_result(
     timed_out: bool,
 ) -> TestResult:
     if verdict is None:
-        status = "timeout" if timed_out else "error"
+        status: TestStatus = "timeout" if timed_out else "error"
         note = unfinished if spec.id == running else f"not run: {unfinished}"
         return TestResult(spec.id, status, 0, spec.points, note, title=spec.title)
-    status = verdict.get("status")
-    if status not in ("passed", "failed", "error", "timeout", "skipped"):
-        status = "error"
+    status = _test_status(verdict.get("status"))
     points = spec.points if status == "passed" else 0
     return TestResult(spec.id, status, points, spec.points,
                       cap(str(verdict.get("message", "")), MESSAGE_LIMIT),
@@ -257,7 +273,8 @@ def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, runnin
     return f"the test process ended unexpectedly ({reason}){during}"
 
 
-def _status(assignment: Assignment, import_state: str, unfinished: str) -> tuple[str, str]:
+def _status(assignment: Assignment, import_state: str,
+            unfinished: str) -> tuple[AssignmentStatus, str]:
     """`error` when the module could not be imported at all, else `graded`."""
     file = assignment.file
     if import_state == "started":

@@ -1,4 +1,4 @@
-"""`grader selfcheck`: the reference solutions must get full marks, the stubs zero.
+"""[parent] `grader selfcheck`: the reference solutions must get full marks, the stubs zero.
 
 A suite that fails a reference solution is wrong; one that gives points to a
 stub is checking nothing. Both are caught here before a class is graded.

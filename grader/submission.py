@@ -1,4 +1,4 @@
-"""Find student submissions and make a private, sanitised copy of one to grade.
+"""[parent] Find student submissions and make a private, sanitised copy of one to grade.
 
 A submission comes from a student, so it is treated as hostile: it is never
 modified and never run in place. `prepare` copies only plain files and folders
@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 20 << 20
@@ -215,7 +215,7 @@ class _Entry:
     parts: tuple[str, ...]
     is_dir: bool
     size: int = 0
-    open: Callable[[], BinaryIO] | None = None
+    open: Callable[[], IO[bytes]] | None = None
 
 
 class _Listing:
@@ -256,7 +256,8 @@ class _Listing:
         if parts:
             self.entries.append(_Entry(parts, True))
 
-    def add_file(self, parts: tuple[str, ...], size: int, opener: Callable[[], BinaryIO]) -> None:
+    def add_file(self, parts: tuple[str, ...], size: int,
+                 opener: Callable[[], IO[bytes]]) -> None:
         if size > MAX_FILE_BYTES:
             self.note(f"skipped {_show(parts)}: {_mb(size)} is over the {_mb(MAX_FILE_BYTES)} "
                       "limit for one file")
@@ -446,7 +447,7 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: tuple[str
     elif is_dir:
         listing.add_dir(parts)
     else:
-        listing.add_file(parts, info.file_size, lambda: archive.open(info))  # type: ignore[misc]
+        listing.add_file(parts, info.file_size, lambda: archive.open(info))
 
 
 def _zip_parts(info: zipfile.ZipInfo, label: str) -> tuple[str, ...]:
@@ -566,6 +567,12 @@ def _open_zip(stream: BinaryIO, label: str) -> zipfile.ZipFile:
 
 
 # The records zipfile reads first (APPNOTE.TXT 4.3.12-16), and where it looks for them.
+# The record signatures of the ZIP format (APPNOTE 4.3), the values of zipfile's own
+# undocumented constants (stringEndArchive & co., which typeshed does not declare).
+_SIG_EOCD = b"PK\005\006"
+_SIG_EOCD64 = b"PK\x06\x06"
+_SIG_EOCD64_LOCATOR = b"PK\x06\x07"
+_SIG_CENTRAL_DIR = b"PK\001\002"
 _EOCD = struct.Struct("<4s4H2LH")  # End Of Central Directory, 22 bytes
 _EOCD64_LOCATOR = struct.Struct("<4sLQL")  # 20 bytes, just before the EOCD
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # 56 bytes, just before the locator
@@ -612,13 +619,13 @@ def _directory_record(stream: BinaryIO, size: int) -> tuple[int, int, int] | Non
         return None
     stream.seek(size - _EOCD.size)
     last = stream.read(_EOCD.size)
-    if last[:4] == zipfile.stringEndArchive and last[-2:] == b"\0\0":
+    if last[:4] == _SIG_EOCD and last[-2:] == b"\0\0":
         location, record = size - _EOCD.size, last
     else:
         tail_start = max(size - _MAX_COMMENT - _EOCD.size, 0)
         stream.seek(tail_start)
         tail = stream.read()
-        at = tail.rfind(zipfile.stringEndArchive)
+        at = tail.rfind(_SIG_EOCD)
         if at < 0 or len(tail) - at < _EOCD.size:
             return None
         location, record = tail_start + at, tail[at : at + _EOCD.size]
@@ -643,7 +650,7 @@ def _zip64_record(stream: BinaryIO, location: int) -> tuple[int, ...] | None:
         return None
     locator = _EOCD64_LOCATOR.unpack_from(data, _EOCD64.size)
     record = _EOCD64.unpack_from(data)
-    if locator[0] != zipfile.stringEndArchive64Locator or record[0] != zipfile.stringEndArchive64:
+    if locator[0] != _SIG_EOCD64_LOCATOR or record[0] != _SIG_EOCD64:
         return None
     return record
 
@@ -653,7 +660,7 @@ def _count_entries(directory: bytes) -> int:
     count = offset = 0
     while offset + _CENTRAL.size <= len(directory):
         header = _CENTRAL.unpack_from(directory, offset)
-        if header[0] != zipfile.stringCentralDir:
+        if header[0] != _SIG_CENTRAL_DIR:
             break
         offset += _CENTRAL.size + header[12] + header[13] + header[14]
         count += 1

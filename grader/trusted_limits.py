@@ -1,4 +1,4 @@
-"""Memory limits for the grader's own (trusted) processes: the parent and each test process.
+"""[parent] Memory limits for the grader's own (trusted) processes: the parent and each test one.
 
 Student code never runs in these processes, but it feeds them data (HTTP
 requests to the trusted web, lines on the worker's channel), so a missed

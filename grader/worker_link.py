@@ -1,4 +1,4 @@
-"""The trusted end of the worker: start it in the sandbox, ask it things, kill it.
+"""[test process] The trusted end of the worker: start it in the sandbox, ask it things, kill it.
 
 The hidden tests run in a process that never imports student code. Each
 test asks `WorkerLink.request(...)` for one operation (import, inspect,

@@ -1,4 +1,4 @@
-"""Reading the worker's lines on the trusted side: bounded, in linear time, never trusted.
+"""[test process] Reading the worker's lines on the trusted side: bounded, linear, never trusted.
 
 The worker shares its process with student code, which can find the
 channel's file descriptor and write anything to it. So each line is capped in
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from grader.worker.codec import MAX_DEPTH
@@ -87,6 +88,7 @@ def depth(data: Any, stop: int) -> int:
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, level = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -207,15 +207,15 @@ def processes() -> Iterator[Proc]:
 
 
 def run_uids(pid: int) -> int:
-    """The first of the 100 run uids grader process `pid` hands out (grader/sandbox.py)."""
-    return sandbox._RUN_UID_BASE + (pid % 10_000) * 100
+    """The first of the 100 run uids grader process `pid` hands out (grader/sandbox/spawn.py)."""
+    return sandbox.spawn._RUN_UID_BASE + (pid % 10_000) * 100
 
 
 class ChildWatcher:
     """Records the test processes (grader.child) the batch starts: direct children of ours.
 
     A sandboxed run of test process P gets a uid of P's own range and a pids
-    cgroup named grader-P-k (grader/sandbox.py): what survives the batch is
+    cgroup named grader-P-k (grader/sandbox/cgroups.py): what survives the batch is
     recognised by those, even after P itself is gone. It also notes whether a
     marked process (the fork attack's shells) was ever seen: the attack really ran.
     """
@@ -273,7 +273,7 @@ class ChildWatcher:
             time.sleep(0.1)
 
     def leftover_cgroups(self) -> list[str]:
-        setup = sandbox._setup()
+        setup = sandbox.detect.setup()
         if setup.cgroup is None:
             return []
         return [str(path) for pid in self.pids

@@ -74,11 +74,14 @@ except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else 1
 finally:
     watcher.stop()
-kib = lambda who: resource.getrusage(who).ru_maxrss
+# VmHWM, not RUSAGE_SELF: the kernel carries the peak of the memory this process was
+# forked with (the whole pytest process) across exec into RUSAGE_SELF's ru_maxrss.
+own_kib = next(int(line.split()[1]) for line in open("/proc/self/status")
+               if line.startswith("VmHWM:"))
 with open(sys.argv[1], "w") as stream:
-    json.dump({"code": code, "grader_kib": kib(resource.RUSAGE_SELF),
-               "process_kib": kib(resource.RUSAGE_CHILDREN), "pids": sorted(watcher.pids)},
-              stream)
+    json.dump({"code": code, "grader_kib": own_kib,
+               "process_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+               "pids": sorted(watcher.pids)}, stream)
 """
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import grading, sandbox, sandbox_seccomp
+from grader import grading, sandbox
 from grader.reports.feedback import render_check
 from grader.results import SubmissionResult
 from grader.submission import discover
@@ -51,8 +51,8 @@ class Keys:
 
     def __init__(self) -> None:
         self.libc = ctypes.CDLL(None, use_errno=True)
-        self.keyctl_nr = sandbox_seccomp.syscall_number("keyctl")
-        self.add_key_nr = sandbox_seccomp.syscall_number("add_key")
+        self.keyctl_nr = sandbox.seccomp.syscall_number("keyctl")
+        self.add_key_nr = sandbox.seccomp.syscall_number("add_key")
 
     def keyctl(self, *args: object) -> int:
         rc = self.libc.syscall(ctypes.c_long(self.keyctl_nr),
@@ -116,7 +116,7 @@ class MemorySampler:
                         continue
                     self.peaks[path.name] = max(self.peaks.get(path.name, 0), value)
                     break
-                kills = sandbox._oom_kills(path)
+                kills = sandbox.cgroups.oom_kills(path)
                 self.oom_kills[path.name] = max(self.oom_kills.get(path.name, 0), kills)
             self._stop.wait(0.02)
 
@@ -150,7 +150,7 @@ class Graded:
 def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
     if sandbox.level() != "bwrap":
         pytest.skip(f"the attacks are real: they run only under bubblewrap ({sandbox.isolation()})")
-    if not sandbox_seccomp.build():
+    if not sandbox.seccomp.build():
         pytest.skip("libseccomp is not installed (scripts/setup.sh installs libseccomp2)")
     keys = Keys()
     keys.join_fresh_session()
@@ -163,7 +163,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded]:
     for attack in ATTACKS:
         build_attack(attack, class_dir, values)
     before = keys.state(serial)
-    setup = sandbox._setup()
+    setup = sandbox.detect.setup()
     sampler = MemorySampler(setup.memory.parent if setup.memory else None)
     watcher = ChildWatcher()
     start = time.monotonic()
@@ -225,7 +225,7 @@ def test_the_grading_process_keys_are_untouched_and_unread(graded: Graded) -> No
 
 
 def test_the_memory_cgroup_held_the_run(graded: Graded) -> None:
-    if sandbox._setup().memory is None:
+    if sandbox.detect.setup().memory is None:
         pytest.skip(f"no writable memory cgroup here: {sandbox.isolation()}")
     limit = sandbox.Limits(wall_seconds=1).run_memory_bytes
     # the bomb (three 300 MB children and the worker's hoard, 1.9 GB) reached the run's

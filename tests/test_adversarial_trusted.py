@@ -155,8 +155,8 @@ def _ours(proc: Proc, test_pids: set[int]) -> bool:
     if owner:
         return int(owner.group(1)) in test_pids
     return any(low <= proc.uid < low + 100 for pid in test_pids
-               for low in (sandbox._RUN_UID_BASE + pid * 100,
-                           sandbox._RUN_UID_BASE + (pid % 10_000) * 100))
+               for low in (sandbox.spawn._RUN_UID_BASE + pid * 100,
+                           sandbox.spawn._RUN_UID_BASE + (pid % 10_000) * 100))
 
 
 def survivors(peaks: Peaks) -> list[Proc]:

@@ -1,4 +1,4 @@
-"""The box (grader.sandbox_view and the bwrap mounts): what the worker sees, and its disk.
+"""The box (grader.sandbox.view and the bwrap mounts): what the worker sees, and its disk.
 
 What a submission may import comes from the assignments' contract (aiohttp and
 the standard library; aioresponses for the handout's tests); everything else of
@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from grader import catalog, grading, runner, sandbox, sandbox_view
+from grader import catalog, grading, runner, sandbox
 from grader.sandbox import Limits
 from grader.submission import submission_for
 from tests.conftest import reference_submission
 
-needs_box = pytest.mark.skipif(sandbox.level() != "bwrap" or not sandbox._setup().tmpfs_size,
+needs_box = pytest.mark.skipif(sandbox.level() != "bwrap" or not sandbox.detect.setup().tmpfs_size,
                                reason=f"needs bubblewrap 0.7+ (here: {sandbox.isolation()})")
 
 
@@ -35,13 +35,13 @@ def boxed(code: str, workdir: Path, **limits: int) -> sandbox.Outcome:
 
 
 def test_the_allowed_distributions_and_what_they_require() -> None:
-    names = {d.metadata["Name"].lower() for d in sandbox_view.distributions(sandbox_view.ALLOWED)}
+    names = {d.metadata["Name"].lower() for d in sandbox.view.distributions(sandbox.view.ALLOWED)}
     assert {"aiohttp", "aioresponses", "yarl", "multidict", "aiosignal"} <= names
     assert names.isdisjoint({"grader", "pytest", "pip", "setuptools", "jsonschema", "click"})
 
 
 def test_the_view_holds_only_the_allowed_files() -> None:
-    view = sandbox_view.view()
+    view = sandbox.view.view()
     site = view.site_packages()
     tops = {p.name.split("-")[0].split(".")[0] for p in site.iterdir()}
     assert {"aiohttp", "aioresponses", "yarl", "multidict"} <= tops
@@ -133,7 +133,7 @@ def test_the_folder_is_capped_and_the_host_copy_never_changes(tmp_path: Path) ->
 def test_a_full_disk_is_named_as_the_students_quota() -> None:
     message = "could not import req.py: OSError: [Errno 28] No space left on device"
     worded = runner.explain_full_disk(message)
-    if sandbox.level() == "bwrap" and sandbox._setup().tmpfs_size:
+    if sandbox.level() == "bwrap" and sandbox.detect.setup().tmpfs_size:
         assert worded.startswith(message) and "disk quota" in worded
         assert runner.explain_full_disk(worded) == worded  # once
     else:  # no cap here: a full disk is the machine's, not a quota

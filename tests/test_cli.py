@@ -166,8 +166,8 @@ def test_a_grader_fault_costs_one_pair_and_exits_1(tmp_path: Path, monkeypatch) 
 
 def test_require_isolation_can_demand_the_syscall_filter(tmp_path: Path, monkeypatch) -> None:
     folder = reference_submission(tmp_path / "class" / "ivanov")
-    setup = sandbox._setup()
-    monkeypatch.setitem(sandbox._setup_cache, "setup", dataclasses.replace(setup, seccomp=""))
+    setup = sandbox.detect.setup()
+    monkeypatch.setitem(sandbox.detect.setup_cache, "setup", dataclasses.replace(setup, seccomp=""))
     code, out = invoke("grade", str(folder), "--out", str(tmp_path / "out"),
                        "--require-isolation", f"{setup.kind}+seccomp")
     assert code == 2 and "libseccomp2" in out and "no syscall filter" in out

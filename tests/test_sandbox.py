@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from grader import sandbox, sandbox_keyring, sandbox_seccomp
+from grader import sandbox
 from grader.sandbox import Limits, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +46,15 @@ def workdir(tmp_path: Path) -> Path:
     return path
 
 
-def py(code: str, workdir: Path, setup: sandbox._Setup | None = None, **limits: Any) -> Outcome:
+def py(code: str, workdir: Path, setup: sandbox.detect.Setup | None = None,
+       **limits: Any) -> Outcome:
     """Run Python code in the sandbox (the machine's setup unless one is given)."""
     argv = [sys.executable, "-I", "-c", textwrap.dedent(code)]
     chosen = Limits(wall_seconds=limits.pop("wall_seconds", 10), **limits)
     env = {"PATH": "/usr/bin:/bin"}
     if setup is None:
         return sandbox.run(argv, workdir=workdir, limits=chosen, env=env)
-    return sandbox._run(setup, argv, workdir, chosen, env, sandbox._Paths())
+    return sandbox.spawn.run_with(setup, argv, workdir, sandbox.Policy(chosen), env)
 
 
 def processes_with(marker: str) -> list[int]:
@@ -102,7 +103,7 @@ def test_isolation_is_described() -> None:
 
 def test_a_fork_guard_is_used_where_one_is_possible() -> None:
     if os.geteuid() == 0:
-        possible = any(os.access(c.parent, os.W_OK) for c in sandbox._cgroup_candidates())
+        possible = any(os.access(c.parent, os.W_OK) for c in sandbox.cgroups.cgroup_candidates())
     else:
         possible = isolated()  # a user namespace of our own: RLIMIT_NPROC counts the sandbox
     if not possible:
@@ -367,7 +368,7 @@ def test_writes_outside_workdir_fail(tmp_path: Path, workdir: Path) -> None:
     assert lines[6:] == ["wrote", "wrote", "wrote"]
     assert (writable / "ok.txt").read_text() == "x"
     here = workdir / "here.txt"  # with --size (bwrap 0.7+) it went to the run's capped tmpfs
-    assert not here.exists() if sandbox._setup().tmpfs_size else here.read_text() == "x"
+    assert not here.exists() if sandbox.detect.setup().tmpfs_size else here.read_text() == "x"
     assert not Path("/tmp/private.txt").exists()
     assert not (ROOT / "grader-test").exists() and not Path("/etc/grader-test").exists()
 
@@ -388,7 +389,7 @@ def test_parent_secrets_are_not_visible(workdir: Path, tmp_path: Path) -> None:
 
 def test_root_runs_as_an_unprivileged_uid_of_its_own(workdir: Path) -> None:
     """As root, student code gets a uid of its own: no capabilities, cannot signal the grader."""
-    if os.geteuid() != 0 or not sandbox._setup().drop_uid:
+    if os.geteuid() != 0 or not sandbox.detect.setup().drop_uid:
         pytest.skip(f"not root, or no uid drop here: {sandbox.isolation()}")
     outcome = py(f"""
         import os, signal
@@ -401,7 +402,7 @@ def test_root_runs_as_an_unprivileged_uid_of_its_own(workdir: Path) -> None:
         print(os.getuid(), caps, reach)
     """, workdir)
     uid, caps, *reach = outcome.stdout.split()
-    assert int(uid) >= sandbox._RUN_UID_BASE and int(caps, 16) == 0, outcome
+    assert int(uid) >= sandbox.spawn._RUN_UID_BASE and int(caps, 16) == 0, outcome
     assert " ".join(reach) == "grader out of reach"
 
 
@@ -439,7 +440,7 @@ LEVELS = ["bwrap without cgroup", "unshare", "setpriv", "rlimits", "rlimits with
 def test_every_level_runs_and_kills(kind: str, workdir: Path) -> None:
     """Each isolation level (forced), with and without the cgroup, still runs and kills."""
     wanted = kind.split()[0]
-    setup = sandbox._detect(wanted)
+    setup = sandbox.detect.detect(wanted)
     if setup.kind != wanted:
         pytest.skip(f"{wanted} is not available here")
     if "without cgroup" in kind:
@@ -480,17 +481,17 @@ time.sleep(100)
 # ---------------------------------------------------- seccomp, keyring, memory cgroup
 
 
-def forced(level: str) -> sandbox._Setup:
+def forced(level: str) -> sandbox.detect.Setup:
     """The machine's setup at `level` (skipped where that level is not available)."""
-    setup = sandbox._detect(level)
+    setup = sandbox.detect.detect(level)
     if setup.kind != level:
         pytest.skip(f"{level} is not available here")
     return setup
 
 
-def filtered(level: str) -> sandbox._Setup:
+def filtered(level: str) -> sandbox.detect.Setup:
     setup = forced(level)
-    if not sandbox_seccomp.build():
+    if not sandbox.seccomp.build():
         pytest.skip("libseccomp is not installed (scripts/setup.sh installs libseccomp2)")
     assert setup.seccomp, f"libseccomp is here but the filter failed its probe: {setup}"
     return setup
@@ -516,7 +517,7 @@ DENIED_PROBES = {  # name -> arguments of a call that succeeds or fails otherwis
 @pytest.mark.parametrize("level", ALL_LEVELS)
 def test_denied_calls_fail_with_eperm_inside_a_run(level: str, workdir: Path) -> None:
     setup = filtered(level)
-    numbers = {name: sandbox_seccomp.syscall_number(name) for name in [*DENIED_PROBES, "clone3"]}
+    numbers = {name: sandbox.seccomp.syscall_number(name) for name in [*DENIED_PROBES, "clone3"]}
     outcome = py(f"""
         import ctypes, errno, os
         libc = ctypes.CDLL(None, use_errno=True)
@@ -577,8 +578,8 @@ def test_an_asyncio_aiohttp_program_with_threads_and_processes_still_works(
         level: str, workdir: Path) -> None:
     setup = filtered(level)
     argv = [sys.executable, "-c", ALLOWED_PROGRAM]  # not -I: aiohttp is in the venv
-    outcome = sandbox._run(setup, argv, workdir, Limits(wall_seconds=60),
-                           {"PATH": "/usr/bin:/bin"}, sandbox._Paths())
+    outcome = sandbox.spawn.run_with(setup, argv, workdir, sandbox.Policy(Limits(wall_seconds=60)),
+                                     {"PATH": "/usr/bin:/bin"})
     assert outcome.stdout.strip() == "True ['thread'] subprocess [2, 3] [4]", outcome
 
 
@@ -588,15 +589,15 @@ def test_each_run_has_a_fresh_empty_session_keyring(level: str, workdir: Path) -
     setup = dataclasses.replace(forced(level), seccomp="")
     if not setup.keyring:
         pytest.skip(f"no keyring isolation here: {setup.describe()}")
-    sandbox_keyring.joiner(setup.keyring)()  # this test's own session keyring, not the machine's
-    keyctl, add_key = (sandbox_seccomp.syscall_number(n) for n in ("keyctl", "add_key"))
+    sandbox.keyring.joiner(setup.keyring)()  # this test's own session keyring, not the machine's
+    keyctl, add_key = (sandbox.seccomp.syscall_number(n) for n in ("keyctl", "add_key"))
     if keyctl is None or add_key is None:
         pytest.skip("libseccomp, which knows the call numbers, is not installed")
     libc = ctypes.CDLL(None, use_errno=True)
     secret = f"secret-{uuid.uuid4().hex}".encode()
     serial = libc.syscall(add_key, b"user", b"grader-test-key", secret, len(secret), -3)
     assert serial > 0, ctypes.get_errno()
-    ours = sandbox_keyring.session_keyring()
+    ours = sandbox.keyring.session_keyring()
     outcome = py(f"""
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
@@ -645,27 +646,27 @@ def test_the_memory_cgroup_stops_a_run_of_many_processes(level: str, workdir: Pa
 
 def test_without_libseccomp_runs_go_on_unfiltered_and_say_so(
         monkeypatch: pytest.MonkeyPatch, workdir: Path) -> None:
-    monkeypatch.setattr(sandbox_seccomp, "build", lambda: b"")
-    setup = sandbox._detect("rlimits")
+    monkeypatch.setattr(sandbox.seccomp, "build", lambda: b"")
+    setup = sandbox.detect.detect("rlimits")
     assert setup.seccomp == "" and "no syscall filter" in setup.describe()
     assert py("print('ran')", workdir, setup).stdout == "ran\n"
 
 
 def test_a_filter_that_fails_its_probe_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_seccomp, "build", lambda: b"\0" * 8)  # no return: refused
-    setup = sandbox._detect("rlimits")
+    monkeypatch.setattr(sandbox.seccomp, "build", lambda: b"\0" * 8)  # no return: refused
+    setup = sandbox.detect.detect("rlimits")
     assert setup.seccomp == "" and "no syscall filter" in setup.describe()
 
 
 def test_the_setup_handed_to_test_processes_keeps_the_guards() -> None:
-    setup = sandbox._setup()
-    again = sandbox._import_setup(sandbox.export_setup())
+    setup = sandbox.detect.setup()
+    again = sandbox.detect.import_setup(sandbox.export_setup())
     assert (again.seccomp, again.keyring, again.memory, again.cgroup) == \
         (setup.seccomp, setup.keyring, setup.memory, setup.cgroup)
 
 
 def test_the_filter_in_force_is_recorded_and_can_be_required() -> None:
     state = sandbox.syscall_filter()
-    assert state == ("seccomp" if sandbox._setup().seccomp else "none")
+    assert state == ("seccomp" if sandbox.detect.setup().seccomp else "none")
     assert sandbox.at_least(f"{sandbox.level()}+seccomp") == (state == "seccomp")
     assert sandbox.at_least("rlimits")

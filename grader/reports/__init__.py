@@ -1,1 +1,1 @@
-"""Reports built from grading results: the results files, student feedback, CI output."""
+"""[parent] Reports built from grading results: the results files, student feedback, CI output."""

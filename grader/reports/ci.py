@@ -1,11 +1,11 @@
-"""Output for CI: the GitHub job summary, workflow annotations and a JUnit XML file.
+"""[parent] Output for CI: the GitHub job summary, workflow annotations and a JUnit XML file.
 
 Every text from a submission goes through grader.reports.escape for its place:
 Markdown or HTML in the summary, GitHub's escaping in annotations, XML in JUnit.
 One student whose part cannot be rendered gets a line saying so; the rest is written.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: this module's `annotations()` is its API.
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -30,12 +30,13 @@ T = TypeVar("T")
 
 
 def _per_student(result: SubmissionResult, render: Callable[[SubmissionResult], T],
-                 instead: Callable[[str], T]) -> T:
-    """`render(result)`, or `instead(why)` when that fails: one student never costs the others."""
+                 instead: Callable[[str, SubmissionResult], T]) -> T:
+    """`render(result)`, or `instead(why, result)` if that fails: one student never costs all."""
     try:
         return render(result)
     except Exception as exc:  # noqa: BLE001 - a report bug must not end the whole report
-        return instead(f"the report for this student failed ({type(exc).__name__}: {exc})")
+        return instead(f"the report for this student failed ({type(exc).__name__}: {exc})",
+                       result)
 
 
 # --- job summary ---------------------------------------------------------------------------
@@ -60,7 +61,7 @@ def _table(results: list[SubmissionResult]) -> list[str]:
     ]
     for result in results:
         lines.append(_per_student(result, lambda r: _student_row(r, slugs),
-                                  lambda why, r=result: _row([_md(r.student), _md(why)])))
+                                  lambda why, r: _row([_md(r.student), _md(why)])))
     return lines
 
 
@@ -89,7 +90,7 @@ def _details(results: list[SubmissionResult]) -> list[str]:
     lines = ["", "### Problems", ""]
     listed = 0
     for result in results:
-        items = _per_student(result, _problem_items, lambda why: [f"- {_md(why)}"])
+        items = _per_student(result, _problem_items, lambda why, _r: [f"- {_md(why)}"])
         if not items:
             continue
         if listed >= _MAX_DETAIL_ITEMS:
@@ -133,7 +134,7 @@ def annotations(results: list[SubmissionResult]) -> list[str]:
     commands: list[str] = []
     for result in results:
         commands += _per_student(result, _student_annotations,
-                                 lambda why, r=result: [_command("error", r.student, why)])
+                                 lambda why, r: [_command("error", r.student, why)])
     return commands
 
 

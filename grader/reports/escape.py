@@ -1,4 +1,4 @@
-"""Text from a submission, made safe for the place it is written: one function per destination.
+"""[parent] Text from a submission, made safe for where it is written: one function a destination.
 
 Anything a student controls (folder and file names, messages quoting their
 exceptions or printed output) is data, never markup or a command, wherever it

@@ -1,4 +1,4 @@
-"""What `grader check` prints for a student, and the one-line summary for logs.
+"""[parent] What `grader check` prints for a student, and the one-line summary for logs.
 
 Also the small text helpers the other reports share (numbers, course order,
 messages cleaned for people), so a score reads the same everywhere.

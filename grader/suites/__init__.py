@@ -1,4 +1,4 @@
-"""The hidden test suites, one folder per assignment, and the layer they use to reach student code.
+"""[test process] The hidden suites, one folder per assignment, and their layer to student code.
 
 Suites never import a student's module themselves: they get it through the
 `student` fixture (harness.StudentCode) and fake the web with harness.FakeWeb

@@ -1,4 +1,4 @@
-"""Checks and wordings the hidden suites share, so one idea reads the same everywhere.
+"""[test process] Checks and wordings the hidden suites share: one idea reads the same everywhere.
 
 Feedback names the student's values the same way in every suite (`short`,
 `type_name`, `describe_call`) and reads printed seconds by one rule

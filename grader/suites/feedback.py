@@ -1,4 +1,4 @@
-"""Failures written for the student: what was observed, what was expected, a hint."""
+"""[test process] Failures written for the student: what was observed, what was expected, a hint."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The narrow layer between hidden tests and student code, which runs elsewhere.
+"""[test process] The narrow layer between hidden tests and student code, which runs elsewhere.
 
 Hidden tests never import student code. A test gets a `StudentCode` from the
 `student` fixture and asks it things; each question travels to the sandboxed

@@ -1,4 +1,4 @@
-"""pytest plugin loaded into every hidden-suite run.
+"""[test process] pytest plugin loaded into every hidden-suite run.
 
 It gives tests the `student` fixture, reads `@pytest.mark.points(n)`, and
 streams one JSON line per event to the report file as soon as it happens, so

@@ -1,4 +1,4 @@
-"""The trusted fake web: a real aiohttp server that the student's requests reach.
+"""[test process] The trusted fake web: a real aiohttp server that the student's requests reach.
 
 `WebServer` runs in a thread of the trusted test process and listens on two
 Unix sockets (`http.sock`, `https.sock`) in a folder the sandbox can see.
@@ -17,6 +17,7 @@ seconds, so a loaded machine does not change a verdict.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import threading
@@ -83,6 +84,7 @@ class Request:
     key: Hashable = None  # the resource it asked for, when the route names one (a day)
     arrived_at: float = 0.0  # time.perf_counter() of the trusted side
     answered_at: float | None = None
+    hold: float = 0.0  # the least time the test chose to hold its answer (wording: it is exact)
     printed_before: int = 0  # bytes the worker had printed during the call when it arrived
     printed_before_answer: int | None = None  # ...and when its answer was released
     transport: Any = field(default=None, repr=False)
@@ -136,8 +138,11 @@ class FakeWeb:
         """Serve requests whose full URL matches `pattern` (a regex, or an exact URL)."""
         if isinstance(pattern, str):
             pattern = re.compile(re.escape(pattern) + r"(\?.*)?$")
-        reply = handler
-        self._routes.append((pattern, handler if callable(handler) else lambda _r: reply, key))
+        if callable(handler):
+            self._routes.append((pattern, handler, key))
+        else:
+            reply = handler
+            self._routes.append((pattern, lambda _r: reply, key))
 
     @property
     def flooded(self) -> str:
@@ -210,6 +215,7 @@ class FakeWeb:
         self._held[request.index] = (request, future)
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         seconds = self.delay(request) if callable(self.delay) else self.delay
+        request.hold = seconds
         delay = loop.call_later(seconds, self._delay_passed, request.index)
         timer = loop.call_later(seconds + MAX_HOLD_SECONDS, self._free, request.index)
         self._release(quiet=False)
@@ -393,6 +399,10 @@ class WebServer:
         ready.set()
         self._loop.run_forever()
 
+    def _guarded(self, protocol: web.Server) -> _Guard:
+        """A new connection's protocol, behind its doorman."""
+        return _Guard(protocol(), self)
+
     async def _start(self) -> None:
         for scheme in ("http", "https"):
             app = web.Application()
@@ -405,7 +415,7 @@ class WebServer:
             protocol = runner.server
             assert protocol is not None
             server = await self._loop.create_unix_server(
-                lambda protocol=protocol: _Guard(protocol(), self), str(path))
+                functools.partial(self._guarded, protocol), str(path))
             os.chmod(path, 0o777)  # the worker's uid must be able to connect
             self._runners.append(runner)
             self._servers.append(server)

@@ -1,4 +1,4 @@
-"""What the worker installs around student code before importing it.
+"""[worker] What the worker installs around student code before importing it.
 
 - Routing: every aiohttp connection goes to the trusted web server over a
   Unix socket (`http.sock` or `https.sock` by the URL's scheme), whatever
@@ -203,12 +203,13 @@ class Agent:
             if agent.watching:
                 agent.sessions.append(session)
 
-        connector.TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
-        client_reqrep.ClientRequest.send = send  # type: ignore[method-assign]
-        client_reqrep.ClientResponse.start = start  # type: ignore[method-assign]
+        # Patching aiohttp's methods with wrappers of another declared type is the point here.
+        connector.TCPConnector._create_connection = create_connection  # type: ignore[method-assign,assignment]
+        client_reqrep.ClientRequest.send = send  # type: ignore[method-assign,assignment]
+        client_reqrep.ClientResponse.start = start  # type: ignore[method-assign,assignment]
         for patched in (create_connection, send, start, session_init):
             del patched.__wrapped__  # named like the original, with no pointer to it
-        aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign]
+        aiohttp.ClientSession.__init__ = session_init  # type: ignore[method-assign,assignment]
         sys.addaudithook(self._audit)
 
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:

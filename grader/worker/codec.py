@@ -1,4 +1,4 @@
-"""Values and exceptions as JSON, both ways across the worker's channel.
+"""[worker, test process] Values and exceptions as JSON, both ways across the worker's channel.
 
 The worker sends what student code returned or raised; the trusted side
 decodes it into plain data. Nothing here evaluates anything: a value the
@@ -147,7 +147,8 @@ def _encode_subclass(value: Any, depth: int, budget: _Budget) -> Any:
     try:
         if isinstance(value, bool):
             return bool(value)
-        for base in (int, str, float, bytes, list, tuple, dict):
+        bases: tuple[type[Any], ...] = (int, str, float, bytes, list, tuple, dict)
+        for base in bases:
             if isinstance(value, base):
                 plain = dict(value.items()) if base is dict else base(value)
                 return _encode(plain, depth, budget)

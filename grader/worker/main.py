@@ -1,4 +1,4 @@
-"""The worker: the only process that imports student code.
+"""[worker] The worker: the only process that imports student code.
 
 It runs sandboxed and answers requests from the trusted test process over an
 inherited socket, one JSON line each way:
@@ -291,7 +291,9 @@ class Call:
                 error = exc
         self.record["call_seconds"] = time.perf_counter() - started
         self.record["received_at_return"] = self.agent.received
-        self.record["pending"] = sorted(t.get_coro().__qualname__ for t in self._student_tasks())
+        # A coroutine object has __qualname__; typeshed's Coroutine type does not declare it.
+        self.record["pending"] = sorted(t.get_coro().__qualname__  # type: ignore[union-attr]
+                                        for t in self._student_tasks())
         await self._drain()
         pace.cancel()
         return value, error
@@ -428,7 +430,7 @@ def _unbind_loop_primitives(module: Any) -> None:
         if isinstance(value, asyncio.mixins._LoopBoundMixin) and not getattr(
             value, "_waiters", None
         ):
-            value._loop = None
+            value._loop = None  # type: ignore[attr-defined]  # asyncio's private, set at runtime
 
 
 def _never_awaited(caught: list[warnings.WarningMessage]) -> list[str]:

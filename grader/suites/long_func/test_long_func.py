@@ -1,4 +1,4 @@
-"""Hidden tests for long_func (20 points): the lecture's 15 requests, all at once.
+"""[test process] Hidden tests for long_func (20 points): the lecture's 15 requests, all at once.
 
 Every verdict comes from what the trusted side saw (grading policy, section 1):
 

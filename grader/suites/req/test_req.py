@@ -1,4 +1,4 @@
-"""Hidden tests for req (25 points).
+"""[test process] Hidden tests for req (25 points).
 
 `req(url, params=None, headers=None, response_type="json")` sends one GET with
 aiohttp and returns the parsed JSON or the text. Every verdict comes from what
@@ -33,6 +33,7 @@ delays both calls alike and leaves no trace on the wire, so it is not charged.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -173,7 +174,8 @@ def answer_works(student: StudentCode, params: Any = None,
     test can judge the request whose answer came back. A req that sends the right request and
     returns a constant gets no further than this.
     """
-    attempts = (("json", json_body, json_reply), ("text", text_body, text_reply))
+    attempts: tuple[tuple[str, Callable[[], Any], Callable[[Any], Reply]], ...] = (
+        ("json", json_body, json_reply), ("text", text_body, text_reply))
     first: Feedback | None = None
     for response_type, make_body, make_reply in attempts:
         body = make_body()

@@ -1,4 +1,4 @@
-"""The timing.py a submission's other files import while they are graded (error carried forward).
+"""[worker] The timing.py a submission's other files import while graded (error carried forward).
 
 `wiki_stats` may do `from timing import async_timeit`. It is graded as if
 that decorator were correct (grading policy, section 4): the runner puts this

@@ -1,4 +1,4 @@
-"""Hidden tests for timing (25 points): the `async_timeit` decorator.
+"""[test process] Hidden tests for timing (25 points): the `async_timeit` decorator.
 
 Each test has the student's `async_timeit` wrap a grader target built in the
 worker (`student.decorate`, worker/main.py `Target`) and calls it there. The
@@ -305,7 +305,7 @@ def check_time(student: StudentCode, run: Run, request: Request, high: float, wh
         if everything:
             raise Feedback(
                 f"{what} printed {show(everything)} before its work had finished (its page "
-                f"was held {low:.2f} s), and nothing after it",
+                f"was held {request.hold:.2f} s), and nothing after it",
                 "the elapsed seconds printed after the awaited call",
                 "print after `await func(*args, **kwargs)`: calling func(...) without await "
                 "only creates the coroutine, and its work runs later",
@@ -479,8 +479,7 @@ def test_times_overlapping_calls_separately(student):
     for request, line in zip(done, best[1], strict=True):
         if line is not None and mine(request, line):
             continue
-        held_one = (request.answered_at or 0.0) - request.arrived_at
-        about = f"{what}, the one held {held_one:.2f} s"
+        about = f"{what}, the one held {request.hold:.2f} s"
         if line is not None:
             check_time(student, run, request, bounds(request, line)[1], about, lines=[line])
         own = [other for other in lines

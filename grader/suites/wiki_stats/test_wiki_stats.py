@@ -1,4 +1,4 @@
-"""Hidden tests for wiki_stats (30 points).
+"""[test process] Hidden tests for wiki_stats (30 points).
 
 A fake Wikimedia (the trusted FakeWeb) answers the pageviews endpoint as the
 real one does: only the day written YYYY/MM/DD is served (any other path gets
@@ -150,7 +150,7 @@ def is_count(value: Any) -> bool:
 
 def text_pairs(text: str, out: set[tuple[str, int]]) -> None:
     """(title, count) pairs in a repr: a quoted string and an integer right next to it."""
-    tokens = []
+    tokens: list[tuple[int, int, str | int]] = []
     for found in TEXT_TOKEN.finditer(text):
         token = found.group()
         if token[0] in "'\"":
@@ -164,11 +164,14 @@ def text_pairs(text: str, out: set[tuple[str, int]]) -> None:
         # the title just before the count (or the one before that: 'article': 'T', 'views': N)
         # or just after it (views first), with no bracket between: one item, not two
         for j in (i - 1, i - 2, i + 1):
-            if not 0 <= j < len(tokens) or not isinstance(tokens[j][2], str):
+            if not 0 <= j < len(tokens):
+                continue
+            title = tokens[j][2]
+            if not isinstance(title, str):
                 continue
             gap = text[tokens[j][1]:start] if j < i else text[end:tokens[j][0]]
             if len(gap) <= TEXT_GAP * (i - j if j < i else 1) and not BRACKETS.search(gap):
-                out.add((tokens[j][2], count))
+                out.add((title, count))
 
 
 def value_pairs(value: Any, out: set[tuple[str, int]], depth: int = 0) -> None:

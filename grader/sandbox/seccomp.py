@@ -1,4 +1,4 @@
-"""The system-call filter of every sandboxed run (trusted parent side): built by libseccomp.
+"""[parent, test process] The system-call filter of every sandboxed run: built by libseccomp.
 
 A deny list on top of the sandbox's namespaces: calls that reach kernel state
 shared with the grader (keyrings, io_uring, other processes' memory, BPF,

@@ -1,4 +1,4 @@
-"""What the box shows of Python: the interpreter, its standard library, the allowed packages.
+"""[parent, test process] What the box shows of Python: interpreter, stdlib, allowed packages.
 
 Trusted side (runs in the grader, builds what bubblewrap binds for the worker).
 The box is built from what a submission needs, never from the install around
@@ -123,8 +123,8 @@ def dist_files(dist: metadata.Distribution) -> Iterator[tuple[Path, Path]]:
     From RECORD; files outside the site folder (scripts in bin/) are left out.
     Compiled caches of its modules come too, so imports in the box stay fast.
     """
-    site_dir = Path(dist.locate_file("")).resolve()
-    listed = [Path(dist.locate_file(p)) for p in dist.files or []]
+    site_dir = Path(str(dist.locate_file(""))).resolve()
+    listed = [Path(str(dist.locate_file(p))) for p in dist.files or []]
     if not listed:  # no RECORD (a distro package): its top-level names and metadata
         listed = _by_top_level(dist, site_dir)
     seen: set[Path] = set()

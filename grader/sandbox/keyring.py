@@ -1,4 +1,4 @@
-"""A fresh, empty session keyring for every sandboxed run (trusted parent side).
+"""[parent, test process] A fresh, empty session keyring for every sandboxed run.
 
 A child inherits its parent's session keyring: without this, sandboxed code
 could read, update or add keys of the grader's session (pam_keyinit,
@@ -20,7 +20,7 @@ import functools
 import platform
 from collections.abc import Callable
 
-from grader import sandbox_seccomp
+from grader.sandbox import seccomp
 
 KEYCTL_GET_KEYRING_ID = 0
 KEYCTL_JOIN_SESSION_KEYRING = 1
@@ -31,7 +31,7 @@ _KEYCTL_WITHOUT_LIBSECCOMP = {"x86_64": 250, "aarch64": 219}
 @functools.cache
 def keyctl_number() -> int | None:
     """keyctl's system call number here, or None where we cannot know it."""
-    number = sandbox_seccomp.syscall_number("keyctl")
+    number = seccomp.syscall_number("keyctl")
     if number is None:
         number = _KEYCTL_WITHOUT_LIBSECCOMP.get(platform.machine())
     return number

@@ -1,0 +1,403 @@
+"""[parent, test process] Spawn a run, set its limits between fork and exec, drain it, and end it.
+
+Everything here works at every level: the backend (grader.sandbox.backend,
+grader.sandbox.bwrap) says what differs. When the grader runs as root every
+run also drops to a uid of its own (from `_RUN_UID_BASE`): it cannot signal
+the grader, RLIMIT_NPROC applies, and every process left with that uid is
+killed when the run ends. `supervise` runs the grader's own trusted test
+processes (never student code) with the same capped capture.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import resource
+import selectors
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.sandbox import keyring, seccomp
+from grader.sandbox.cgroups import (
+    RunCgroups,
+    cgroup_kill,
+    cgroup_remove,
+    fork_refusals,
+    joiner,
+    kill_pid,
+    oom_kills,
+    run_cgroups,
+)
+from grader.sandbox.policy import Limits, Outcome, Policy
+
+if TYPE_CHECKING:
+    from grader.sandbox.detect import Setup
+
+_CHUNK = 64 << 10
+_TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
+_DRAIN_GRACE = 1.0  # seconds to wait for pipes to close once the main process is gone
+_SIGNAL_REASONS: dict[int, str] = {
+    int(signal.SIGXCPU): "cpu time",
+    int(signal.SIGXFSZ): "file size",
+}
+_PR_SET_PDEATHSIG = 1
+_TERM_GRACE = 5.0  # seconds a trusted process gets to clean up after SIGTERM
+_RUN_UID_BASE = 200_000  # root: run k of grader process p runs as a uid of its own from here
+_run_ids = itertools.count()
+_libc = ctypes.CDLL(None, use_errno=True)
+_HAS_PRCTL = hasattr(_libc, "prctl")
+
+
+class _Capture:
+    """One output stream: the first `cap` bytes, a count of the rest, and a short tail."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.head = bytearray()
+        self.dropped = 0
+        self.tail = b""
+
+    def feed(self, data: bytes) -> None:
+        room = self.cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+        self.dropped += max(0, len(data) - max(room, 0))
+        self.tail = (self.tail + data)[-_TAIL:]
+
+    def text(self) -> str:
+        text = self.head.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[… output truncated: {self.dropped} more bytes discarded …]\n"
+        return text
+
+
+def run_with(setup: Setup, argv: Sequence[str], workdir: Path, policy: Policy,
+             env: dict[str, str],
+             on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
+    """Run `argv` under `setup` (the machine's, or a probe's) and `policy`; see sandbox.run."""
+    backend = setup.backend
+    child_env = {**env, "HOME": str(workdir)}
+    uid = _next_uid() if setup.drop_uid else None
+    if uid is not None:
+        for path in [*policy.writable, workdir]:
+            _give(Path(path), uid)
+    cgroups = run_cgroups(setup.cgroup, setup.memory, policy.limits, backend.extra_tasks)
+    extra_fd: int | None = None
+    try:
+        command, extra_fd = backend.command(setup, argv, workdir, policy, child_env, uid)
+        pass_fds = [*policy.pass_fds, *([] if extra_fd is None else [extra_fd])]
+        return _spawn_and_wait(setup, command, workdir, policy.limits, child_env, cgroups, uid,
+                               pass_fds, on_start)
+    finally:
+        if extra_fd is not None:
+            os.close(extra_fd)
+        for cgroup, path in cgroups:
+            cgroup_remove(cgroup, path)
+        if uid is not None and not backend.own_pid_namespace:  # else its pid 1 took them all
+            _kill_uid(uid)
+
+
+def supervise(argv: list[str], *, workdir: Path, wall_seconds: float,
+              env: dict[str, str], memory_bytes: int | None = None) -> Outcome:
+    """Run one of the grader's own processes (never student code) with a time limit.
+
+    It gets its own process group and dies with us; at the limit it gets
+    SIGTERM first, so it can kill the sandboxed worker it started, then SIGKILL.
+    `memory_bytes` is its RLIMIT_DATA (grader/trusted_limits.py): a process
+    that ends at it is reported with killed_reason "memory". Its output is
+    kept capped (head and tail), like a sandboxed run's.
+    """
+    start = time.monotonic()
+    parent = os.getpid()
+
+    def preexec() -> None:
+        _die_with_parent(parent)
+        if memory_bytes is not None:
+            _set_limit(resource.RLIMIT_DATA, memory_bytes)
+
+    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, preexec_fn=preexec)
+    cap = Limits(wall_seconds).output_bytes
+    out, err = _Capture(cap), _Capture(cap)
+    pump = _Pump(proc, out, err)
+    timed_out = False
+    try:
+        for signal_at_end, seconds in ((signal.SIGTERM, wall_seconds), (signal.SIGKILL,
+                                                                         _TERM_GRACE)):
+            deadline = time.monotonic() + seconds
+            while not pump.exited and time.monotonic() < deadline:
+                pump.step(deadline - time.monotonic())
+            if pump.exited:
+                break
+            timed_out = True
+            _signal_group(proc.pid, signal_at_end)
+        _signal_group(proc.pid, signal.SIGKILL)  # anything of its group left behind
+        grace_end = time.monotonic() + _DRAIN_GRACE
+        while pump.open_pipes and time.monotonic() < grace_end:
+            pump.step(grace_end - time.monotonic())
+    finally:
+        pump.close()
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+    rc = None if timed_out else proc.returncode
+    if timed_out:
+        reason = "timeout"
+    elif rc is not None and rc < 0:
+        reason = f"signal {-rc}"
+    elif rc and (b"MemoryError" in err.tail or b"Cannot allocate memory" in err.tail):
+        reason = "memory"
+    else:
+        reason = ""
+    return Outcome(rc, timed_out, out.text(), err.text(), time.monotonic() - start, reason)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _next_uid() -> int:
+    """A uid no other live run of ours uses: 100 per grader process (by pid), reused in turn."""
+    return _RUN_UID_BASE + os.getpid() * 100 + next(_run_ids) % 100
+
+
+def _give(path: Path, uid: int) -> None:
+    """chown a writable tree to the run's uid (symlinks themselves, never their targets).
+
+    The top folder becomes 0700: other runs' uids cannot look in.
+    """
+    os.lchown(path, uid, uid)
+    os.chmod(path, 0o700)
+    if path.is_dir() and not path.is_symlink():
+        for folder, dirs, files in os.walk(path):
+            for name in dirs + files:
+                os.lchown(os.path.join(folder, name), uid, uid)
+
+
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process left with the run's uid, wherever it went (kill -1 as that uid)."""
+    def become() -> None:
+        os.setresuid(uid, uid, uid)
+
+    for _ in range(3):  # a second pass for what forked during the first
+        subprocess.run(["kill", "-9", "-1"], preexec_fn=become, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+
+
+def _spawn_and_wait(setup: Setup, command: list[str], workdir: Path, limits: Limits,
+                    env: dict[str, str], cgroups: RunCgroups, uid: int | None,
+                    pass_fds: Sequence[int] = (),
+                    on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, start_new_session=True, pass_fds=tuple(pass_fds),
+            preexec_fn=_preexec(setup, limits, cgroups, uid),
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        message = f"cannot start {command[0]}: {exc}\n"
+        return Outcome(127, False, "", message, time.monotonic() - start, "")
+    out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
+    kill = _killer(proc, cgroups)
+    if on_start is not None:
+        on_start(kill)
+    try:
+        timed_out = _pump(proc, out, err, start + limits.wall_seconds, kill)
+    finally:
+        kill()
+        proc.wait()
+    duration = time.monotonic() - start
+    return _outcome(setup, proc.returncode, timed_out, out, err, duration,
+                    fork_refusals(cgroups), sum(oom_kills(path) for _, path in cgroups))
+
+
+def _killer(proc: subprocess.Popen[bytes], cgroups: RunCgroups) -> Callable[[], None]:
+    """Kill the whole run: its process group, and every task of its cgroups."""
+
+    def kill() -> None:
+        _signal_group(proc.pid, signal.SIGKILL)
+        if proc.returncode is None:  # not reaped yet, so the pid is still ours
+            kill_pid(proc.pid)
+        for cgroup, path in cgroups:
+            cgroup_kill(cgroup, path)
+
+    return kill
+
+
+class _Pump:
+    """Drains a child's two pipes and notices its exit, all in the calling thread.
+
+    One selector on stdout, stderr and a pidfd: no threads, no polling, and a
+    full pipe never blocks the child.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: _Capture, err: _Capture) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(proc.stdout, selectors.EVENT_READ, out)
+        self.selector.register(proc.stderr, selectors.EVENT_READ, err)
+        self.pidfd = _pidfd(proc.pid)
+        if self.pidfd is not None:
+            self.selector.register(self.pidfd, selectors.EVENT_READ, None)
+        self.open_pipes = 2
+        self.exited = False
+
+    def step(self, wait: float) -> None:
+        """Wait up to `wait` seconds for output or the exit, and take what came."""
+        if self.pidfd is None and not self.exited:
+            wait = min(wait, 0.02)  # no pidfd (old kernel): poll the exit
+        for key, _ in self.selector.select(max(wait, 0.0)):
+            if key.data is None:
+                self.selector.unregister(key.fileobj)
+                self.exited = True
+            elif not _read_into(key.fileobj, key.data):
+                self.selector.unregister(key.fileobj)
+                self.open_pipes -= 1
+        if self.pidfd is None and not self.exited and self.proc.poll() is not None:
+            self.exited = True
+
+    def close(self) -> None:
+        self.selector.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()  # a leftover still writing gets EPIPE, not us
+
+
+def _pump(proc: subprocess.Popen[bytes], out: _Capture, err: _Capture, deadline: float,
+          kill: Callable[[], None]) -> bool:
+    """Drain until the main process ends, kill what is left, drain the rest; True on timeout.
+
+    The exit is seen before the process is reaped, so its process group id
+    cannot have been reused when `kill` runs.
+    """
+    pump = _Pump(proc, out, err)
+    try:
+        while not pump.exited and time.monotonic() < deadline:
+            pump.step(deadline - time.monotonic())
+        timed_out = not pump.exited
+        kill()  # on timeout the whole run; otherwise whatever it left running
+        grace_end = time.monotonic() + _DRAIN_GRACE
+        while pump.open_pipes and time.monotonic() < grace_end:
+            pump.step(grace_end - time.monotonic())
+    finally:
+        pump.close()
+    return timed_out
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _read_into(stream: object, capture: _Capture) -> bool:
+    data = os.read(stream.fileno(), _CHUNK)  # type: ignore[attr-defined]
+    if not data:
+        return False
+    capture.feed(data)
+    return True
+
+
+def _outcome(setup: Setup, rc: int | None, timed_out: bool, out: _Capture, err: _Capture,
+             duration: float, fork_refusals: int, oom_kills: int = 0) -> Outcome:
+    if timed_out:
+        return Outcome(None, True, out.text(), err.text(), duration, "timeout")
+    assert rc is not None
+    rc = setup.backend.returncode(rc)
+    reason = ""
+    if rc != 0 and oom_kills:  # the memory cgroup's OOM killer took one of the run's processes
+        reason = "memory"
+    elif rc < 0:
+        reason = _SIGNAL_REASONS.get(-rc, f"signal {-rc}")
+    elif rc != 0 and b"MemoryError" in err.tail:
+        reason = "memory"
+    elif rc != 0 and b"File too large" in err.tail:
+        reason = "file size"
+    elif rc != 0 and fork_refusals:
+        reason = "process limit"
+    return Outcome(rc, False, out.text(), err.text(), duration, reason)
+
+
+# --------------------------------------------------------------------------- the child side
+
+
+def _preexec(setup: Setup, limits: Limits, cgroups: RunCgroups,
+             uid: int | None) -> Callable[[], None]:
+    """What the child does between fork and exec: plain syscalls only, nothing imported.
+
+    The keyring is joined before the backend's own steps (bwrap inherits it);
+    the filter is loaded last, after the steps it denies (unshare), unless the
+    backend applies it itself after its own set-up (bwrap --seccomp).
+    """
+    backend = setup.backend
+    joins = [joiner(cgroup, path) for cgroup, path in cgroups]
+    join_keyring = keyring.joiner(setup.keyring) if setup.keyring else None
+    load_filter = (seccomp.loader(setup.bpf) if setup.seccomp and not backend.applies_filter
+                   else None)
+    enter = backend.enter(setup)
+    nproc = uid is not None or backend.nproc_in_child(setup)
+    drop = None if backend.drops_uid else uid
+    die = not backend.dies_with_parent
+    parent = os.getpid()
+
+    def child() -> None:
+        for join in joins:
+            join()
+        if die:
+            _die_with_parent(parent)
+        if join_keyring is not None:
+            join_keyring()
+        if enter is not None:
+            enter()
+        _set_limit(resource.RLIMIT_AS, limits.memory_bytes)
+        _set_limit(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
+        _set_limit(resource.RLIMIT_FSIZE, limits.file_bytes)
+        _set_limit(resource.RLIMIT_CORE, 0)
+        _set_limit(resource.RLIMIT_NOFILE, limits.open_files)
+        if nproc:
+            _set_limit(resource.RLIMIT_NPROC, limits.max_processes)
+        if drop is not None:
+            os.setgroups([])
+            os.setresgid(drop, drop, drop)
+            os.setresuid(drop, drop, drop)
+        if load_filter is not None:
+            load_filter()
+
+    return child
+
+
+def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
+    """Lower a limit, never above the current hard limit (non-root cannot raise it).
+
+    A limit the OS refuses (macOS has no usable RLIMIT_AS) is skipped rather
+    than failing the run: the wall-clock kill still bounds it.
+    """
+    try:
+        _cur_soft, cur_hard = resource.getrlimit(which)
+        hard = soft if hard is None else hard
+        if cur_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, cur_hard), min(hard, cur_hard)
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL us when the thread that spawned us exits (the grader died); Linux only."""
+    if _HAS_PRCTL:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(137)
