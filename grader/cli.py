@@ -13,7 +13,7 @@ import click
 
 from grader import __version__, catalog, grading, handout, sandbox, selfcheck, trusted_limits
 from grader.reports import ci as ci_report
-from grader.reports import escape
+from grader.reports import escape, store
 from grader.reports.feedback import render_check, render_summary_line
 from grader.reports.merge import merge_with_meta
 from grader.reports.results_file import ResultsFile
@@ -40,6 +40,14 @@ def _out_option(f):  # type: ignore[no-untyped-def]
     return click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
         show_default=True, help="Folder for results.json and gradebook.csv.",
+    )(f)
+
+
+def _force_option(f):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--force", is_flag=True,
+        help="Grade again even the submissions OUT already holds a result for (same files, "
+             "same suites).",
     )(f)
 
 
@@ -140,8 +148,9 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
 @_out_option
 @_jobs_option
 @click.option("--shard", metavar="K/N", help="Grade only the K-th of N slices of the class.")
+@_force_option
 @_isolation_option
-def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None,
+def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None, force: bool,
           require: str | None) -> None:
     """Grade submissions and write OUT/results.json and OUT/gradebook.csv.
 
@@ -150,6 +159,10 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None,
     grader grade all DIR        every folder or .zip directly inside DIR
     grader grade A B.zip ...    only the named submissions
     A folder literally named "all" is graded with `grader grade ./all`.
+
+    OUT keeps every student graded into it: a submission whose files and
+    hidden suites are unchanged since it was stored is not graded again
+    (--force grades it again), and the others' results stay.
     """
     submissions = _targets(targets)
     _require_isolation(require)
@@ -158,12 +171,58 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None,
         k, n = sliced
         submissions = [s for i, s in enumerate(submissions) if i % n == k - 1]
     problems = _Problems()
-    with _commands_stopped():
-        results = _grade_with_progress(submissions, out, jobs, problems)
-        click.echo(f"Graded {len(results)} submission(s) into {out}/results.json and "
-                   f"{out}/gradebook.csv")
+    with _output_folder(out, submissions, force, problems) as results_file, _commands_stopped():
+        results, kept = _grade_with_progress(submissions, results_file, jobs, problems, force)
+        graded = len(results) - len(kept)
+        click.echo(f"Graded {graded} submission(s), kept {len(kept)} unchanged; "
+                   f"{out}/results.json and {out}/gradebook.csv list "
+                   f"{len(results_file.results)} student(s)")
         _report_internal_errors(results, problems)
     problems.exit_if_any()
+
+
+@contextlib.contextmanager
+def _output_folder(out: Path, targets: Sequence[Submission], force: bool,
+                   problems: _Problems) -> Iterator[ResultsFile]:
+    """OUT held by this run alone, opened with everything earlier runs stored in it."""
+    try:
+        with store.lock(out):
+            results_file = ResultsFile(out, isolation=sandbox.isolation())
+            for problem in results_file.problems:
+                problems.add(problem)
+            _settle_stale(results_file, {s.student for s in targets}, force)
+            try:
+                yield results_file
+            finally:  # what `record` left for later, even after Ctrl-C
+                try:
+                    results_file.flush()
+                except OSError as exc:
+                    problems.add(f"could not write {out}: {exc}")
+    except store.OutputBusy as exc:
+        raise click.UsageError(_shown(str(exc))) from None
+
+
+def _settle_stale(results_file: ResultsFile, targets: set[str], force: bool) -> None:
+    """Students OUT holds from other suites, not graded now: refused, or dropped with --force.
+
+    One results.json has one suite_hash, so they cannot stay beside new results;
+    losing them silently would be worse than stopping.
+    """
+    left = [name for name in results_file.stale if name not in targets]
+    if not left:
+        return
+    out = results_file.out_dir
+    shown = ", ".join(escape.terminal(name) for name in left[:10])
+    more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+    if not force:
+        raise click.UsageError(_shown(
+            f"{out} holds {len(left)} student(s) graded with other hidden suites or another "
+            f"grader version, not graded in this run: {shown}{more}. Grade them again into it "
+            f"(grader grade all CLASS --out {out}), choose another --out, or add --force to "
+            "drop them."))
+    results_file.forget(left)
+    _say(f"grader: dropped {len(left)} student(s) graded with other suites from {out} "
+         f"(--force): {shown}{more}", err=True)
 
 
 def _report_internal_errors(results: list[SubmissionResult], problems: _Problems) -> None:
@@ -193,25 +252,51 @@ def _demo_class() -> Path:
     return catalog.course_dir() / "examples" / "submissions"
 
 
+def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
+    """What grading asks before grading a submission: OUT's result for the same content.
+
+    None with `force`, or when that result's code ran under another isolation than
+    this machine gives now (a class graded under rlimits is graded again in bwrap);
+    each student whose result is reused is added to `kept`.
+    """
+    here = (sandbox.level(), sandbox.syscall_filter())
+
+    def reuse(student: str, content: str) -> SubmissionResult | None:
+        result = None if force else results_file.reusable(student, content)
+        if result is not None and (result.isolation, result.syscall_filter) != here:
+            result = None
+        if result is not None:
+            kept.add(student)
+        return result
+
+    return reuse
+
+
 def _grade_with_progress(
-    submissions: Sequence[Submission], out: Path, jobs: int, problems: _Problems
-) -> list[SubmissionResult]:
+    submissions: Sequence[Submission], results_file: ResultsFile, jobs: int,
+    problems: _Problems, force: bool = False,
+) -> tuple[list[SubmissionResult], set[str]]:
     """Grade, writing each result as it comes: a bar on a terminal, plain lines in logs.
 
-    Recording or printing one result never raises: a failure is noted for that
-    student (ResultsFile.record) and in `problems`, and the batch goes on.
+    A submission OUT already holds for the same content and suites is not
+    graded again unless `force`; the students whose result was kept come back
+    beside the results. Recording or printing one result never raises: a
+    failure is noted for that student (ResultsFile.record) and in `problems`,
+    and the batch goes on.
     """
     trusted_limits.limit_parent(jobs)
-    results_file = ResultsFile(out, isolation=sandbox.isolation())
     total = len(submissions)
     done = 0
+    kept: set[str] = set()
+    reuse = _reuse(results_file, force, kept)
 
     def record(result: SubmissionResult) -> str:
         nonlocal done
         done += 1
         problems.add(results_file.record(result))
         try:
-            return render_summary_line(result)
+            line = render_summary_line(result)
+            return f"{line} (unchanged: kept)" if result.student in kept else line
         except Exception as exc:  # noqa: BLE001 - a progress line is not worth a batch
             problems.add(f"could not print the result of {result.student!r}: {exc}")
             return escape.terminal(result.student)
@@ -223,21 +308,27 @@ def _grade_with_progress(
                 record(result)
                 bar.update(1)
 
-            return grading.grade(submissions, jobs=jobs, on_result=on_result)
+            results = grading.grade(submissions, jobs=jobs, on_result=on_result, reuse=reuse)
+            return results, kept
 
     def log_line(result: SubmissionResult) -> None:
         line = record(result)
         _say(f"[{done}/{total}] {line}")
 
-    return grading.grade(submissions, jobs=jobs, on_result=log_line)
+    return grading.grade(submissions, jobs=jobs, on_result=log_line, reuse=reuse), kept
 
 
 @main.command(short_help="Grade one folder and explain every lost point.")
 @click.argument("folder", default=".", type=click.Path(path_type=Path))
 @click.option("--min-score", type=float, help="Exit with status 1 below this total.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also keep the result in this folder (results.json, gradebook.csv); an "
+                   "unchanged folder is then not graded again.")
+@_force_option
 @_jobs_option
 @_isolation_option
-def check(folder: Path, min_score: float | None, jobs: int, require: str | None) -> None:
+def check(folder: Path, min_score: float | None, out: Path | None, force: bool, jobs: int,
+          require: str | None) -> None:
     """Grade one folder (default: the current one) and explain every lost point."""
     try:
         submission = submission_for(folder)
@@ -246,17 +337,40 @@ def check(folder: Path, min_score: float | None, jobs: int, require: str | None)
     _require_isolation(require)
     trusted_limits.limit_parent(jobs)
     problems = _Problems()
-    with _commands_stopped():
-        [result] = grading.grade([submission], jobs=jobs)
+    with contextlib.ExitStack() as stack:
+        results_file = None
+        if out is not None:
+            results_file = stack.enter_context(_output_folder(out, [submission], force, problems))
+        stack.enter_context(_commands_stopped())
+        if results_file is None:
+            [result] = grading.grade([submission], jobs=jobs)
+            kept: set[str] = set()
+        else:
+            [result], kept = _grade_quietly(submission, results_file, jobs, problems, force)
         try:
             color = sys.stdout.isatty() and not _in_github_actions()  # _say would show ESC
             _say(render_check(result, color=color))
+            if kept:
+                _say(f"Unchanged since it was graded ({result.graded_at}): this is the result "
+                     f"kept in {out}; --force grades it again.")
         except Exception as exc:  # noqa: BLE001 - say the score even if the report broke
             _say(render_summary_line(result))
             problems.add(f"could not write the full report: {type(exc).__name__}: {exc}")
     problems.exit_if_any()
     if min_score is not None and result.score < min_score:
         sys.exit(1)
+
+
+def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
+                   problems: _Problems, force: bool) -> tuple[list[SubmissionResult], set[str]]:
+    """One submission into OUT (reusing what it holds unless `force`), with no progress lines."""
+    kept: set[str] = set()
+    reuse = _reuse(results_file, force, kept)
+
+    def on_result(result: SubmissionResult) -> None:
+        problems.add(results_file.record(result))
+
+    return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse), kept
 
 
 @main.command(name="list")
@@ -312,8 +426,8 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
         click.echo(f"No submission under {submissions_dir}/ changed since {base_ref}.")
         return
     problems = _Problems()
-    with _commands_stopped():
-        results = _grade_with_progress(submissions, out, jobs, problems)
+    with _output_folder(out, submissions, False, problems) as results_file, _commands_stopped():
+        results, _ = _grade_with_progress(submissions, results_file, jobs, problems)
         _publish_summary(results, problems)
         _report_internal_errors(results, problems)
         below = [r for r in results if min_score is not None and r.score < min_score]
@@ -359,11 +473,17 @@ def _publish_annotations(results: list[SubmissionResult], junit: Path | None,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for the combined results.json and gradebook.csv.")
 def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
-    """Combine the OUT folders of `grade all --shard K/N` runs into one."""
+    """Combine OUT folders (of `grade all --shard K/N` runs, late or re-graded submissions).
+
+    A student found in several keeps the newest result (the latest graded_at);
+    outputs graded with different hidden suites or grader versions are refused.
+    """
     try:
         meta, results = merge_with_meta(list(outputs))
-    except ValueError as exc:
+        with store.lock(out):
+            ResultsFile(out, isolation=str(meta.get("isolation", "")),
+                        suite_hash=meta["suite_hash"],
+                        grader_version=meta["grader_version"]).replace_all(results)
+    except (ValueError, store.OutputBusy) as exc:
         raise click.UsageError(_shown(str(exc))) from None
-    ResultsFile(out, isolation=str(meta.get("isolation", "")), suite_hash=meta["suite_hash"],
-                grader_version=meta["grader_version"]).extend(results)
     click.echo(f"Merged {len(results)} submission(s) into {out}")

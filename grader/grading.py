@@ -4,24 +4,32 @@ Every (submission, assignment) pair is one job in a thread pool; each job
 starts its own sandboxed test process, so `-j N` runs N test processes. A
 submission's result is handed to `on_result` as soon as its last assignment
 is done, so reports can be written while the rest of the class is graded.
+A submission whose private copy hashes to content the caller already holds a
+result for (`reuse`) is not graded again: that result is handed on instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import tempfile
+import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from grader import catalog, runner, sandbox
 from grader.catalog import Assignment
 from grader.results import AssignmentResult, SubmissionResult
-from grader.submission import Prepared, Submission, SubmissionError, prepare
+from grader.submission import Prepared, Submission, SubmissionError, content_hash, prepare
 
 OnResult = Callable[[SubmissionResult], None]
+# (student, content hash) -> a result already held for exactly that content, or None
+Reuse = Callable[[str, str], SubmissionResult | None]
 INTERNAL_ERROR = runner.INTERNAL_ERROR
 
 
@@ -34,6 +42,7 @@ class _Work:
     assignments: tuple[Assignment, ...]
     prepared: Prepared | None = None
     problem: str = ""
+    content: str = ""  # submission.content_hash of the copy; "" when it could not be made
     results: dict[str, AssignmentResult] = field(default_factory=dict)
 
     def finish(self) -> SubmissionResult:
@@ -41,7 +50,13 @@ class _Work:
         notes = self.prepared.notes if self.prepared else []
         message = "; ".join([self.problem, *notes] if self.problem else notes)
         return SubmissionResult(self.submission.student, ordered, message, sandbox.level(),
-                                sandbox.syscall_filter())
+                                sandbox.syscall_filter(), content_hash=self.content,
+                                graded_at=graded_now())
+
+
+def graded_now() -> str:
+    """The moment a result is finished, UTC to the microsecond: `grader merge` keeps the newest."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work:
@@ -51,6 +66,7 @@ def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work
     copy.mkdir()
     try:
         work.prepared = prepare(submission, copy)
+        work.content = content_hash(work.prepared)
     except SubmissionError as exc:
         work.problem = str(exc)
     return work
@@ -73,29 +89,71 @@ def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
         shutil.rmtree(work.scratch / "runs" / assignment.slug, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until its end, then deliver it.
+
+    Only the main thread receives signals and may set handlers; elsewhere, or
+    when the handler was not set from Python, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:
+        yield
+        return
+    arrived: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: arrived.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if arrived:
+            signal.raise_signal(signal.SIGINT)
+
+
 def grade(
     submissions: Iterable[Submission],
     *,
     jobs: int = 1,
     on_result: OnResult | None = None,
     only: Iterable[str] | None = None,
+    reuse: Reuse | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission; results come back (and to `on_result`) as each finishes.
 
     `only` limits grading to some assignment slugs (the project's own tests use
     it: a file is graded in a process of its own, so the others cannot change).
+    `reuse` is asked, once the private copy is made, for a result already held
+    for that content; one it gives is handed on as it is, nothing is run.
     """
     chosen = tuple(a for a in catalog.assignments() if only is None or a.slug in set(only))
-    works = [_start(s, chosen) for s in submissions]
     finished: list[SubmissionResult] = []
+    works = []
+    for submission in submissions:
+        work = _start(submission, chosen)
+        kept = reuse(work.submission.student, work.content) if reuse and work.content else None
+        if kept is None:
+            works.append(work)
+            continue
+        shutil.rmtree(work.scratch, ignore_errors=True)
+        with _ctrl_c_deferred():
+            finished.append(kept)
+            if on_result is not None:
+                on_result(kept)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures: dict[Future[AssignmentResult], _Work] = {
         pool.submit(_grade_one, work, assignment): work
         for work in works
         for assignment in work.assignments
     }
-    try:
-        for future in as_completed(futures):
+    taken: set[Future[AssignmentResult]] = set()
+
+    def take(future: Future[AssignmentResult]) -> None:
+        """One finished pair; the submission's result goes on once all its pairs are in."""
+        with _ctrl_c_deferred():  # a result half handed on would be lost to both paths
+            taken.add(future)
             work = futures[future]
             result = future.result()
             work.results[result.slug] = result
@@ -105,9 +163,20 @@ def grade(
                 finished.append(done)
                 if on_result is not None:
                     on_result(done)
+
+    try:
+        for future in as_completed(futures):
+            take(future)
+    except KeyboardInterrupt:
+        # Ctrl-C: start nothing new, let the running test processes end (they run in
+        # sessions of their own, the terminal's signal never reached them), and hand
+        # on every submission they completed: nothing graded is lost.
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future not in taken and future.done() and not future.cancelled():
+                take(future)
+        raise
     finally:
-        # On Ctrl-C: start nothing new, let the running test processes end; what
-        # was handed to on_result is already written.
         pool.shutdown(wait=True, cancel_futures=True)
         for work in works:
             shutil.rmtree(work.scratch, ignore_errors=True)

@@ -95,6 +95,11 @@ class SubmissionResult:
     message: str = ""  # a problem with the submission as a whole (bad zip, ...)
     isolation: str = ""  # the sandbox level its code ran under (sandbox.LEVELS)
     syscall_filter: str = ""  # "seccomp" or "none": the filter its code ran under
+    # What was graded and when (results_file's store reuses a result only for the same
+    # content; `grader merge` keeps the newest): sha256 of the files after intake, and
+    # the UTC time the grading finished. Empty when unknown (older files, unreadable hand-ins).
+    content_hash: str = ""
+    graded_at: str = ""
 
     def __post_init__(self) -> None:
         self.student = cap(self.student, NAME_LIMIT)
@@ -116,6 +121,8 @@ class SubmissionResult:
             "message": self.message,
             **({"isolation": self.isolation} if self.isolation else {}),
             **({"syscall_filter": self.syscall_filter} if self.syscall_filter else {}),
+            **({"content_hash": self.content_hash} if self.content_hash else {}),
+            **({"graded_at": self.graded_at} if self.graded_at else {}),
             "assignments": {slug: a.to_dict() for slug, a in self.assignments.items()},
         }
 
@@ -126,6 +133,8 @@ class SubmissionResult:
             message=data.get("message", ""),
             isolation=data.get("isolation", ""),
             syscall_filter=data.get("syscall_filter", ""),
+            content_hash=data.get("content_hash", ""),
+            graded_at=data.get("graded_at", ""),
             assignments={
                 slug: AssignmentResult.from_dict(slug, a)
                 for slug, a in data["assignments"].items()

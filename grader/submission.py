@@ -757,3 +757,29 @@ def _write_file(entry: _Entry, target: Path, budget: list[int], label: str) -> N
                     raise SubmissionError(f"submission too large: {label} unpacks to more "
                                           "than it declares")
                 out.write(chunk)
+
+
+# --------------------------------------------------------------------------- what was graded
+
+
+def content_hash(prepared: Prepared) -> str:
+    """sha256 of the private copy (every path and its bytes) and of the intake's notes.
+
+    It names exactly what a grading would see and say, so an output folder can
+    keep a result for as long as this stays the same (reports/results_file.py).
+    Computed on the copy, after intake: a file intake drops or skips never counts.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(prepared.folder.rglob("*"), key=lambda p: p.relative_to(prepared.folder)
+                       .parts):
+        name = os.fsencode(path.relative_to(prepared.folder).as_posix())
+        if path.is_dir():
+            digest.update(b"d" + struct.pack("<Q", len(name)) + name)
+            continue
+        digest.update(b"f" + struct.pack("<Q", len(name)) + name)
+        data = path.read_bytes()  # at most MAX_TOTAL_BYTES in all: intake's limits
+        digest.update(struct.pack("<Q", len(data)) + data)
+    for note in prepared.notes:
+        text = note.encode("utf-8", "surrogatepass")
+        digest.update(b"n" + struct.pack("<Q", len(text)) + text)
+    return digest.hexdigest()

@@ -433,7 +433,8 @@ def test_the_loopback_server_received_nothing(graded: Graded) -> None:
 
 
 def test_the_secret_appears_nowhere(graded: Graded) -> None:
-    texts = {path.name: path.read_text(encoding="utf-8") for path in graded.out.iterdir()}
+    texts = {path.relative_to(graded.out).as_posix(): path.read_text(encoding="utf-8")
+             for path in graded.out.rglob("*") if path.is_file()}  # the store's files too
     for name, result in graded.results.items():
         texts[f"feedback of {name}"] = render_check(result, color=False)
         texts[f"result of {name}"] = json.dumps(result.to_dict(), ensure_ascii=False)

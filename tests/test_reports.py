@@ -95,10 +95,12 @@ def test_every_rewrite_validates_and_holds_everything_added(tmp_path: Path) -> N
     assert [r.student for r in out.results] == ["Ivanov", "petrov", "sidorov"]
     assert data["suite_hash"] == HASH and data["isolation"] == "bwrap"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["generated_at"])
-    assert sorted(p.name for p in out.out_dir.iterdir()) == ["gradebook.csv", "results.json"]
+    assert sorted(p.name for p in out.out_dir.iterdir()) == ["gradebook.csv", "results.json",
+                                                             "store"]
+    assert len(list((out.out_dir / "store").iterdir())) == 3  # one file per student
 
 
-def test_previous_run_files_are_replaced_before_the_first_result(tmp_path: Path) -> None:
+def test_unreadable_previous_files_are_replaced_before_the_first_result(tmp_path: Path) -> None:
     (tmp_path / "results.json").write_text('{"stale": tru', encoding="utf-8")
     (tmp_path / "gradebook.csv").write_text("old,stuff\n", encoding="utf-8")
     ResultsFile(tmp_path, suite_hash=HASH)
@@ -128,7 +130,8 @@ def test_interrupted_rewrite_leaves_the_previous_valid_files(
     validate(data)
     assert [s["student"] for s in data["submissions"]] == ["a", "b"]
     assert [row[0] for row in read_csv(tmp_path / "gradebook.csv")[1:]] == ["a", "b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv", "results.json",
+                                                          "store"]
 
 
 def test_add_refuses_a_malformed_result_and_keeps_the_files(tmp_path: Path) -> None:
@@ -446,6 +449,41 @@ def test_merge_accepts_a_student_graded_alike_in_two_shards(tmp_path: Path) -> N
     assert [r.student for r in merge([one, two])] == ["a", "b"]
 
 
+def test_merge_keeps_the_newest_result_of_a_student(tmp_path: Path) -> None:
+    old, new = submission("a"), submission("a", absent("req"))
+    old.graded_at = "2026-12-01T09:00:00.000001+00:00"
+    new.graded_at = "2026-12-01T09:00:00.000002+00:00"
+    one = write_shard(tmp_path / "1", old, submission("b"))
+    two = write_shard(tmp_path / "2", new)
+    for order in ([one, two], [two, one]):
+        merged = {r.student: r for r in merge(order)}
+        assert merged["a"].assignments["req"].status == "missing"  # the later one
+        assert sorted(merged) == ["a", "b"]
+
+
+def test_merge_compares_graded_at_as_moments_not_as_text(tmp_path: Path) -> None:
+    earlier, later = submission("a"), submission("a", absent("req"))
+    earlier.graded_at = "2026-12-01T10:30:00+02:00"  # 08:30 UTC
+    later.graded_at = "2026-12-01T09:00:00+00:00"
+    one = write_shard(tmp_path / "1", earlier)
+    two = write_shard(tmp_path / "2", later)
+    [merged] = merge([one, two])
+    assert merged.assignments["req"].status == "missing"
+
+
+def test_merge_refuses_different_results_it_cannot_order(tmp_path: Path) -> None:
+    timed, untimed = submission("a"), submission("a", absent("req"))
+    timed.graded_at = "2026-12-01T09:00:00+00:00"
+    one = write_shard(tmp_path / "1", timed)
+    two = write_shard(tmp_path / "2", untimed)  # a file from before graded_at existed
+    with pytest.raises(ValueError, match="no way to tell which is newer"):
+        merge([one, two])
+    untimed.graded_at = timed.graded_at  # the same moment
+    three = write_shard(tmp_path / "3", untimed)
+    with pytest.raises(ValueError, match="no way to tell which is newer"):
+        merge([one, three])
+
+
 def test_merge_refuses_a_folder_without_results(tmp_path: Path) -> None:
     one = write_shard(tmp_path / "1", submission("a"))
     (tmp_path / "empty").mkdir()
@@ -491,6 +529,7 @@ def test_a_result_that_cannot_be_recorded_is_replaced_by_a_note(tmp_path: Path) 
     problem = out.record(broken)
     assert "could not record the result of 'bad'" in problem and "above max_score" in problem
     assert out.record(submission("good")) == ""
+    out.flush()
     data = read_json(out.json_path)
     validate(data)
     bad = next(s for s in data["submissions"] if s["student"] == "bad")
@@ -503,6 +542,7 @@ def test_the_same_student_twice_keeps_the_first_and_says_so(tmp_path: Path) -> N
     out = ResultsFile(tmp_path, suite_hash=HASH)
     assert out.record(submission("a")) == ""
     assert "already" in out.record(submission("a", absent("req")))
+    out.flush()
     [only] = read_json(out.json_path)["submissions"]
     assert only["score"] == 100 and "already" in only["message"]
 
@@ -515,6 +555,7 @@ def test_a_failed_write_keeps_the_result_for_the_next_write(tmp_path: Path) -> N
     assert "could not write" in out.record(submission("a"))
     (tmp_path / "out").mkdir()
     assert out.record(submission("b")) == ""
+    out.flush()
     assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a", "b"]
 
 
@@ -537,3 +578,19 @@ def test_hostile_names_in_reports_are_shown_not_obeyed(tmp_path: Path) -> None:
     out.add(result)
     assert read_csv(out.csv_path)[1][0].startswith("'=HYPERLINK")
     assert read_json(out.json_path)["submissions"][0]["student"] == name  # JSON keeps it as is
+
+
+def test_record_stores_each_student_at_once_and_rebuilds_the_files_now_and_then(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(results_file, "_REBUILD_SPACING", 1e9)  # never during the batch
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    for student in ("a", "b", "c"):
+        assert out.record(submission(student)) == ""
+    assert len(list((tmp_path / "store").glob("*.json"))) == 3  # every student is safe
+    assert read_json(out.json_path)["submissions"] == []  # not rebuilt yet
+    again = ResultsFile(tmp_path, suite_hash=HASH)  # the next run after a kill rebuilds
+    assert [r.student for r in again.results] == ["a", "b", "c"]
+    assert [s["student"] for s in read_json(out.json_path)["submissions"]] == ["a", "b", "c"]
+    out.record(submission("d"))
+    out.flush()
+    assert len(read_csv(out.csv_path)) == 5

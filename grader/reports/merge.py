@@ -1,11 +1,16 @@
-"""`grader merge`: combine the OUT folders of `grade all --shard K/N` runs into one result.
+"""`grader merge`: combine OUT folders (shards, late or re-graded submissions) into one result.
 
-Shards are only comparable when the same grader and the same hidden suites
+Outputs are only comparable when the same grader and the same hidden suites
 produced them, so a difference in either is refused, never papered over.
+A student found in several outputs keeps the newest result: the one with the
+latest `graded_at` (the UTC time its grading finished, recorded per
+submission). Results without a `graded_at` (files from before it existed),
+or two results graded at the same moment, must agree, else the merge is refused.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +49,26 @@ def _common_meta(shards: list[Shard]) -> dict[str, Any]:
 
 
 def _verdicts(result: SubmissionResult) -> dict[str, Any]:
-    """What a result says about the student; how long the suites took is not part of it."""
+    """What a result says about the student; how long the suites took, and when, are not."""
     data = result.to_dict()
+    data.pop("graded_at", None)
+    data.pop("content_hash", None)
     for assignment in data["assignments"].values():
         assignment.pop("duration", None)
     return data
+
+
+def _graded_at(result: SubmissionResult) -> datetime | None:
+    """When the result was made; None when its file did not say (validated: ISO 8601)."""
+    return datetime.fromisoformat(result.graded_at) if result.graded_at else None
+
+
+def _newer(first: SubmissionResult, second: SubmissionResult) -> SubmissionResult | None:
+    """The newer of two results of one student, or None when their times cannot tell."""
+    when_first, when_second = _graded_at(first), _graded_at(second)
+    if when_first is None or when_second is None or when_first == when_second:
+        return None
+    return second if when_second > when_first else first
 
 
 def _combine(shards: list[Shard]) -> list[SubmissionResult]:
@@ -59,10 +79,15 @@ def _combine(shards: list[Shard]) -> list[SubmissionResult]:
                 chosen[result.student] = (folder, result)
                 continue
             first_folder, first = chosen[result.student]
-            if _verdicts(first) != _verdicts(result):
+            newer = _newer(first, result)
+            if newer is not None:
+                chosen[result.student] = (folder, result) if newer is result else (
+                    first_folder, first)
+            elif _verdicts(first) != _verdicts(result):
                 raise ValueError(
                     f"student {result.student!r} appears in {first_folder} and {folder} "
-                    "with different results: grade them again in one run"
+                    "with different results and no way to tell which is newer (no or equal "
+                    "graded_at): grade them again in one run"
                 )
     return sorted((result for _, result in chosen.values()), key=student_sort_key)
 
@@ -76,5 +101,5 @@ def merge_with_meta(outputs: list[Path]) -> tuple[dict[str, Any], list[Submissio
 
 
 def merge(outputs: list[Path]) -> list[SubmissionResult]:
-    """All submissions of the shard outputs, sorted by student; a student found twice must agree."""
+    """All submissions of the outputs, sorted by student; a student found twice: the newest."""
     return merge_with_meta(outputs)[1]

@@ -1,19 +1,20 @@
-"""The run's output files, OUT/results.json and OUT/gradebook.csv (spec/cli.md).
+"""An output folder's files, OUT/results.json and OUT/gradebook.csv (spec/cli.md), and its store.
 
-Both are rewritten in full after every graded submission, each through a
-temporary file in the same folder, fsync and os.replace, so a run stopped at
-any moment (Ctrl-C, a killed CI job) leaves two valid files holding every
-submission graded so far, never a half-written one.
+Each graded submission is written at once to OUT/store/ (reports/store.py),
+then both files are rebuilt in full from everything stored, each through a
+temporary file in the same folder, fsync and os.replace: a run stopped at any
+moment (Ctrl-C, SIGKILL, a killed CI job) leaves valid files, never a
+half-written one, and loses nothing it had stored. The next run into the same
+folder keeps every stored student and re-grades only what changed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
+import os  # noqa: F401 - tests stand in for os.replace through this module
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cache
@@ -25,7 +26,9 @@ from jsonschema import Draft202012Validator
 from grader import __version__, catalog
 from grader.grading import INTERNAL_ERROR
 from grader.reports import escape
+from grader.reports.atomic import remove_leftovers, write_atomic
 from grader.reports.feedback import format_points
+from grader.reports.store import Store, file_name
 from grader.results import AssignmentResult, SubmissionResult
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
@@ -35,6 +38,11 @@ GRADEBOOK_NAME = "gradebook.csv"
 _EPS = 1e-6  # float noise when comparing sums of points
 _ROUNDING = 0.01 + _EPS  # totals are rounded to 2 decimals
 _MAX_REPORTED = 20
+# During a batch, results.json and gradebook.csv are rebuilt at most once per this many
+# times the last rebuild took: the rebuild costs O(class), so rebuilding after every
+# student costs O(class²) (1000 students: 425 s measured); the store, written for each
+# student, is what makes a result safe, and the next run rebuilds what a kill left behind.
+_REBUILD_SPACING = 10
 
 
 class InvalidResults(ValueError):
@@ -164,36 +172,16 @@ def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
     return buffer.getvalue()
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable; only POSIX can open a folder for this."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so readers see the old file or the new one, never a mix."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:  # Ctrl-C included: leave no temp file behind
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
 class ResultsFile:
-    """OUT/results.json and OUT/gradebook.csv of one run, rewritten after each submission.
+    """An output folder's results: the store (one file per student) and the gradebook from it.
+
+    Opening a folder reads what earlier runs stored there (and a results.json
+    written before the store existed), so a run adds to the class instead of
+    replacing it. Results stored under other hidden suites or another grader
+    version are `stale`: kept on disk, left out of the gradebook (its one
+    suite_hash must be true of every row) until re-graded or `forget`-ten.
+    Every recorded result goes to the store first, then both files are rebuilt
+    (`record`, the batch's path, rebuilds them now and then; call `flush` at the end).
 
     Not thread-safe: the caller serialises calls to `add`.
     """
@@ -213,8 +201,19 @@ class ResultsFile:
             "suite_hash": suite_hash or catalog.suite_hash(),
             "isolation": isolation,
         }
-        self._results: dict[str, SubmissionResult] = {}
-        self._write()  # replace a previous run's files at once, not after the first grading
+        self._store = Store(self.out_dir)
+        self._results: dict[str, SubmissionResult] = {}  # what the gradebook lists
+        self._stale: dict[str, SubmissionResult] = {}  # stored under other suites or grader
+        self._recorded: set[str] = set()  # students recorded through this object
+        self._unsaved: dict[str, SubmissionResult] = {}  # store writes still to make
+        self.problems: list[str] = []  # stored files that could not be used, said once
+        self._behind = False  # results.json and gradebook.csv lag the store
+        self._rebuilt_at = self._rebuild_cost = 0.0
+        remove_leftovers(self.out_dir, {RESULTS_NAME, GRADEBOOK_NAME})
+        self._store.remove_leftovers()
+        self._load()
+        if not self._stale:  # a kill may have come between a store write and the gradebook's
+            self._write()
 
     @property
     def json_path(self) -> Path:
@@ -226,8 +225,80 @@ class ResultsFile:
 
     @property
     def results(self) -> list[SubmissionResult]:
-        """Everything recorded so far, sorted by student."""
+        """Everything the gradebook lists, sorted by student."""
         return sorted(self._results.values(), key=student_sort_key)
+
+    @property
+    def stale(self) -> list[str]:
+        """Students stored under other hidden suites or another grader version."""
+        return sorted(self._stale, key=lambda name: (name.casefold(), name))
+
+    # --- reading what earlier runs stored
+
+    def _load(self) -> None:
+        stored = self._store.read_all()
+        for path, data in stored:
+            self._load_entry(path, data)
+        if not stored and self.json_path.is_file():
+            self._import_results_json()
+
+    def _load_entry(self, path: Path, data: Any) -> None:
+        """One stored student; a file that is not one is skipped and said, never fatal."""
+        try:
+            validate(data)
+            [submission] = data["submissions"]
+            result = SubmissionResult.from_dict(submission)
+        except (InvalidResults, ValueError, TypeError, KeyError) as exc:
+            self.problems.append(f"ignored {path}: not a stored result ({str(exc)[:200]})")
+            return
+        if path.name != file_name(result.student):
+            self.problems.append(f"ignored {path}: its name does not match its student")
+            return
+        self._file(result, data)
+
+    def _import_results_json(self) -> None:
+        """A results.json from before the store (or from `grader merge`): its students are kept."""
+        try:
+            meta, results = load_results(self.json_path)
+        except (InvalidResults, OSError, ValueError) as exc:
+            self.problems.append(f"replacing {self.json_path}: it cannot be read "
+                                 f"({str(exc).splitlines()[0][:200]})")
+            return
+        for result in results:
+            self._file(result, meta)
+            self._store.write(result.student, self._entry_bytes(result, meta))
+
+    def _file(self, result: SubmissionResult, meta: dict[str, Any]) -> None:
+        current = all(meta.get(key) == self._meta[key] for key in ("suite_hash",
+                                                                    "grader_version"))
+        (self._results if current else self._stale)[result.student] = result
+
+    # --- reuse
+
+    def reusable(self, student: str, content: str) -> SubmissionResult | None:
+        """The stored result of `student` if it graded exactly `content` with these suites.
+
+        Never one the grader itself failed on (an internal error is re-graded).
+        """
+        known = self._results.get(student)
+        if known is None or not content or known.content_hash != content:
+            return None
+        if set(known.assignments) != {a.slug for a in catalog.assignments()}:
+            return None
+        if any(a.message.startswith(INTERNAL_ERROR) for a in known.assignments.values()):
+            return None
+        return known
+
+    def forget(self, students: Iterable[str]) -> None:
+        """Remove students from the store and the gradebook (`--force` over stale results)."""
+        for student in students:
+            self._store.remove(student)
+            self._results.pop(student, None)
+            self._stale.pop(student, None)
+            self._unsaved.pop(student, None)
+        self._write()
+
+    # --- recording
 
     def add(self, result: SubmissionResult) -> None:
         """Record one submission and rewrite both files."""
@@ -242,7 +313,9 @@ class ResultsFile:
         next write. The batch goes on either way; the caller reports the problem.
         """
         try:
-            self.add(result)
+            self._keep(self._checked([result]))
+            self._save()
+            self._rebuild_now_and_then()
             return ""
         except OSError as exc:  # the files; self._results already holds the result
             return f"could not write {self.out_dir}: {exc}"
@@ -259,24 +332,49 @@ class ResultsFile:
         """Keep a student whose result could not be recorded in the files, with the reason."""
         note = f"{RECORD_FAILED}: {problem}"
         known = self._results.get(result.student)
-        if known is not None:  # the same name twice: the first stays, and says so
-            known.message = "; ".join(filter(None, [known.message, note]))
-            return
-        self._results[result.student] = unrecorded(result, note)
+        if known is not None and result.student in self._recorded:
+            known.message = "; ".join(filter(None, [known.message, note]))  # the first stays
+        else:
+            known = unrecorded(result, note)
+        self._unsaved[known.student] = known
+        self._keep([known])
 
     def extend(self, results: Iterable[SubmissionResult]) -> None:
         """Record several submissions (e.g. merged shards) with a single rewrite.
 
-        A malformed result or a student already recorded raises before anything
-        is recorded, so the files stay valid.
+        A result replaces what earlier runs stored for its student. A malformed
+        result or a student already recorded through this object raises before
+        anything is recorded, so the files stay valid.
         """
+        self._keep(self._checked(results))
+        self._write()
+
+    def _checked(self, results: Iterable[SubmissionResult]) -> list[SubmissionResult]:
+        """The batch, once valid and new to this object; raises before anything is kept."""
         batch = list(results)
         validate(self.document(batch))  # also refuses a student twice within the batch
         for result in batch:
-            if result.student in self._results:
+            if result.student in self._recorded:
                 raise ValueError(f"student {result.student!r} is already in {self.json_path}")
-        self._results.update((r.student, r) for r in batch)
+        return batch
+
+    def replace_all(self, results: Iterable[SubmissionResult]) -> None:
+        """Make the folder hold exactly `results` (`grader merge --out`)."""
+        batch = list(results)
+        validate(self.document(batch))
+        self.forget([*self._results, *self._stale])
+        self._keep(batch)
         self._write()
+
+    def _keep(self, batch: list[SubmissionResult]) -> None:
+        for result in batch:
+            if self._results.get(result.student) is not result:  # a reused result is stored
+                self._unsaved[result.student] = result
+            self._results[result.student] = result
+            self._stale.pop(result.student, None)
+            self._recorded.add(result.student)
+
+    # --- writing
 
     def document(self, results: list[SubmissionResult]) -> dict[str, Any]:
         """results.json's content for `results` under this run's top-level fields."""
@@ -288,10 +386,43 @@ class ResultsFile:
             "submissions": [r.to_dict() for r in results],
         }
 
+    def _entry_bytes(self, result: SubmissionResult, meta: dict[str, Any] | None = None) -> bytes:
+        """A store file: a results.json of one student, under the suites that graded it."""
+        document = self.document([result])
+        for key in ("grader_version", "suite_hash", "isolation"):
+            if meta is not None and key in meta:
+                document[key] = meta[key]
+        return escape.json_bytes(document)
+
+    def flush(self) -> None:
+        """Bring results.json and gradebook.csv up to date (the end of a run, Ctrl-C included)."""
+        if self._unsaved or self._behind:
+            self._write()
+
     def _write(self) -> None:
+        """The store first (what the next run trusts), then the two files rebuilt from it."""
+        self._save()
+        self._rebuild()
+
+    def _save(self) -> None:
+        for student, result in list(self._unsaved.items()):
+            self._store.write(student, self._entry_bytes(result))
+            del self._unsaved[student]
+
+    def _rebuild_now_and_then(self) -> None:
+        if time.monotonic() - self._rebuilt_at >= _REBUILD_SPACING * self._rebuild_cost:
+            self._rebuild()
+        else:
+            self._behind = True
+
+    def _rebuild(self) -> None:
+        started = time.monotonic()
         results = self.results
         write_atomic(self.json_path, escape.json_bytes(self.document(results)))
         write_atomic(self.csv_path, gradebook_csv(results).encode("utf-8"))
+        self._rebuilt_at = time.monotonic()
+        self._rebuild_cost = self._rebuilt_at - started
+        self._behind = False
 
 
 RECORD_FAILED = f"{INTERNAL_ERROR}: the report failed"
