@@ -40,6 +40,8 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from grader.sandbox.cgroups import alive
+
 # The assignments' contract (shared spec, assignments.md): aiohttp and the standard
 # library; aioresponses is what the handout tells students to test with.
 ALLOWED = ("aiohttp", "aioresponses")
@@ -217,18 +219,8 @@ def _sweep_stale() -> None:
             ours = path.lstat().st_uid == os.getuid() and path.is_dir() and not path.is_symlink()
         except OSError:
             continue
-        if ours and pid.isdigit() and not _alive(int(pid)):
+        if ours and pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ------------------------------------------------------------------ the base interpreter
