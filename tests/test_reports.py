@@ -295,6 +295,29 @@ def test_check_report_heads_a_failed_test_with_its_title() -> None:
     assert f"Fix timing first, starting with “{title}”" in text
 
 
+def test_check_report_tells_tests_lost_the_same_way_once() -> None:
+    """A stub: 14 tests, one cause. One entry with the count, one example, one hint."""
+    stub = graded("req", failed=14, tests=14, message="still raises NotImplementedError",
+                  hint="replace the stub's raise")
+    stub.tests[0].title = "req sends one GET"
+    lone = graded("timing", failed=2, tests=4, message="prints nothing", hint="print it")
+    text = render_check(submission("s", stub, lone), color=False)
+    assert "    ✘ 14 tests lost 25 of 25 points the same way, first “req sends one GET”:\n" in text
+    assert text.count("still raises NotImplementedError") == 1
+    assert text.count("Hint: replace the stub's raise") == 1
+    assert text.count("prints nothing") == 2  # two alike are still told one by one
+    assert len(text.splitlines()) < 40
+
+
+def test_check_report_ends_with_the_score_table() -> None:
+    text = render_check(submission("s", absent("req")), color=False)
+    table = text[text.index("\nScore\n"):text.index("What to do next")]
+    rows = [line.split() for line in table.strip().splitlines()[1:]]
+    assert [row[1] for row in rows[:-1]] == list(COURSE_ORDER)
+    assert rows[COURSE_ORDER.index("req")] == ["✘", "req", "0/25", "(missing)"]
+    assert rows[-1] == ["total", "75/100"]
+
+
 def test_check_report_keeps_course_order_and_runner_message() -> None:
     assignments = {slug: graded(slug) for slug in reversed(COURSE_ORDER)}
     assignments["wiki_stats"] = AssignmentResult(

@@ -21,6 +21,7 @@ _MARKS = {"failed": "✘", "error": "✘", "timeout": "⏱"}
 _STATUS_WORDS = {"failed": "", "error": " (error)", "timeout": " (timed out)"}
 _TRACEBACK = "Traceback (most recent call last):"
 _MESSAGE_LIMIT = 500
+GROUP_AT = 3  # lost tests sharing one cause are told together from this many on
 
 Painter = Callable[..., str]
 
@@ -133,11 +134,66 @@ def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) 
     lines = [f"{head}  {note}".rstrip()]
     if assignment.status != "graded" or good:
         return lines  # one shared cause already printed, or nothing lost: no list of echoes
+    groups = _same_cause(assignment.tests)
     for test in assignment.tests:  # in the suite's order, so they read like the statement
-        if test.status in PROBLEM_STATUSES:
+        group = groups.get(id(test))
+        if group is not None:
+            if group[0] is test:  # the group is told once, where its first test stands
+                lines += _group_lines(group, paint)
+        elif test.status in PROBLEM_STATUSES:
             lines += _test_lines(test, paint)
         else:
             lines.append(_passed_line(test, paint))
+    return lines
+
+
+def _cause(test: TestResult) -> tuple[str, str]:
+    """What a lost test asks the student to fix: its hint, or its message when it has none."""
+    return test.status, plain_message(test.hint) or plain_message(test.message)
+
+
+def _same_cause(tests: list[TestResult]) -> dict[int, list[TestResult]]:
+    """Lost tests that share a cause with GROUP_AT or more others, by id: told once, not 14 times.
+
+    A stub fails every test the same way; a screen of identical advice hides the score.
+    """
+    by_cause: dict[tuple[str, str], list[TestResult]] = {}
+    for test in tests:
+        if test.status in PROBLEM_STATUSES:
+            by_cause.setdefault(_cause(test), []).append(test)
+    return {id(test): group for group in by_cause.values() if len(group) >= GROUP_AT
+            for test in group}
+
+
+def _group_lines(group: list[TestResult], paint: Painter) -> list[str]:
+    """Tests lost the same way: how many and what they were worth, one example, one hint."""
+    first = group[0]
+    lost = sum(t.max_points - t.points for t in group)
+    total = format_points(sum(t.max_points for t in group))
+    mark = paint(_MARKS[first.status], fg="red")
+    lines = [f"    {mark} {len(group)} tests lost {format_points(lost)} of {total} points the "
+             f"same way{_STATUS_WORDS[first.status]}, first “{terminal(first.heading)}”:"]
+    message = terminal(plain_message(first.message), multiline=True) or "no details"
+    lines += ["      " + line for line in _indented(message, "")]
+    if first.hint:
+        hint = terminal(plain_message(first.hint), multiline=True)
+        hint_first, *hint_rest = _indented(hint, " " * 12)
+        lines += [f"      {paint('Hint:', fg='yellow')} {hint_first}", *hint_rest]
+    return lines
+
+
+def _score_table(result: SubmissionResult, assignments: list[AssignmentResult],
+                 width: int, paint: Painter) -> list[str]:
+    """The scores again at the very end, where they stay on screen after a long report."""
+    lines = [paint("Score", bold=True)]
+    for assignment in assignments:
+        good = _full_marks(assignment)
+        mark = paint("✔" if good else "✘", fg="green" if good else "red")
+        status = "" if assignment.status == "graded" else f"  ({assignment.status})"
+        score = score_text(assignment.score, assignment.max_score)
+        lines.append(f"  {mark} {assignment.slug.ljust(width)}  {score:>7}{status}")
+    total = score_text(result.score, result.max_score)
+    lines.append(f"    {'total'.ljust(width)}  {total:>7}")
     return lines
 
 
@@ -191,6 +247,8 @@ def render_check(result: SubmissionResult, *, color: bool) -> str:
         lines += [paint(terminal(plain_message(result.message), multiline=True), fg="yellow"), ""]
     for assignment in assignments:
         lines += _assignment_lines(assignment, width, paint)
+    if assignments:
+        lines += ["", *_score_table(result, assignments, width, paint)]
     lines += ["", *_next_steps(result, assignments, paint)]
     return "\n".join(lines)
 
