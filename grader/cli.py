@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, catalog, grading, handout, sandbox, selfcheck, trusted_limits
+from grader import __version__, catalog, grading, handout, i18n, sandbox, selfcheck, trusted_limits
 from grader.reports import ci as ci_report
 from grader.reports import escape, store
 from grader.reports.feedback import render_check, render_summary_line
@@ -24,8 +24,15 @@ DEFAULT_OUT = Path("grading-results")
 DEFAULT_JOBS = os.cpu_count() or 1
 
 
+def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    return i18n.use(value)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), envvar=i18n.ENV, is_eager=True,
+              expose_value=False, callback=_set_language,
+              help=f"Language of every report (default: the course's, {i18n.COURSE_LANGUAGE}).")
 def main() -> None:
     """Grade the asyncio lecture's four exercises: long_func, timing, req, wiki_stats.
 

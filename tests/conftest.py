@@ -13,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from grader import catalog
+from grader import catalog, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The tests read English wording (the source language): the course's default is Russian,
+# so every test, and every grader process a test starts, asks for English unless it says
+# otherwise (tests/test_i18n.py does).
+os.environ[i18n.ENV] = "en"
+i18n.use("en")
 
 
 def reference_submission(folder: Path, overrides: Path | None = None) -> Path:

@@ -13,12 +13,13 @@ from collections.abc import Callable
 import click
 
 from grader import catalog
+from grader.i18n import N_, _, ngettext
 from grader.reports.escape import terminal
 from grader.results import AssignmentResult, SubmissionResult, TestResult
 
 PROBLEM_STATUSES = ("failed", "error", "timeout")
 _MARKS = {"failed": "✘", "error": "✘", "timeout": "⏱"}
-_STATUS_WORDS = {"failed": "", "error": " (error)", "timeout": " (timed out)"}
+_STATUS_WORDS = {"failed": "", "error": N_(" (error)"), "timeout": N_(" (timed out)")}
 _TRACEBACK = "Traceback (most recent call last):"
 _MESSAGE_LIMIT = 500
 GROUP_AT = 3  # lost tests sharing one cause are told together from this many on
@@ -65,12 +66,26 @@ def assignment_problem(assignment: AssignmentResult) -> str:
     if assignment.message:
         return plain_message(assignment.message)
     if assignment.status == "missing":
-        return f"{file_of(assignment.slug)} is missing — create it from the stub"
-    return f"{file_of(assignment.slug)} could not be graded"
+        return _("{file} is missing — create it from the stub").format(
+            file=file_of(assignment.slug))
+    return _("{file} could not be graded").format(file=file_of(assignment.slug))
 
 
 def problem_tests(assignment: AssignmentResult) -> list[TestResult]:
     return [t for t in assignment.tests if t.status in PROBLEM_STATUSES]
+
+
+_STATUS_NAMES = {"graded": N_("graded"), "missing": N_("missing"), "error": N_("error"),
+                 "timeout": N_("timed out")}
+
+
+def _hint_word() -> str:
+    return _("Hint:")
+
+
+def _status_name(status: str) -> str:
+    """An assignment's status as a word of the chosen language."""
+    return _(_STATUS_NAMES[status]) if status in _STATUS_NAMES else status
 
 
 def _painter(color: bool) -> Painter:
@@ -94,21 +109,35 @@ def _count_line(tests: list[TestResult]) -> str:
         return ""
     passed = sum(t.status == "passed" for t in tests)
     skipped = sum(t.status == "skipped" for t in tests)
-    return f"{passed} of {len(tests)} tests passed" + (f", {skipped} skipped" if skipped else "")
+    line = ngettext("{passed} of {count} test passed", "{passed} of {count} tests passed",
+                    len(tests)).format(passed=passed, count=len(tests))
+    return line + (_(", {skipped} skipped").format(skipped=skipped) if skipped else "")
+
+
+def _worth(points: float, most: float) -> str:
+    """"0 of 12.5 points": what a lost test was worth."""
+    # a fraction takes the form of 2 in both languages ("12.5 points", "12,5 балла")
+    count = int(most) if float(most).is_integer() else 2
+    return ngettext("{points} of {most} point", "{points} of {most} points", count).format(
+        points=format_points(points), most=format_points(most))
+
+
+def _status_words(test: TestResult) -> str:
+    word = _STATUS_WORDS[test.status]
+    return _(word) if word else ""
 
 
 def _test_lines(test: TestResult, paint: Painter) -> list[str]:
     """A lost test: its title as the heading, then what was observed and expected, then a hint."""
     mark = paint(_MARKS[test.status], fg="red")
-    most = format_points(test.max_points)
-    worth = f"{format_points(test.points)} of {most} point{'' if most == '1' else 's'}"
-    lines = [f"    {mark} {terminal(test.heading)}{_STATUS_WORDS[test.status]}  ({worth})"]
-    message = terminal(plain_message(test.message), multiline=True) or "no details"
+    worth = _worth(test.points, test.max_points)
+    lines = [f"    {mark} {terminal(test.heading)}{_status_words(test)}  ({worth})"]
+    message = terminal(plain_message(test.message), multiline=True) or _("no details")
     lines += ["      " + line for line in _indented(message, "")]
     if test.hint:
         hint = terminal(plain_message(test.hint), multiline=True)
         hint_first, *hint_rest = _indented(hint, " " * 12)
-        lines += [f"      {paint('Hint:', fg='yellow')} {hint_first}", *hint_rest]
+        lines += [f"      {paint(_hint_word(), fg='yellow')} {hint_first}", *hint_rest]
     return lines
 
 
@@ -116,7 +145,7 @@ def _passed_line(test: TestResult, paint: Painter) -> str:
     """A test that lost nothing (or was skipped): one line, its title."""
     if test.status == "passed":
         return f"    {paint('✔', fg='green')} {terminal(test.heading)}"
-    return f"    – {terminal(test.heading)} (skipped)"
+    return f"    – {terminal(test.heading)}" + _(" (skipped)")
 
 
 def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) -> list[str]:
@@ -128,7 +157,7 @@ def _assignment_lines(assignment: AssignmentResult, width: int, paint: Painter) 
         problem = terminal(assignment_problem(assignment), multiline=True)
         # "req.py is missing" needs no "missing:" in front
         said = re.search(rf"\b{assignment.status}\b", problem, re.IGNORECASE)
-        note = problem if said else f"{assignment.status}: {problem}"
+        note = problem if said else f"{_status_name(assignment.status)}: {problem}"
     else:
         note = _count_line(assignment.tests)
     lines = [f"{head}  {note}".rstrip()]
@@ -169,31 +198,34 @@ def _group_lines(group: list[TestResult], paint: Painter) -> list[str]:
     """Tests lost the same way: how many and what they were worth, one example, one hint."""
     first = group[0]
     lost = sum(t.max_points - t.points for t in group)
-    total = format_points(sum(t.max_points for t in group))
+    most = sum(t.max_points for t in group)
     mark = paint(_MARKS[first.status], fg="red")
-    lines = [f"    {mark} {len(group)} tests lost {format_points(lost)} of {total} points the "
-             f"same way{_STATUS_WORDS[first.status]}, first “{terminal(first.heading)}”:"]
-    message = terminal(plain_message(first.message), multiline=True) or "no details"
+    said = _("{count} tests lost {worth} the same way{status}, first “{title}”:").format(
+        count=len(group), worth=_worth(lost, most), status=_status_words(first),
+        title=terminal(first.heading))
+    lines = [f"    {mark} {said}"]
+    message = terminal(plain_message(first.message), multiline=True) or _("no details")
     lines += ["      " + line for line in _indented(message, "")]
     if first.hint:
         hint = terminal(plain_message(first.hint), multiline=True)
         hint_first, *hint_rest = _indented(hint, " " * 12)
-        lines += [f"      {paint('Hint:', fg='yellow')} {hint_first}", *hint_rest]
+        lines += [f"      {paint(_hint_word(), fg='yellow')} {hint_first}", *hint_rest]
     return lines
 
 
 def _score_table(result: SubmissionResult, assignments: list[AssignmentResult],
                  width: int, paint: Painter) -> list[str]:
     """The scores again at the very end, where they stay on screen after a long report."""
-    lines = [paint("Score", bold=True)]
+    lines = [paint(_("Score"), bold=True)]
     for assignment in assignments:
         good = _full_marks(assignment)
         mark = paint("✔" if good else "✘", fg="green" if good else "red")
-        status = "" if assignment.status == "graded" else f"  ({assignment.status})"
+        status = "" if assignment.status == "graded" else f"  ({_status_name(assignment.status)})"
         score = score_text(assignment.score, assignment.max_score)
         lines.append(f"  {mark} {assignment.slug.ljust(width)}  {score:>7}{status}")
     total = score_text(result.score, result.max_score)
-    lines.append(f"    {'total'.ljust(width)}  {total:>7}")
+    total_word = _("total")
+    lines.append(f"    {total_word.ljust(width)}  {total:>7}")
     return lines
 
 
@@ -202,31 +234,38 @@ def _first_step(assignments: list[AssignmentResult]) -> str:
     for assignment in assignments:
         slug, file = assignment.slug, file_of(assignment.slug)
         if assignment.status == "missing":
-            return f"Create {file} from the stub in your kit and fill it in."
+            return _("Create {file} from the stub in your kit and fill it in.").format(file=file)
         if assignment.status == "error":
-            return f"Make {file} import and run without crashing (see the {slug} line above)."
+            return _("Make {file} import and run without crashing "
+                     "(see the {slug} line above).").format(file=file, slug=slug)
         failing = problem_tests(assignment)
         if failing:
-            return f"Fix {slug} first, starting with “{terminal(failing[0].heading)}” (see above)."
+            return _("Fix {slug} first, starting with “{title}” (see above).").format(
+                slug=slug, title=terminal(failing[0].heading))
         if not _full_marks(assignment):
-            return f"Look at {slug} above: {score_text(assignment.score, assignment.max_score)}."
-    return "Look at the note at the top of this report."
+            return _("Look at {slug} above: {score}.").format(
+                slug=slug, score=score_text(assignment.score, assignment.max_score))
+    return _("Look at the note at the top of this report.")
 
 
 def _next_steps(
     result: SubmissionResult, assignments: list[AssignmentResult], paint: Painter
 ) -> list[str]:
-    head = paint("What to do next", bold=True)
+    head = paint(_("What to do next"), bold=True)
     if assignments and all(map(_full_marks, assignments)) and not result.message:
-        return [head, "  Every assignment has full marks — congratulations! Nothing left to do."]
+        return [head, "  " + _("Every assignment has full marks — congratulations! "
+                               "Nothing left to do.")]
     lines = [
         head,
         f"  1. {_first_step(assignments)}",
-        "  2. Run `grader check` again to see your new score.",
+        "  2. " + _("Run `grader check` again to see your new score."),
     ]
     behind = sum(not _full_marks(a) for a in assignments)
     if behind > 1:
-        lines.append(f"  {behind} assignments are below full marks: take them in the order above.")
+        lines.append("  " + ngettext(
+            "{count} assignment is below full marks: take them in the order above.",
+            "{count} assignments are below full marks: take them in the order above.",
+            behind).format(count=behind))
     return lines
 
 
@@ -239,9 +278,12 @@ def render_check(result: SubmissionResult, *, color: bool) -> str:
     assignments = in_course_order(result)
     width = max((len(a.slug) for a in assignments), default=0)
     total = score_text(result.score, result.max_score)
-    lines = [paint(f"Grading report for {terminal(result.student)}: {total}", bold=True)]
+    head = _("Grading report for {student}: {score}").format(
+        student=terminal(result.student), score=total)
+    lines = [paint(head, bold=True)]
     if result.isolation:
-        lines.append(f"Your code ran in a sandbox: {result.isolation} isolation.")
+        lines.append(_("Your code ran in a sandbox: {level} isolation.").format(
+            level=result.isolation))
     lines.append("")
     if result.message:
         lines += [paint(terminal(plain_message(result.message), multiline=True), fg="yellow"), ""]
