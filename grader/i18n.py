@@ -81,6 +81,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.ngettext(singular, plural, n)
 
 
+def first_line(doc: str) -> str:
+    """A test's title: the first line of its docstring (also what the extractor takes)."""
+    lines = doc.strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
 def N_(message: str) -> str:
     """Mark `message` for translation where it is defined; `_()` translates it where used."""
     return message

@@ -24,6 +24,7 @@ import pytest
 
 from grader import sandbox, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
+from grader.i18n import _, first_line, language
 from grader.results import (
     HINT_LIMIT,
     MESSAGE_LIMIT,
@@ -53,10 +54,13 @@ class TestSpec:
 
 
 def title_of(item: pytest.Item) -> str:
-    """The first line of the test function's docstring, or "" when it has none."""
+    """The first line of the test function's docstring, in the chosen language; "" if none.
+
+    grader.i18n_extract gives the same lines to the catalog, so each has its translation.
+    """
     function = getattr(item, "function", None)
     doc = inspect.getdoc(function) if function is not None else None
-    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+    return _(first_line(doc)) if doc and doc.strip() else ""
 
 
 class _Collector:
@@ -72,14 +76,15 @@ class _Collector:
                       for item in session.items]
 
 
-_collected: dict[str, list[TestSpec]] = {}
+_collected: dict[tuple[str, str], list[TestSpec]] = {}  # by slug and language (the titles)
 _collect_lock = threading.Lock()
 
 
 def collect(assignment: Assignment) -> list[TestSpec]:
     """The suite's tests and points, collected once per process (no student code runs)."""
     with _collect_lock:
-        if assignment.slug not in _collected:
+        key = (assignment.slug, language())
+        if key not in _collected:
             collector = _Collector()
             args = [str(assignment.suite), "--collect-only", "-c",
                     str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
@@ -87,8 +92,8 @@ def collect(assignment: Assignment) -> list[TestSpec]:
             code = pytest.main(args, plugins=[collector])
             if code != 0 or not collector.specs:
                 raise RuntimeError(f"cannot collect the hidden suite of {assignment.slug}")
-            _collected[assignment.slug] = collector.specs
-        return _collected[assignment.slug]
+            _collected[key] = collector.specs
+        return _collected[key]
 
 
 def child_env(workdir: Path) -> dict[str, str]:

@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL=.venv/bin/pybabel
-"$PYBABEL" extract --no-location --omit-header --sort-output -k N_ -k ngettext:1,2 \
-    -o grader/locale/grader.pot grader
+"$PYBABEL" extract -F babel.toml --no-location --omit-header --sort-output -k N_ -k ngettext:1,2 \
+    -o grader/locale/grader.pot .
 for po in grader/locale/*/LC_MESSAGES/grader.po; do
-    "$PYBABEL" update --no-fuzzy-matching --omit-header -i grader/locale/grader.pot \
+    "$PYBABEL" update --no-fuzzy-matching --ignore-obsolete -i grader/locale/grader.pot \
         -d grader/locale -D grader -l "$(basename "$(dirname "$(dirname "$po")")")"
 done

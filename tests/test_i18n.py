@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,14 +25,18 @@ from grader.reports.feedback import render_check
 from grader.results import AssignmentResult, SubmissionResult, TestResult
 
 PACKAGE = Path(i18n.__file__).resolve().parent
+ROOT = PACKAGE.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 _FIELD = re.compile(r"\{(\w*)[^{}]*\}")
 
 
 def source_messages() -> set[str]:
+    """Every message the code marks, found the way scripts/messages.sh finds them (babel.toml)."""
+    mapping = tomllib.loads((ROOT / "babel.toml").read_text(encoding="utf-8"))["mappings"]
+    method_map = [(m["pattern"], m["method"]) for m in mapping]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(PACKAGE), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            str(ROOT), method_map=method_map, keywords=KEYWORDS):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
@@ -50,7 +55,8 @@ def speak() -> Iterator[None]:
 
 def test_every_message_has_a_russian_text_and_every_russian_text_a_message() -> None:
     source, ru = source_messages(), russian()
-    assert len(source) > 20  # extraction found the marked texts (an empty set proves nothing)
+    assert len(source) > 60  # extraction found the marked texts (an empty set proves nothing)
+    assert "req sends exactly one GET to the URL it was given" in source  # and the titles
     assert sorted(source - ru.keys()) == [], "run scripts/messages.sh and translate"
     assert sorted(ru.keys() - source) == [], "obsolete: run scripts/messages.sh"
     untranslated = [key for key, m in ru.items()
@@ -123,3 +129,14 @@ def test_the_lang_option_switches_a_command(tmp_path: Path, speak: None) -> None
     assert "Что делать дальше" in ru.output, ru.output
     en = runner.invoke(main, ["--lang", "en", "check", str(folder), "--out", str(tmp_path / "o")])
     assert "What to do next" in en.output, en.output
+
+
+def test_a_lost_tests_title_is_read_in_the_chosen_language(speak: None) -> None:
+    from grader import catalog, runner
+
+    i18n.use("ru")
+    titles = {spec.id: spec.title for spec in runner.collect(catalog.get("req"))}
+    assert titles["req::one_get_to_the_url"] == "req отправляет ровно один GET на переданный ей URL"
+    i18n.use("en")
+    titles = {spec.id: spec.title for spec in runner.collect(catalog.get("req"))}
+    assert titles["req::one_get_to_the_url"] == "req sends exactly one GET to the URL it was given"
