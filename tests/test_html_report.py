@@ -257,6 +257,8 @@ def test_in_flight_tells_sequential_from_concurrent() -> None:
     assert charts.peak_in_flight(TOGETHER) == len(TOGETHER)
     assert charts.peak_in_flight([[0.0, None], [0.5, 1.0]]) == 2  # never answered: in flight
     assert charts.in_flight([[0.0, 1.0], [1.0, 2.0]])[-1] == (2.0, 0)
+    # sent as another is answered: both in flight at that moment, as the fake web counts
+    assert charts.peak_in_flight([[0.0, 1.0], [1.0, 2.0]]) == 2
 
 
 def test_report_failure_is_said_not_raised(tmp_path: Path,

@@ -90,21 +90,19 @@ def _pairs(timeline: Timeline) -> Pairs:
 def in_flight(timeline: Timeline) -> list[tuple[float, int]]:
     """How many requests were waiting for an answer, as steps: (time, count from then on).
 
-    An answer at the same moment as a send is counted first; a request never
+    A send at the same moment as an answer is counted first, as the fake web
+    counts (a request arrives, then the held answers go); a request never
     answered stays in flight to the end.
     """
     pairs = _pairs(timeline)
     changes = sorted([(sent, 1) for sent, _ in pairs]
                      + [(answered, -1) for _, answered in pairs if answered is not None],
-                     key=lambda change: (change[0], change[1]))
+                     key=lambda change: (change[0], -change[1]))
     steps: list[tuple[float, int]] = []
     count = 0
-    for at, delta in changes:
+    for at, delta in changes:  # changes at one moment stay apart: the peak between is real
         count += delta
-        if steps and steps[-1][0] == at:
-            steps[-1] = (at, count)
-        else:
-            steps.append((at, count))
+        steps.append((at, count))
     return steps
 
 

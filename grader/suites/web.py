@@ -189,8 +189,8 @@ class FakeWeb:
             return []
         zero = self.started_at if self.started_at is not None else requests[0].arrived_at
         zero = min(zero, requests[0].arrived_at)
-        return [[round(r.arrived_at - zero, 4),
-                 None if r.answered_at is None else round(r.answered_at - zero, 4)]
+        return [[round(r.arrived_at - zero, 6),
+                 None if r.answered_at is None else round(r.answered_at - zero, 6)]
                 for r in requests]
 
     # ------------------------------------------------------------ in the server's loop
