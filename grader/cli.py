@@ -205,6 +205,7 @@ def _output_folder(out: Path, targets: Sequence[Submission], force: bool,
                     results_file.flush()
                 except OSError as exc:
                     problems.add(f"could not write {out}: {exc}")
+                problems.add(results_file.write_report())
     except store.OutputBusy as exc:
         raise click.UsageError(_shown(str(exc))) from None
 
@@ -488,9 +489,13 @@ def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
     try:
         meta, results = merge_with_meta(list(outputs))
         with store.lock(out):
-            ResultsFile(out, isolation=str(meta.get("isolation", "")),
-                        suite_hash=meta["suite_hash"],
-                        grader_version=meta["grader_version"]).replace_all(results)
+            merged = ResultsFile(out, isolation=str(meta.get("isolation", "")),
+                                 suite_hash=meta["suite_hash"],
+                                 grader_version=meta["grader_version"])
+            merged.replace_all(results)
+            problems = _Problems()
+            problems.add(merged.write_report())
     except (ValueError, store.OutputBusy) as exc:
         raise click.UsageError(_shown(str(exc))) from None
     click.echo(f"Merged {len(results)} submission(s) into {out}")
+    problems.exit_if_any()

@@ -20,6 +20,9 @@ NAME_LIMIT = 300  # a folder name is at most 255 bytes: real names are never cut
 MESSAGE_LIMIT = 2000
 HINT_LIMIT = 1000
 TITLE_LIMIT = 300
+TIMELINE_LIMIT = 100  # [sent, answered] pairs a test keeps (grader/suites/web.py keeps as many)
+
+Timeline = list[list[float | None]]  # [sent, answered] seconds from the call's start
 
 
 TestStatus = Literal["passed", "failed", "error", "timeout", "skipped"]
@@ -39,11 +42,16 @@ class TestResult:
     message: str = ""  # what was observed and what was expected
     hint: str = ""  # what to try next
     title: str = ""  # the clause the test checks, as the student reads it (its docstring)
+    # The requests of the run the test judged (long_func's and wiki_stats' overlap tests),
+    # for the report's timeline picture; None for every other test.
+    timeline: Timeline | None = None
 
     def __post_init__(self) -> None:
         self.message = cap(self.message, MESSAGE_LIMIT)
         self.hint = cap(self.hint, HINT_LIMIT)
         self.title = cap(self.title, TITLE_LIMIT)
+        if self.timeline is not None:
+            self.timeline = self.timeline[:TIMELINE_LIMIT]
 
     @property
     def name(self) -> str:
@@ -77,6 +85,8 @@ class AssignmentResult:
         for test in data["tests"]:
             if not test["title"]:
                 del test["title"]  # optional in results.json: absent rather than empty
+            if test["timeline"] is None:
+                del test["timeline"]  # optional too: only the overlap tests keep one
         return data
 
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import shutil
 import sys
@@ -28,10 +29,12 @@ from grader.i18n import _, first_line, language
 from grader.results import (
     HINT_LIMIT,
     MESSAGE_LIMIT,
+    TIMELINE_LIMIT,
     AssignmentResult,
     AssignmentStatus,
     TestResult,
     TestStatus,
+    Timeline,
     cap,
 )
 
@@ -263,7 +266,34 @@ def _test_result(
     points = spec.points if status == "passed" else 0
     return TestResult(spec.id, status, points, spec.points,
                       cap(str(verdict.get("message", "")), MESSAGE_LIMIT),
-                      cap(str(verdict.get("hint", "")), HINT_LIMIT), spec.title)
+                      cap(str(verdict.get("hint", "")), HINT_LIMIT), spec.title,
+                      timeline_of(verdict.get("timeline")))
+
+
+def timeline_of(raw: object) -> Timeline | None:
+    """A verdict's timeline as results.json holds it, or None if it is not one.
+
+    The events file is read defensively: only [sent, answered] pairs of finite,
+    non-negative seconds (answered null or not before sent) are kept, at most
+    TIMELINE_LIMIT, so nothing in it can break the schema or the report.
+    """
+    if not isinstance(raw, list):
+        return None
+    kept: Timeline = []
+    for pair in raw[:TIMELINE_LIMIT]:
+        if not (isinstance(pair, list) and len(pair) == 2 and _seconds(pair[0])):
+            continue
+        sent, answered = float(pair[0]), pair[1]
+        if answered is not None and not (_seconds(answered) and answered >= sent):
+            continue
+        kept.append([sent, None if answered is None else float(answered)])
+    return kept
+
+
+def _seconds(value: object) -> bool:
+    """A finite, non-negative number of seconds (bool is not one)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
 
 
 def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, running: str) -> str:

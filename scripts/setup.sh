@@ -26,6 +26,18 @@ if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libseccomp\.so\.2'; then
   fi
 fi
 
+# chromium: the tests open OUT/report.html in a real headless browser (tests/test_html_report.py);
+# the grader itself never needs it; without it those tests fail, saying to install it.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing chromium (the HTML report's tests)..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "note: could not install chromium; the HTML report's browser tests will fail" >&2
+  else
+    echo "note: chromium is missing; the HTML report's browser tests will fail" >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/grader ]; then
   python3 -m venv .venv
 fi

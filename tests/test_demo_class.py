@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.reports import charts
 from grader.reports.results_file import validate
 from tests.conftest import cpu_burners
 
@@ -91,6 +92,23 @@ def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
     rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "student,total,max_total,long_func,timing,req,wiki_stats"
     assert "сидоров_пётр,89,100,9,25,25,30" in rows
+    _check_timelines(by_student)
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert report.count('<tr class="submission">') == len(EXPECTED)
+
+
+# student, slug -> the most requests in flight at once in the overlap test's timeline
+PEAKS = {("ivanov_ivan", "long_func"): 15, ("сидоров_пётр", "long_func"): 1,
+         ("ivanov_ivan", "wiki_stats"): 3,  # his Semaphore(3)
+         ("сидоров_пётр", "wiki_stats"): 12, ("petrova_anna", "wiki_stats"): 1}
+
+
+def _check_timelines(by_student: dict) -> None:
+    """The trusted web's timelines reach results.json: a sequential solution shows as 1."""
+    for (student, slug), peak in PEAKS.items():
+        [kept] = [t["timeline"] for t in by_student[student]["assignments"][slug]["tests"]
+                  if "timeline" in t]
+        assert charts.peak_in_flight(kept) == peak, (student, slug, kept)
 
 
 @pytest.mark.slow

@@ -139,3 +139,19 @@ def test_over_long_event_lines_are_skipped_unread(tmp_path: Path) -> None:
     result = runner.assemble(ASSIGNMENT, _specs(), events, _outcome())
     assert result.status == "error" and "more characters cut]" in result.message
     assert len(result.message) < 1200 and all(len(t.message) < 1200 for t in result.tests)
+
+
+def test_a_kept_timeline_reaches_the_test_record_and_results_json() -> None:
+    """The overlap test's timeline travels in its result event; a malformed one is not kept."""
+    specs = _specs()
+    timeline = [[0.001, 0.2], [0.2001, 0.4], [1e308 * 10, 1.0]]  # the last: inf, dropped
+    events = _imported() + [e for s in specs for e in _passed(s)]
+    events += [{"event": "result", "test": specs[0].id, "status": "passed",
+                "timeline": timeline},
+               {"event": "result", "test": specs[1].id, "status": "passed",
+                "timeline": "not a list"}]
+    result = runner.assemble(ASSIGNMENT, specs, events, _outcome())
+    assert result.tests[0].timeline == [[0.001, 0.2], [0.2001, 0.4]]
+    assert result.tests[1].timeline is None
+    tests = result.to_dict()["tests"]
+    assert tests[0]["timeline"] == [[0.001, 0.2], [0.2001, 0.4]] and "timeline" not in tests[1]

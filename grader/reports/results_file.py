@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 
 from grader import __version__, catalog
 from grader.grading import INTERNAL_ERROR
-from grader.reports import escape
+from grader.reports import escape, html_report
 from grader.reports.atomic import remove_leftovers, write_atomic
 from grader.reports.feedback import format_points
 from grader.reports.store import Store, file_name
@@ -209,7 +209,7 @@ class ResultsFile:
         self.problems: list[str] = []  # stored files that could not be used, said once
         self._behind = False  # results.json and gradebook.csv lag the store
         self._rebuilt_at = self._rebuild_cost = 0.0
-        remove_leftovers(self.out_dir, {RESULTS_NAME, GRADEBOOK_NAME})
+        remove_leftovers(self.out_dir, {RESULTS_NAME, GRADEBOOK_NAME, html_report.REPORT_NAME})
         self._store.remove_leftovers()
         self._load()
         if not self._stale:  # a kill may have come between a store write and the gradebook's
@@ -222,6 +222,10 @@ class ResultsFile:
     @property
     def csv_path(self) -> Path:
         return self.out_dir / GRADEBOOK_NAME
+
+    @property
+    def report_path(self) -> Path:
+        return self.out_dir / html_report.REPORT_NAME
 
     @property
     def results(self) -> list[SubmissionResult]:
@@ -393,6 +397,18 @@ class ResultsFile:
             if meta is not None and key in meta:
                 document[key] = meta[key]
         return escape.json_bytes(document)
+
+    def write_report(self) -> str:
+        """OUT/report.html for what the gradebook lists; returns what went wrong, "" if nothing.
+
+        Written once at the end of a run (not with every rebuild: it costs more and
+        no later run reads it). Never raises: the gradebook is what counts.
+        """
+        try:
+            html_report.write(self.report_path, self.results, self.document([]))
+        except Exception as exc:  # noqa: BLE001 - a broken report must not cost the results
+            return f"could not write {self.report_path}: {type(exc).__name__}: {exc}"
+        return ""
 
     def flush(self) -> None:
         """Bring results.json and gradebook.csv up to date (the end of a run, Ctrl-C included)."""

@@ -18,7 +18,7 @@ import pytest
 from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
-from grader.suites.web import WebServer
+from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo
 from grader.worker_link import WorkerLink, WorkerSpec
 
@@ -65,6 +65,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _STREAM = pytest.StashKey[IO[str] | None]()
 _SERVER = pytest.StashKey[WebServer]()
 _FLOOD_TOLD = pytest.StashKey[bool]()
+_TIMELINE = pytest.StashKey[list[list[float | None]]]()
 
 
 def _emit(config: pytest.Config, event: dict[str, Any]) -> None:
@@ -104,6 +105,26 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
         server.close()
 
 
+class Timeline:
+    """One call's requests a test keeps for the teacher's report: when each was sent, answered.
+
+    The report draws them (a sequential solution shows as a staircase); they go
+    out with the test's result event. The test keeps the run that matters, once.
+    """
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+
+    def keep(self, web: FakeWeb) -> None:
+        self._item.stash[_TIMELINE] = web.timeline()
+
+
+@pytest.fixture
+def timeline(request: pytest.FixtureRequest) -> Timeline:
+    """Lets a test keep the timeline of one of its calls (see Timeline)."""
+    return Timeline(request.node)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _emit(item.config, {"event": "start", "test": test_id(item)})
@@ -115,6 +136,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     finished = report.when == "call" or (report.when == "setup" and not report.passed)
     if finished:
         verdict = _verdict(item, call, report)
+        kept = item.stash.get(_TIMELINE, None)
+        if kept is not None:
+            verdict["timeline"] = kept
         _emit(item.config, {"event": "result", "test": test_id(item), **verdict})
         _tell_flood(item.config)
     return report

@@ -42,6 +42,7 @@ MAX_FIELD = 4096
 MAX_HEADERS = 32  # an aiohttp request sends about six
 MAX_CONNECTIONS = 64  # open at once, both sockets together; an honest call needs at most 16
 REQUEST_SECONDS = 5.0  # for a request's head to arrive whole, from the connection or its 1st byte
+TIMELINE_LIMIT = 100  # requests a timeline keeps (the first sent): an honest call sends 15
 
 
 @dataclass
@@ -123,6 +124,7 @@ class FakeWeb:
         self.answered: list[Request] = []
         self.max_in_flight = 0
         self.output_base = 0  # the worker's stdout mark when the call began
+        self.started_at: float | None = None  # time.perf_counter() when the call began
         # reads the worker's stdout to the end and counts it (set by the harness)
         self.output_mark: Callable[[], int] = lambda: self.output_base
         self._routes: list[tuple[re.Pattern[str], Handler, KeyOf | None]] = []
@@ -175,6 +177,21 @@ class FakeWeb:
         if not served:
             return 0.0
         return max(r.answered_at or 0.0 for r in served) - min(r.arrived_at for r in served)
+
+    def timeline(self) -> list[list[float | None]]:
+        """[sent, answered] of each request, in seconds from the call's start, for the report.
+
+        The trusted clock's times (what a teacher's timeline picture shows), the
+        first TIMELINE_LIMIT requests only; answered is None for one never answered.
+        """
+        requests = sorted(self.requests, key=lambda r: r.arrived_at)[:TIMELINE_LIMIT]
+        if not requests:
+            return []
+        zero = self.started_at if self.started_at is not None else requests[0].arrived_at
+        zero = min(zero, requests[0].arrived_at)
+        return [[round(r.arrived_at - zero, 6),
+                 None if r.answered_at is None else round(r.answered_at - zero, 6)]
+                for r in requests]
 
     # ------------------------------------------------------------ in the server's loop
 

@@ -300,9 +300,10 @@ def in_flight_words(run: Run, web: FakeWeb, wait: str) -> str:
 
 
 @pytest.mark.points(10)
-def test_all_requests_in_flight(student):
+def test_all_requests_in_flight(student, timeline):
     """main starts all 15 requests before any answer arrives (counted on the wire)"""
     run, web, _ = run_main(student)
+    timeline.keep(web)
     if all_in_flight(web):
         return
     observed = in_flight_words(run, web, "")

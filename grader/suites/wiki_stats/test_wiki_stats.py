@@ -552,7 +552,7 @@ CONCURRENT_DAYS = days_from("2024-09-03", 12)
 
 
 @pytest.mark.points(15)
-def test_stats_days_in_flight_together(student):
+def test_stats_days_in_flight_together(student, timeline):
     """get_stats fetches the days of the range concurrently, not one after another"""
     # Answers go one at a time, in a scrambled order of the days, once all 12 days are in
     # flight or the student's loop is quiet: a bound such as Semaphore(2) keeps its 2 in
@@ -561,6 +561,7 @@ def test_stats_days_in_flight_together(student):
     days = CONCURRENT_DAYS
     web = Wikimedia(new_secret(), len(days), scramble=True)
     run = run_stats(student, web, days[0], days[-1])
+    timeline.keep(web)
     used = web.used(run.value)
     if not used:
         explain_no_data(web, f"get_stats('{days[0]}', '{days[-1]}')")
