@@ -442,7 +442,9 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
         for r in below:
             _say(f"below the minimum {min_score:g}: {escape.terminal(r.student)} "
                  f"scored {r.score:g}", err=True)
-    _publish_annotations(results, junit, problems)
+    in_repo = Path(os.path.relpath(os.path.realpath(submissions_dir),
+                                   os.path.realpath(changes.repo_root())))
+    _publish_annotations(results, junit, problems, in_repo.as_posix())
     problems.exit_if_any()
     if below:
         sys.exit(1)
@@ -463,10 +465,14 @@ def _publish_summary(results: list[SubmissionResult], problems: _Problems) -> No
 
 
 def _publish_annotations(results: list[SubmissionResult], junit: Path | None,
-                         problems: _Problems) -> None:
-    """Our own workflow commands (escaped per GitHub's rules), then the JUnit file."""
+                         problems: _Problems, submissions: str) -> None:
+    """Our own workflow commands (escaped per GitHub's rules), then the JUnit file.
+
+    `submissions` is the submissions folder's path in the repository: annotations name
+    the student's files by it, as the pull request's diff does.
+    """
     if _in_github_actions():
-        for line in ci_report.annotations(results):
+        for line in ci_report.annotations(results, submissions):
             click.echo(line)
     if junit is not None:
         try:

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import shutil
+from importlib import resources
 from pathlib import Path
 
 from grader import catalog
 
-WORKFLOW = """\
-# Grades the submission folders a pull request adds or changes.
-name: grade
-on:
-  pull_request:
-    paths: ["submissions/**"]
-jobs:
-  grade:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-        with:
-          fetch-depth: 0
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.11"
-      - name: Install the grader (the course's private repository)
-        run: pip install "git+${{ secrets.GRADER_REPO_URL }}"
-      - name: Grade
-        run: grader ci --submissions submissions --junit junit.xml
-"""
+# The CI workflows, shipped as files of the package (grader/handout_files/workflows/):
+# submission.yml packs a pull request's folders without secrets, grade.yml grades them
+# from the default branch (docs/ci-threat-model.md says why the split is safe).
+WORKFLOWS = resources.files("grader") / "handout_files" / "workflows"
+
+
+def workflows() -> dict[str, str]:
+    """Each shipped workflow's file name and text."""
+    return {entry.name: entry.read_text(encoding="utf-8")
+            for entry in sorted(WORKFLOWS.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".yml")}
+
 
 PYTEST_INI = """\
 # Lets `pytest test_example_*.py` run the public examples without warnings.
@@ -52,7 +44,9 @@ example test.
 3. If your course gives you the grader: `grader check` in that folder shows your
    score and a hint for every lost point.
 4. Hand the folder in (or a `.zip` of it), or open a pull request adding it under
-   `submissions/` if your course grades in CI.
+   `submissions/` if your course grades in CI: the score then appears as a comment
+   on the pull request a few minutes later (`.github/workflows/`: `submission.yml`
+   packs your folder, `grade.yml` grades it in a sandbox).
 """
 
 
@@ -63,7 +57,7 @@ def _copy(source: Path, target: Path, written: list[Path]) -> None:
 
 
 def write(out: Path) -> list[Path]:
-    """Write statements, stubs, public examples, a README and a CI workflow into `out`."""
+    """Write statements, stubs, public examples, a README and the CI workflows into `out`."""
     written: list[Path] = []
     rows = []
     for a in catalog.assignments():
@@ -77,7 +71,9 @@ def write(out: Path) -> list[Path]:
                       encoding="utf-8")
     pytest_ini = out / "pytest.ini"
     pytest_ini.write_text(PYTEST_INI, encoding="utf-8")
-    workflow = out / ".github" / "workflows" / "grade.yml"
-    workflow.parent.mkdir(parents=True, exist_ok=True)
-    workflow.write_text(WORKFLOW, encoding="utf-8")
-    return [*written, readme, pytest_ini, workflow]
+    for name, text in workflows().items():
+        workflow = out / ".github" / "workflows" / name
+        workflow.parent.mkdir(parents=True, exist_ok=True)
+        workflow.write_text(text, encoding="utf-8")
+        written.append(workflow)
+    return [*written, readme, pytest_ini]

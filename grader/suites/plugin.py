@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import pytest
 
-from grader.results import MESSAGE_LIMIT, cap
+from grader.results import MESSAGE_LIMIT, cap, location_of
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
 from grader.suites.web import FakeWeb, WebServer
@@ -166,7 +166,9 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, StudentFailure):
-        return {"status": "failed", **describe_student_error(exc.error)}
+        file, line = location_of(exc.error.where)
+        where = {"file": file, "line": line} if file else {}
+        return {"status": "failed", **describe_student_error(exc.error), **where}
     if _is_timeout(exc):
         return {"status": "timeout", "message": "the test did not finish in its time limit",
                 "hint": TIMEOUT_HINT}
