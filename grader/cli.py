@@ -249,7 +249,11 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
 
 
 def _demo_class() -> Path:
-    return catalog.course_dir() / "examples" / "submissions"
+    """The demo class of a clone; an installed grader says to name a class folder instead."""
+    try:
+        return catalog.demo_class_dir()
+    except catalog.CourseFolderMissing as exc:
+        raise click.UsageError(_shown(f"{exc} Or name the class: grader grade all DIR.")) from None
 
 
 def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
@@ -384,7 +388,15 @@ def list_assignments() -> None:
 @main.command(name="selfcheck", short_help="References must score full marks, stubs 0.")
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
-    """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
+    """Grade the reference solutions (must be full marks) and the stubs (must be 0).
+
+    The solutions are read from the course folder (a clone, or $GRADER_COURSE_DIR),
+    never from an installed wheel, which does not hold them.
+    """
+    try:
+        catalog.solutions_dir()
+    except catalog.CourseFolderMissing as exc:
+        raise click.UsageError(_shown(str(exc))) from None
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)

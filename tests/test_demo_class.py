@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.reports.results_file import validate
-from tests.conftest import cpu_burners
+from tests.conftest import ROOT, Installed, cpu_burners
 
 GRADED, MISSING, ERROR = "graded", "missing", "error"
 
@@ -82,8 +82,13 @@ def _verdicts(data: dict) -> dict[str, dict[str, tuple[float, str, set[str]]]]:
 
 
 @pytest.mark.slow
-def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
-    data = _grade_demo_class(tmp_path / "out")
+def test_demo_class_gets_its_exact_scores(installed: Installed, tmp_path: Path) -> None:
+    """Graded by the grader installed from its wheel, run outside the clone (test_install.py)."""
+    graded = installed.run("grade", "all", str(ROOT / "examples" / "submissions"),
+                           "--out", "out", "-j", "4", cwd=tmp_path)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    validate(data)
     assert _verdicts(data) == EXPECTED
     by_student = {s["student"]: s for s in data["submissions"]}
     for (student, slug), words in MESSAGES.items():
