@@ -1,6 +1,6 @@
 """[parent, test process] The course's assignments, read from `grader/assignments/<slug>/meta.toml`.
 
-What a wheel holds and what it does not (docs/install.md):
+What a wheel holds and what it does not (docs/cli.md, "Installs"):
 
 - in the package (`grader/assignments/`, `grader/suites/`): each assignment's
   meta.toml, statements, stub and public example, and the hidden suites, so a

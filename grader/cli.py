@@ -1,4 +1,4 @@
-"""The `grader` command line (spec/cli.md): one function per command, the work elsewhere."""
+"""The `grader` command line (docs/cli.md): one function per command, the work elsewhere."""
 
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ def _settle_stale(results_file: ResultsFile, targets: set[str], force: bool) -> 
 
 
 def _report_internal_errors(results: list[SubmissionResult], problems: _Problems) -> None:
-    """The pairs the grader itself failed on make the exit status 1 (spec/cli.md)."""
+    """The pairs the grader itself failed on make the exit status 1 (docs/cli.md)."""
     failed = grading.internal_errors(results)
     if failed:
         shown = ", ".join(escape.terminal(name) for name in failed[:10])

@@ -1,4 +1,4 @@
-"""The command line as teachers, students and CI scripts use it (spec/cli.md)."""
+"""The command line as teachers, students and CI scripts use it (docs/cli.md)."""
 
 from __future__ import annotations
 

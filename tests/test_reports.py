@@ -29,7 +29,7 @@ from grader.reports.results_file import (
 from grader.results import AssignmentResult, SubmissionResult
 from grader.results import TestResult as Verdict
 
-COURSE_ORDER = ("long_func", "timing", "req", "wiki_stats")  # spec/cli.md's gradebook columns
+COURSE_ORDER = ("long_func", "timing", "req", "wiki_stats")  # docs/cli.md's gradebook columns
 HASH = "ab" * 32
 OTHER_HASH = "cd" * 32
 ANSI = "\x1b["
