@@ -27,7 +27,7 @@ DEFAULT_JOBS = os.cpu_count() or 1
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
-    """Grade the asyncio lecture's four exercises: long_func, timing, req, wiki_stats.
+    """Grade the asyncio course's exercises (`grader list` shows them) and explain every lost point.
 
     \b
     Students:  grader check            grade the current folder, with hints

@@ -95,17 +95,13 @@ _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__
                                      ".mypy_cache", ".ruff_cache", "grading-results", "dist")
 
 
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """A wheel built from a copy of this tree, installed non-editable into a fresh venv.
+def install_tree(source: Path, root: Path) -> Installed:
+    """A wheel built from the tree `source`, installed non-editable into a fresh venv in `root`.
 
     Built as `pip install .` or `pip install git+URL` builds it (pip's own build, in
     isolation, from the whole tree); installed with --no-deps, the dependencies coming
     from this venv's site-packages through a .pth file, so nothing is downloaded.
     """
-    root = tmp_path_factory.mktemp("install")
-    source = root / "source"
-    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "wheel", "--no-deps", "-w", str(root / "dist"), str(source)],
                    check=True, capture_output=True, timeout=600)
@@ -121,6 +117,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     (Path(purelib) / "project-dependencies.pth").write_text("".join(f"{d}\n" for d in ours))
     return Installed(wheel, venv)
+
+
+def copy_of_the_tree(target: Path) -> Path:
+    """This clone's files (no venv, no git, no build output) copied to `target`."""
+    shutil.copytree(ROOT, target, ignore=_NOT_SOURCE)
+    return target
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """This tree's wheel installed into a fresh venv: the grader as `pip install .` gives it."""
+    root = tmp_path_factory.mktemp("install")
+    return install_tree(copy_of_the_tree(root / "source"), root)
 
 
 PURELIB = "import sysconfig; print(sysconfig.get_path('purelib'))"
