@@ -6,12 +6,22 @@ import contextlib
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
-from grader import __version__, catalog, grading, handout, sandbox, selfcheck, trusted_limits
+from grader import (
+    __version__,
+    catalog,
+    grading,
+    handout,
+    layout,
+    sandbox,
+    selfcheck,
+    trusted_limits,
+)
 from grader.reports import ci as ci_report
 from grader.reports import escape, store
 from grader.reports.feedback import render_check, render_summary_line
@@ -53,8 +63,8 @@ def _force_option(f):  # type: ignore[no-untyped-def]
 
 def _jobs_option(f):  # type: ignore[no-untyped-def]
     return click.option(
-        "-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS, show_default=True,
-        help="Test processes to run at once.",
+        "-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
+        help="Test processes to run at once (any positive number; default: the CPU count).",
     )(f)
 
 
@@ -243,9 +253,20 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
             if not folder.is_dir():
                 raise click.UsageError(f"{folder} is not a folder")
             return discover(folder)
+        for target in targets:
+            _refuse_class_folder(Path(target))
         return distinct(submission_for(Path(t)) for t in targets)
     except SubmissionError as exc:
         raise click.UsageError(_shown(str(exc))) from None
+
+
+def _refuse_class_folder(target: Path) -> None:
+    """`grader grade CLASS` (without `all`) would grade the class as one student: stop, hint."""
+    students = layout.class_size(target)
+    if students:
+        raise click.UsageError(_shown(
+            f"{target} holds {students} submissions, not one: to grade the class, run "
+            f"`grader grade all {target}`; to grade some students, name their folders."))
 
 
 def _demo_class() -> Path:
@@ -333,7 +354,11 @@ def _grade_with_progress(
 @_isolation_option
 def check(folder: Path, min_score: float | None, out: Path | None, force: bool, jobs: int,
           require: str | None) -> None:
-    """Grade one folder (default: the current one) and explain every lost point."""
+    """Grade one folder (default: the current one) and explain every lost point.
+
+    In the kit of `grader handout` (each assignment's file in its own folder)
+    the files are found there.
+    """
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
@@ -342,6 +367,9 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
     trusted_limits.limit_parent(jobs)
     problems = _Problems()
     with contextlib.ExitStack() as stack:
+        if layout.is_kit(folder):
+            submission = _from_kit(folder, Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="grader-kit-"))))
         results_file = None
         if out is not None:
             results_file = stack.enter_context(_output_folder(out, [submission], force, problems))
@@ -363,6 +391,15 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
     problems.exit_if_any()
     if min_score is not None and result.score < min_score:
         sys.exit(1)
+
+
+def _from_kit(folder: Path, scratch: Path) -> Submission:
+    """The kit's assignment files gathered into one submission, said before grading."""
+    copy = layout.gather_kit(folder, scratch)
+    found = ", ".join(escape.terminal(name) for name in copy.taken) or "none of them"
+    _say(f"This is the course kit: grading each assignment's file where the kit keeps it "
+         f"({found}).")
+    return copy.submission
 
 
 def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
