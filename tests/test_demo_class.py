@@ -94,8 +94,10 @@ def test_demo_class_gets_its_exact_scores(installed: Installed, tmp_path: Path) 
     for (student, slug), words in MESSAGES.items():
         assert words in by_student[student]["assignments"][slug]["message"]
     rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "student,total,max_total,long_func,timing,req,wiki_stats"
-    assert "сидоров_пётр,89,100,9,25,25,30" in rows
+    assert rows[0] == ("student,total,max_total,long_func,timing,req,wiki_stats,"
+                       "long_func_status,timing_status,req_status,wiki_stats_status")
+    assert "сидоров_пётр,89,100,9,25,25,30,graded,graded,graded,graded" in rows
+    assert "volkov_artem,50,100,0,25,25,0,error,graded,graded,missing" in rows
 
 
 @pytest.mark.slow
