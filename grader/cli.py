@@ -18,6 +18,7 @@ from grader import (
     grading,
     handout,
     layout,
+    posix,
     sandbox,
     selfcheck,
     trusted_limits,
@@ -78,7 +79,9 @@ def _isolation_option(f):  # type: ignore[no-untyped-def]
 
 
 def _require_isolation(required: str | None) -> None:
-    """Stop before grading when the machine cannot give the isolation asked for."""
+    """Stop before grading when the machine cannot give the isolation asked for, or none."""
+    if not posix.can_grade():
+        raise click.UsageError(posix.CANNOT_GRADE)
     if required is not None and not sandbox.at_least(required):
         raise click.UsageError(
             f"this machine gives only `{sandbox.isolation()}`, below the required "
@@ -434,6 +437,7 @@ def selfcheck_command(jobs: int) -> None:
         catalog.solutions_dir()
     except catalog.CourseFolderMissing as exc:
         raise click.UsageError(_shown(str(exc))) from None
+    _require_isolation(None)
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)
