@@ -434,9 +434,11 @@ def selfcheck_command(jobs: int) -> None:
     never from an installed wheel, which does not hold them.
     """
     try:
-        catalog.solutions_dir()
+        missing = [str(a.solution) for a in catalog.assignments() if not a.solution.is_file()]
     except catalog.CourseFolderMissing as exc:
         raise click.UsageError(_shown(str(exc))) from None
+    if missing:
+        raise click.UsageError(_shown(f"no reference solution at {', '.join(missing)}"))
     _require_isolation(None)
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)

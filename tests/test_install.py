@@ -8,7 +8,10 @@ and gives nothing away. The demo class graded by this install: test_demo_class.p
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -62,3 +65,17 @@ def test_installed_grader_says_the_course_folder_is_missing(
     assert demo.returncode == 2
     assert "demo class" in demo.stderr and "grader grade all DIR" in demo.stderr
     assert not (tmp_path / "out" / "gradebook.csv").exists()
+
+
+def test_selfcheck_names_a_missing_reference_solution(tmp_path: Path) -> None:
+    """A course folder without one solution: that file is named, nothing is graded."""
+    course = tmp_path / "course"
+    for a in catalog.assignments():
+        if a.slug != "req":
+            (course / "solutions" / a.slug).mkdir(parents=True)
+            shutil.copy2(a.solution, course / "solutions" / a.slug / a.file)
+    env = {**os.environ, catalog.COURSE_ENV: str(course)}
+    run = subprocess.run([sys.executable, "-m", "grader", "selfcheck"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert f"no reference solution at {course / 'solutions' / 'req' / 'req.py'}" in run.stderr
