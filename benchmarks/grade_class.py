@@ -21,7 +21,7 @@ from grader.submission import discover
 
 
 def make_class(root: Path, students: int) -> Path:
-    demo = sorted(p for p in (catalog.course_dir() / "examples" / "submissions").iterdir()
+    demo = sorted(p for p in catalog.demo_class_dir().iterdir()
                   if p.is_dir())
     folder = root / "class"
     for n in range(students):

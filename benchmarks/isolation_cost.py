@@ -67,7 +67,7 @@ def time_worker(repeat: int) -> list[float]:
         root = Path(tempfile.mkdtemp(prefix="grader-bench-"))
         folder = root / "submission"
         folder.mkdir()
-        shutil.copy(catalog.course_dir() / "solutions" / "long_func" / "long_func.py", folder)
+        shutil.copy(catalog.get("long_func").solution, folder)
         started = time.perf_counter()
         server = WebServer(root / "trusted" / "web")
         link = WorkerLink(

@@ -1,8 +1,14 @@
-"""[parent, test process] The course's assignments, read from `assignments/<slug>/meta.toml`.
+"""[parent, test process] The course's assignments, read from `grader/assignments/<slug>/meta.toml`.
 
-The course files (statements, stubs, solutions, demo class) live beside the
-package in the repository, so the grader must be installed from a checkout
-(`pip install -e .`); `GRADER_COURSE_DIR` points elsewhere if needed.
+What a wheel holds and what it does not (docs/cli.md, "Installs"):
+
+- in the package (`grader/assignments/`, `grader/suites/`): each assignment's
+  meta.toml, statements, stub and public example, and the hidden suites, so a
+  plain `pip install .`, a wheel or `pip install git+URL` grades anywhere;
+- in the course folder only (the repository, or `GRADER_COURSE_DIR`): the
+  reference solutions (`solutions/`, for `grader selfcheck`) and the demo
+  class (`examples/submissions/`, for `grader grade all` with no folder).
+  A student's copy of the grader therefore never holds the solutions.
 """
 
 from __future__ import annotations
@@ -16,18 +22,54 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_DIR / "suites"
+ASSIGNMENTS_DIR = PACKAGE_DIR / "assignments"
+COURSE_ENV = "GRADER_COURSE_DIR"
 
 
-def course_dir() -> Path:
-    """The repository root holding assignments/, solutions/ and examples/."""
-    override = os.environ.get("GRADER_COURSE_DIR")
-    root = Path(override) if override else PACKAGE_DIR.parent
-    if not (root / "assignments").is_dir():
-        raise FileNotFoundError(
-            f"no assignments/ folder under {root}: install the grader from a checkout "
-            "(pip install -e .) or set GRADER_COURSE_DIR"
-        )
-    return root
+class CourseFolderMissing(FileNotFoundError):
+    """A command needs the course folder (solutions, demo class) and this install has none."""
+
+
+def course_dir() -> Path | None:
+    """The course folder holding solutions/ and examples/: None when this install has none.
+
+    `GRADER_COURSE_DIR` when set; else the checkout the package runs from (an
+    editable install or `python -m grader` in a clone); never the site-packages
+    folder of an installed wheel, which holds the package alone.
+    """
+    override = os.environ.get(COURSE_ENV)
+    if override:
+        return Path(override)
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file() and (
+            (checkout / "solutions").is_dir() or (checkout / "examples").is_dir()):
+        return checkout
+    return None
+
+
+def course_path(*parts: str, what: str) -> Path:
+    """A folder of the course folder, or a message saying where it is looked for and why."""
+    root = course_dir()
+    path = None if root is None else root.joinpath(*parts)
+    if path is None or not path.is_dir():
+        where = f"{path} does not exist" if path is not None else (
+            "this grader is installed without a course folder (a wheel or `pip install .` "
+            "holds the assignments and hidden suites, never the solutions or the demo class)")
+        raise CourseFolderMissing(
+            f"{what} not found: {where}. Run the grader from a clone of the course "
+            f"repository, or set {COURSE_ENV} to the folder holding {'/'.join(parts)}/.")
+    return path
+
+
+def solutions_dir() -> Path:
+    """The reference solutions' folder (course authors only: never in a wheel)."""
+    return course_path("solutions", what="the reference solutions (solutions/)")
+
+
+def demo_class_dir() -> Path:
+    """The demo class of the README's first command (a clone only)."""
+    return course_path("examples", "submissions",
+                       what="the demo class (examples/submissions/)")
 
 
 @dataclass(frozen=True)
@@ -50,7 +92,7 @@ class Assignment:
 
     @property
     def folder(self) -> Path:
-        return course_dir() / "assignments" / self.slug
+        return ASSIGNMENTS_DIR / self.slug
 
     @property
     def stub(self) -> Path:
@@ -58,7 +100,8 @@ class Assignment:
 
     @property
     def solution(self) -> Path:
-        return course_dir() / "solutions" / self.slug / self.file
+        """The reference solution; CourseFolderMissing where there is no course folder."""
+        return solutions_dir() / self.slug / self.file
 
     @property
     def suite(self) -> Path:
@@ -83,8 +126,17 @@ def _load(meta_path: Path) -> Assignment:
 @cache
 def assignments() -> tuple[Assignment, ...]:
     """All assignments in course order."""
-    metas = sorted((course_dir() / "assignments").glob("*/meta.toml"))
+    metas = sorted(ASSIGNMENTS_DIR.glob("*/meta.toml"))
+    if not metas:
+        raise FileNotFoundError(f"no assignment under {ASSIGNMENTS_DIR}: the package is "
+                                "incomplete (its package data was not installed)")
     return tuple(sorted((_load(p) for p in metas), key=lambda a: a.order))
+
+
+@cache
+def contract_files() -> frozenset[str]:
+    """The file names a submission hands in, one per assignment (the submission contract)."""
+    return frozenset(a.file for a in assignments())
 
 
 def get(slug: str) -> Assignment:

@@ -1,4 +1,4 @@
-"""The `grader` command line (spec/cli.md): one function per command, the work elsewhere."""
+"""The `grader` command line (docs/cli.md): one function per command, the work elsewhere."""
 
 from __future__ import annotations
 
@@ -6,12 +6,24 @@ import contextlib
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
-from grader import __version__, catalog, grading, handout, i18n, sandbox, selfcheck, trusted_limits
+from grader import (
+    __version__,
+    catalog,
+    grading,
+    handout,
+    i18n,
+    layout,
+    posix,
+    sandbox,
+    selfcheck,
+    trusted_limits,
+)
 from grader.reports import ci as ci_report
 from grader.reports import escape, store
 from grader.reports.feedback import render_check, render_summary_line
@@ -34,7 +46,7 @@ def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | Non
               expose_value=False, callback=_set_language,
               help=f"Language of every report (default: the course's, {i18n.COURSE_LANGUAGE}).")
 def main() -> None:
-    """Grade the asyncio lecture's four exercises: long_func, timing, req, wiki_stats.
+    """Grade the asyncio course's exercises (`grader list` shows them) and explain every lost point.
 
     \b
     Students:  grader check            grade the current folder, with hints
@@ -60,8 +72,8 @@ def _force_option(f):  # type: ignore[no-untyped-def]
 
 def _jobs_option(f):  # type: ignore[no-untyped-def]
     return click.option(
-        "-j", "--jobs", type=click.IntRange(1, 64), default=DEFAULT_JOBS, show_default=True,
-        help="Test processes to run at once.",
+        "-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
+        help="Test processes to run at once (any positive number; default: the CPU count).",
     )(f)
 
 
@@ -75,7 +87,9 @@ def _isolation_option(f):  # type: ignore[no-untyped-def]
 
 
 def _require_isolation(required: str | None) -> None:
-    """Stop before grading when the machine cannot give the isolation asked for."""
+    """Stop before grading when the machine cannot give the isolation asked for, or none."""
+    if not posix.can_grade():
+        raise click.UsageError(posix.CANNOT_GRADE)
     if required is not None and not sandbox.at_least(required):
         raise click.UsageError(
             f"this machine gives only `{sandbox.isolation()}`, below the required "
@@ -234,7 +248,7 @@ def _settle_stale(results_file: ResultsFile, targets: set[str], force: bool) -> 
 
 
 def _report_internal_errors(results: list[SubmissionResult], problems: _Problems) -> None:
-    """The pairs the grader itself failed on make the exit status 1 (spec/cli.md)."""
+    """The pairs the grader itself failed on make the exit status 1 (docs/cli.md)."""
     failed = grading.internal_errors(results)
     if failed:
         shown = ", ".join(escape.terminal(name) for name in failed[:10])
@@ -251,13 +265,28 @@ def _targets(targets: tuple[str, ...]) -> list[Submission]:
             if not folder.is_dir():
                 raise click.UsageError(f"{folder} is not a folder")
             return discover(folder)
+        for target in targets:
+            _refuse_class_folder(Path(target))
         return distinct(submission_for(Path(t)) for t in targets)
     except SubmissionError as exc:
         raise click.UsageError(_shown(str(exc))) from None
 
 
+def _refuse_class_folder(target: Path) -> None:
+    """`grader grade CLASS` (without `all`) would grade the class as one student: stop, hint."""
+    students = layout.class_size(target)
+    if students:
+        raise click.UsageError(_shown(
+            f"{target} holds {students} submissions, not one: to grade the class, run "
+            f"`grader grade all {target}`; to grade some students, name their folders."))
+
+
 def _demo_class() -> Path:
-    return catalog.course_dir() / "examples" / "submissions"
+    """The demo class of a clone; an installed grader says to name a class folder instead."""
+    try:
+        return catalog.demo_class_dir()
+    except catalog.CourseFolderMissing as exc:
+        raise click.UsageError(_shown(f"{exc} Or name the class: grader grade all DIR.")) from None
 
 
 def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
@@ -337,7 +366,11 @@ def _grade_with_progress(
 @_isolation_option
 def check(folder: Path, min_score: float | None, out: Path | None, force: bool, jobs: int,
           require: str | None) -> None:
-    """Grade one folder (default: the current one) and explain every lost point."""
+    """Grade one folder (default: the current one) and explain every lost point.
+
+    In the kit of `grader handout` (each assignment's file in its own folder)
+    the files are found there.
+    """
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
@@ -346,6 +379,9 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
     trusted_limits.limit_parent(jobs)
     problems = _Problems()
     with contextlib.ExitStack() as stack:
+        if layout.is_kit(folder):
+            submission = _from_kit(folder, Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="grader-kit-"))))
         results_file = None
         if out is not None:
             results_file = stack.enter_context(_output_folder(out, [submission], force, problems))
@@ -367,6 +403,15 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
     problems.exit_if_any()
     if min_score is not None and result.score < min_score:
         sys.exit(1)
+
+
+def _from_kit(folder: Path, scratch: Path) -> Submission:
+    """The kit's assignment files gathered into one submission, said before grading."""
+    copy = layout.gather_kit(folder, scratch)
+    found = ", ".join(escape.terminal(name) for name in copy.taken) or "none of them"
+    _say(f"This is the course kit: grading each assignment's file where the kit keeps it "
+         f"({found}).")
+    return copy.submission
 
 
 def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
@@ -392,7 +437,18 @@ def list_assignments() -> None:
 @main.command(name="selfcheck", short_help="References must score full marks, stubs 0.")
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
-    """Grade the reference solutions (must be full marks) and the stubs (must be 0)."""
+    """Grade the reference solutions (must be full marks) and the stubs (must be 0).
+
+    The solutions are read from the course folder (a clone, or $GRADER_COURSE_DIR),
+    never from an installed wheel, which does not hold them.
+    """
+    try:
+        missing = [str(a.solution) for a in catalog.assignments() if not a.solution.is_file()]
+    except catalog.CourseFolderMissing as exc:
+        raise click.UsageError(_shown(str(exc))) from None
+    if missing:
+        raise click.UsageError(_shown(f"no reference solution at {', '.join(missing)}"))
+    _require_isolation(None)
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)

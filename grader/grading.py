@@ -31,6 +31,7 @@ OnResult = Callable[[SubmissionResult], None]
 # (student, content hash) -> a result already held for exactly that content, or None
 Reuse = Callable[[str, str], SubmissionResult | None]
 INTERNAL_ERROR = runner.INTERNAL_ERROR
+UNREADABLE_MESSAGE = "the submission could not be read"  # gradebook.csv's `unreadable` finds it
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work
 def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
     """One assignment of one submission; a grader fault costs this pair only."""
     if work.prepared is None:
-        message = f"the submission could not be read: {work.problem}"
+        message = f"{UNREADABLE_MESSAGE}: {work.problem}"
         return runner.not_graded(assignment, "error", message)
     try:
         return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from grader import catalog
+
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 20 << 20
 MAX_FILE_BYTES = 2 << 20  # a bigger single file is skipped, not fatal
@@ -33,7 +35,6 @@ MAX_ZIP_BYTES = 100 << 20  # the archive file itself (big files inside are skipp
 MAX_ZIP_DIRECTORY_BYTES = 4 << 20  # its central directory, checked before zipfile reads it
 MAX_UNWRAP = 5  # "one folder holding one folder" levels unwrapped
 
-CONTRACT_FILES = frozenset({"long_func.py", "timing.py", "req.py", "wiki_stats.py"})
 JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})  # ignored silently
 HIJACK_FILES = frozenset(
     {"conftest.py", "sitecustomize.py", "usercustomize.py", "pytest.ini", "tox.ini",
@@ -703,7 +704,7 @@ def _wrapper_prefix(entries: list[_Entry]) -> tuple[str, ...]:
 def _shadows(entry: _Entry, notes: list[str]) -> bool:
     """A top-level module or package named like one the grader imports (contract files kept)."""
     name = entry.parts[0]
-    if name in CONTRACT_FILES:
+    if name in catalog.contract_files():
         return False
     if entry.is_dir or len(entry.parts) > 1:
         module = name

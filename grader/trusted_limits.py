@@ -17,7 +17,8 @@ isolation level, and bounds each process on its own.
 
 from __future__ import annotations
 
-import resource
+from grader import posix
+from grader.posix import resource
 
 MIB = 1 << 20
 # A test process uses about 75 MiB of data (measured: VmData 73 MiB, peak RSS 62 MiB, demo
@@ -44,6 +45,8 @@ def limit_parent(jobs: int) -> None:
     sets the worker's RLIMIT_AS). A system that refuses RLIMIT_DATA runs
     without it: the caps on the worker's data still hold.
     """
+    if not posix.available("resource"):  # Windows: no such limit to set
+        return
     try:
         _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
         limit = parent_bytes(jobs)

@@ -39,7 +39,7 @@ import pytest
 from cmarkgfm.cmark import Options
 
 from grader import catalog, sandbox
-from grader.reports import escape
+from grader.reports import escape, results_file
 from grader.reports.results_file import validate
 from tests.conftest import reference_submission
 from tests.test_adversarial import processes, run_uids
@@ -329,7 +329,10 @@ def test_gradebook_cells_are_never_formulas(graded: Graded) -> None:
     assert len(rows) == 1 + len(students(graded.expect))
     for row in rows[1:]:
         assert not row[0].lstrip().startswith(FORMULA), row[0]
-        assert all(re.fullmatch(r"\d+(\.\d+)?", cell) for cell in row[1:]), row
+        columns = 3 + len(catalog.assignments())  # student, totals, scores; then statuses
+        scores, statuses = row[1:columns], row[columns:]
+        assert all(re.fullmatch(r"\d+(\.\d+)?", cell) for cell in scores), row
+        assert set(statuses) <= set(results_file.STATUS_WORDS), row
     cells = {row[0].removeprefix("'") for row in rows[1:]}
     assert cells == {escape.visible(name) for name in students(graded.expect)}
 

@@ -1,4 +1,4 @@
-"""The command line as teachers, students and CI scripts use it (spec/cli.md)."""
+"""The command line as teachers, students and CI scripts use it (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -58,9 +58,10 @@ def test_grade_named_folders_writes_valid_results(tmp_path: Path) -> None:
     assert submission["student"] == "ivanov"
     assert submission["assignments"]["wiki_stats"]["status"] == "missing"
     rows = list(csv.reader((out / "gradebook.csv").open(encoding="utf-8")))
-    assert rows[0] == ["student", "total", "max_total", "long_func", "timing", "req",
-                       "wiki_stats"]
-    assert rows[1] == ["ivanov", "70", "100", "20", "25", "25", "0"]
+    assert rows[0][:7] == ["student", "total", "max_total", "long_func", "timing", "req",
+                           "wiki_stats"]
+    assert rows[1] == ["ivanov", "70", "100", "20", "25", "25", "0",
+                       "graded", "graded", "graded", "missing"]
 
 
 def test_check_explains_and_min_score_sets_the_exit_code(tmp_path: Path) -> None:
@@ -235,3 +236,19 @@ def test_a_ci_report_that_cannot_be_written_does_not_stop_the_others(tmp_path: P
     token = lines[0].removeprefix("::stop-commands::")
     assert len(token) == 32 and f"::{token}::" in lines
     assert not any(line.lstrip().startswith("::add-mask") for line in lines)
+
+
+@pytest.mark.slow
+def test_gradebook_says_an_unreadable_zip_is_not_a_real_zero(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    (klass / "ivanov").mkdir(parents=True)
+    (klass / "ivanov" / "notes.txt").write_text("no code yet\n", encoding="utf-8")
+    (klass / "popov.zip").write_bytes(b"PK\x03\x04 this is no archive")
+    code, out = invoke("grade", "all", str(klass), "--out", str(tmp_path / "out"))
+    assert code == 0, out
+    with (tmp_path / "out" / "gradebook.csv").open(encoding="utf-8") as stream:
+        rows = {row["student"]: row for row in csv.DictReader(stream)}
+    slugs = [a.slug for a in catalog.assignments()]
+    assert {rows["popov"][f"{slug}_status"] for slug in slugs} == {"unreadable"}
+    assert {rows["ivanov"][f"{slug}_status"] for slug in slugs} == {"missing"}
+    assert {rows[name][slug] for name in rows for slug in slugs} == {"0"}

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.reports import charts
 from grader.reports.results_file import validate
-from tests.conftest import cpu_burners
+from tests.conftest import ROOT, Installed, cpu_burners
 
 GRADED, MISSING, ERROR = "graded", "missing", "error"
 
@@ -83,15 +83,22 @@ def _verdicts(data: dict) -> dict[str, dict[str, tuple[float, str, set[str]]]]:
 
 
 @pytest.mark.slow
-def test_demo_class_gets_its_exact_scores(tmp_path: Path) -> None:
-    data = _grade_demo_class(tmp_path / "out")
+def test_demo_class_gets_its_exact_scores(installed: Installed, tmp_path: Path) -> None:
+    """Graded by the grader installed from its wheel, run outside the clone (test_install.py)."""
+    graded = installed.run("grade", "all", str(ROOT / "examples" / "submissions"),
+                           "--out", "out", "-j", "4", cwd=tmp_path)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    validate(data)
     assert _verdicts(data) == EXPECTED
     by_student = {s["student"]: s for s in data["submissions"]}
     for (student, slug), words in MESSAGES.items():
         assert words in by_student[student]["assignments"][slug]["message"]
     rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "student,total,max_total,long_func,timing,req,wiki_stats"
-    assert "сидоров_пётр,89,100,9,25,25,30" in rows
+    assert rows[0] == ("student,total,max_total,long_func,timing,req,wiki_stats,"
+                       "long_func_status,timing_status,req_status,wiki_stats_status")
+    assert "сидоров_пётр,89,100,9,25,25,30,graded,graded,graded,graded" in rows
+    assert "volkov_artem,50,100,0,25,25,0,error,graded,graded,missing" in rows
     _check_timelines(by_student)
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert report.count('<tr class="submission">') == len(EXPECTED)

@@ -29,7 +29,9 @@ from grader.reports.results_file import (
 from grader.results import AssignmentResult, SubmissionResult
 from grader.results import TestResult as Verdict
 
-COURSE_ORDER = ("long_func", "timing", "req", "wiki_stats")  # spec/cli.md's gradebook columns
+COURSE_ORDER = ("long_func", "timing", "req", "wiki_stats")  # docs/cli.md's gradebook columns
+FIXED_HEADER = "student,total,max_total,long_func,timing,req,wiki_stats"  # never renamed
+STATUS_HEADER = "long_func_status,timing_status,req_status,wiki_stats_status"  # after it
 HASH = "ab" * 32
 OTHER_HASH = "cd" * 32
 ANSI = "\x1b["
@@ -107,7 +109,8 @@ def test_unreadable_previous_files_are_replaced_before_the_first_result(tmp_path
     data = read_json(tmp_path / "results.json")
     validate(data)
     assert data["submissions"] == []
-    header = ["student", "total", "max_total", *COURSE_ORDER]
+    header = ["student", "total", "max_total", *COURSE_ORDER,
+              *(f"{slug}_status" for slug in COURSE_ORDER)]
     assert read_csv(tmp_path / "gradebook.csv") == [header]
 
 
@@ -154,9 +157,32 @@ def test_gradebook_header_columns_and_numbers(tmp_path: Path) -> None:
     out.add(SubmissionResult("ivanov_ivan", assignments))
     lines = out.csv_path.read_text(encoding="utf-8").splitlines()
     assert lines == [
-        "student,total,max_total,long_func,timing,req,wiki_stats",
-        "ivanov_ivan,87.5,100,20,12.5,25,30",
+        f"{FIXED_HEADER},{STATUS_HEADER}",
+        "ivanov_ivan,87.5,100,20,12.5,25,30,graded,graded,graded,graded",
     ]
+
+
+def test_gradebook_status_columns_say_why_a_zero_is_a_zero(tmp_path: Path) -> None:
+    """A real zero, a missing file, code that could not run, an unreadable hand-in, the grader."""
+    points = {slug: catalog.get(slug).points for slug in COURSE_ORDER}
+    zero = graded("long_func", failed=2)
+    crashed = AssignmentResult("req", 0, points["req"], "error",
+                               message="syntax error in req.py, line 7")
+    broken = AssignmentResult("wiki_stats", 0, points["wiki_stats"], "error",
+                              message=f"{results_file.INTERNAL_ERROR}: Traceback ...")
+    damaged = f"{results_file.UNREADABLE_MESSAGE}: the .zip archive is damaged"
+    unreadable = {slug: AssignmentResult(slug, 0, points[slug], "error", message=damaged)
+                  for slug in COURSE_ORDER}
+    out = ResultsFile(tmp_path, suite_hash=HASH)
+    out.add(submission("a", zero, absent("timing"), crashed, broken))
+    out.add(SubmissionResult("b", unreadable, message="the .zip archive is damaged"))
+    with out.csv_path.open(encoding="utf-8", newline="") as stream:
+        rows = {row["student"]: row for row in csv.DictReader(stream)}
+    assert [rows["a"][slug] for slug in COURSE_ORDER] == ["0", "0", "0", "0"]
+    assert [rows["a"][f"{slug}_status"] for slug in COURSE_ORDER] == [
+        "graded", "missing", "error", "grader-error"]
+    assert {rows["b"][f"{slug}_status"] for slug in COURSE_ORDER} == {"unreadable"}
+    assert set(results_file.STATUS_WORDS) >= {"graded", "missing", "error"}
 
 
 @pytest.mark.parametrize(

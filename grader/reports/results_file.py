@@ -1,4 +1,4 @@
-"""An output folder's files, OUT/results.json and OUT/gradebook.csv (spec/cli.md), and its store.
+"""An output folder's files, OUT/results.json and OUT/gradebook.csv (docs/cli.md), and its store.
 
 Each graded submission is written at once to OUT/store/ (reports/store.py),
 then both files are rebuilt in full from everything stored, each through a
@@ -24,7 +24,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from grader import __version__, catalog
-from grader.grading import INTERNAL_ERROR
+from grader.grading import INTERNAL_ERROR, UNREADABLE_MESSAGE
 from grader.reports import escape, html_report
 from grader.reports.atomic import remove_leftovers, write_atomic
 from grader.reports.feedback import format_points
@@ -151,16 +151,44 @@ def student_sort_key(result: SubmissionResult) -> tuple[str, str]:
     return result.student.casefold(), result.student
 
 
+STATUS_SUFFIX = "_status"
+# What a status cell says, beyond results.json's graded/missing/error: why a zero is a zero.
+UNREADABLE, GRADER_ERROR = "unreadable", "grader-error"
+STATUS_WORDS = ("graded", "missing", "error", UNREADABLE, GRADER_ERROR)
+
+
+def gradebook_header() -> list[str]:
+    """The contract's columns (student, totals, one per assignment in course order), then statuses.
+
+    The status columns come after the fixed ones, never before (docs/cli.md).
+    """
+    slugs = [a.slug for a in catalog.assignments()]
+    return ["student", "total", "max_total", *slugs, *(s + STATUS_SUFFIX for s in slugs)]
+
+
+def status_cell(assignment: AssignmentResult | None) -> str:
+    """graded, missing, error (the student's code could not run), unreadable (the hand-in
+    could not be unpacked) or grader-error (the grader failed: grade it again); empty when
+    the result has no such assignment."""
+    if assignment is None:
+        return ""
+    if assignment.message.startswith(INTERNAL_ERROR):
+        return GRADER_ERROR
+    if assignment.message.startswith(UNREADABLE_MESSAGE):
+        return UNREADABLE
+    return assignment.status
+
+
 def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
-    """gradebook.csv's text: the spec's header, a row per submission, course order.
+    """gradebook.csv's text: the header, a row per submission, course order.
 
     The student column is the only text a student controls: it is neutralised
-    (escape.csv_cell); the numbers are ours and written as they are.
+    (escape.csv_cell); the numbers and status words are ours and written as they are.
     """
     slugs = [a.slug for a in catalog.assignments()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")  # LF: shell scripts see no stray \r
-    writer.writerow(["student", "total", "max_total", *slugs])
+    writer.writerow(gradebook_header())
     for result in results:
         cells = [result.assignments.get(slug) for slug in slugs]
         writer.writerow([
@@ -168,6 +196,7 @@ def gradebook_csv(results: Iterable[SubmissionResult]) -> str:
             format_points(result.score),
             format_points(result.max_score),
             *("" if a is None else format_points(a.score) for a in cells),
+            *(status_cell(a) for a in cells),
         ])
     return buffer.getvalue()
 

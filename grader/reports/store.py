@@ -10,14 +10,16 @@ submission content and suites are unchanged (reports/results_file.py decides).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from grader import posix
+from grader.posix import fcntl
 from grader.reports.atomic import remove_leftovers, write_atomic
 
 STORE_NAME = "store"
@@ -64,6 +66,19 @@ class Store:
         remove_leftovers(self.folder)
 
 
+def _hold(fd: int) -> None:
+    """Lock `fd` at once or raise BlockingIOError: flock, or msvcrt's lock on Windows."""
+    if posix.available("fcntl"):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    elif sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            raise BlockingIOError(*exc.args) from None
+
+
 @contextlib.contextmanager
 def lock(out_dir: Path) -> Iterator[None]:
     """Hold OUT for one run: a second run into the same folder is refused, not interleaved.
@@ -75,7 +90,7 @@ def lock(out_dir: Path) -> Iterator[None]:
     fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _hold(fd)
         except BlockingIOError:
             raise OutputBusy(f"another grader run is writing into {out_dir}: wait for it to "
                              "end, or choose another --out") from None

@@ -9,7 +9,6 @@ bubblewrap live here; bubblewrap's is grader.sandbox.bwrap.Bwrap.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import functools
 import os
 import socket
@@ -18,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.posix import fcntl  # Linux only here: the unshare level
 from grader.sandbox.policy import Policy
 
 if TYPE_CHECKING:

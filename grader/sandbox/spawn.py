@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
-import resource
 import selectors
 import signal
 import subprocess
@@ -22,6 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader import posix
+from grader.posix import resource  # None on Windows, where nothing is spawned
 from grader.sandbox import keyring, seccomp
 from grader.sandbox.cgroups import (
     RunCgroups,
@@ -385,6 +386,8 @@ def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
     A limit the OS refuses (macOS has no usable RLIMIT_AS) is skipped rather
     than failing the run: the wall-clock kill still bounds it.
     """
+    if not posix.available("resource"):
+        return
     try:
         _cur_soft, cur_hard = resource.getrlimit(which)
         hard = soft if hard is None else hard
