@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from grader import sandbox, trusted_limits
+from grader import i18n, sandbox, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
 from grader.i18n import _, first_line, language
 from grader.results import (
@@ -110,6 +110,7 @@ def child_env(workdir: Path) -> dict[str, str]:
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "TMPDIR": str(workdir),
         sandbox.SETUP_ENV: sandbox.export_setup(),
+        i18n.ENV: i18n.language(),  # the suites' messages speak the parent's language
     }
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import pytest
 
+from grader import i18n
 from grader.results import MESSAGE_LIMIT, cap, location_of
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
@@ -51,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    i18n.use()  # the language the parent chose (GRADER_LANG): the student reads these messages
     config.addinivalue_line("markers", "points(n): points this hidden test is worth")
     path = config.getoption("--grader-report", None)
     config.stash[_STREAM] = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
