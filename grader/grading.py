@@ -145,7 +145,7 @@ def grade(
             if on_result is not None:
                 on_result(kept)
     if works:
-        test_launch.warm()  # from this thread: the zygote must not die with a pool thread
+        test_launch.warm()  # here: only the main thread can keep Ctrl-C from the zygote
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures: dict[Future[AssignmentResult], _Work] = {
         pool.submit(_grade_one, work, assignment): work

@@ -32,7 +32,9 @@ from grader.test_process import InheritedFd, Target
 from grader.test_run import TestRun
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload(["grader.zygote"])
+# "__main__" first: the program that started the grader (the `grader` script) is imported once,
+# in the zygote, instead of in every test process (multiprocessing's "safe importing of main").
+_CONTEXT.set_forkserver_preload(["__main__", "grader.zygote"])
 _TERM_GRACE = 5.0  # seconds a test process gets to kill its worker after SIGTERM
 _DRAIN_GRACE = 1.0  # seconds to wait for its pipes to close once it is gone
 # multiprocessing's Process.start polls the other children and exitcode reads a pipe: neither
