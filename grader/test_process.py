@@ -25,7 +25,7 @@ from grader import sandbox, trusted_limits
 from grader.catalog import SUITES_DIR
 from grader.sandbox.spawn import die_with_parent
 from grader.suites.plugin import RunPlugin
-from grader.test_run import TestRun
+from grader.test_run import TestRun, trusted_path
 
 Target = Callable[[TestRun], int]
 
@@ -65,11 +65,11 @@ def enter(run: TestRun, out: int, err: int) -> None:
         os.dup2(source, target)
         os.close(source)
     trusted_limits.limit_test_process()
+    sys.path[:] = trusted_path(sys.path)  # multiprocessing gave us the parent's again
     os.chdir(run.home)
     os.environ.clear()
     os.environ.update(run.env(os.path.dirname(sys.executable)))
     tempfile.tempdir = None  # found again, from the TMPDIR just set
-    sys.path[:] = [entry for entry in sys.path if entry]  # "" would be the run's folder
     sys.dont_write_bytecode = True
     # SIGTERM (the parent's time limit) unwinds pytest, so the worker is killed on the way out
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))

@@ -9,6 +9,7 @@ suite plugin (grader/suites/plugin.py) read it and nothing else: no argv, no
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,3 +41,13 @@ class TestRun:
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
             "TMPDIR": str(self.home),
         }
+
+
+def trusted_path(entries: list[str]) -> list[str]:
+    """sys.path without the current folder ("" or its name), as `python -I` had it.
+
+    The grader may be started from a class folder: what lies there is not ours
+    to import. (The grader package itself is imported already.)
+    """
+    here = os.path.realpath(os.getcwd())
+    return [entry for entry in entries if entry and os.path.realpath(entry) != here]

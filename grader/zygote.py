@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
-import aiohttp  # noqa: F401 - imported here once, for every fork
-import pytest
-import pytest_asyncio  # noqa: F401
-import pytest_timeout  # type: ignore[import-untyped]  # noqa: F401
+from grader.test_run import trusted_path
 
-from grader import test_process
-from grader.catalog import SUITES_DIR
-from grader.suites import plugin  # noqa: F401
+sys.path[:] = trusted_path(sys.path)  # before anything else is imported
+
+import aiohttp  # noqa: E402, F401 - imported here once, for every fork
+import pytest  # noqa: E402
+import pytest_asyncio  # noqa: E402, F401
+import pytest_timeout  # type: ignore[import-untyped]  # noqa: E402, F401
+
+from grader import test_process  # noqa: E402
+from grader.catalog import SUITES_DIR  # noqa: E402
+from grader.suites import plugin  # noqa: E402, F401
 
 
 def _collect_every_suite() -> int:

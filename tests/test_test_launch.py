@@ -63,6 +63,7 @@ def _say(data: dict) -> None:
 def _suite_and_what_it_saw(run: TestRun) -> int:
     """Run the real suite, saying what was imported before and after, and where we are."""
     before = set(sys.modules)
+    path = [os.path.realpath(entry) if entry else entry for entry in sys.path]
     code = run_suite(run)
     _say({
         "suite_preloaded": "test_long_func" in before,
@@ -71,6 +72,7 @@ def _suite_and_what_it_saw(run: TestRun) -> int:
         "parent": os.getppid(),
         "own_session": os.getsid(0) == os.getpid(),
         "cwd": os.getcwd(),
+        "path": path,  # before pytest (which adds the grader's own source folder)
         "env": dict(os.environ),
         "data_limit": resource.getrlimit(resource.RLIMIT_DATA),
         "setup": sandbox.export_setup(),
@@ -130,6 +132,8 @@ def test_a_forked_test_process_is_warm_trusted_and_its_own(tmp_path: Path) -> No
     assert all(e.get("status") == "passed" for e in events if e["event"] == "result")
     # what a fresh test process had: its own session, folder, environment, limit, set-up
     assert seen["own_session"] and seen["cwd"] == str(tmp_path)
+    # nothing of the folder the grader was started from is importable (as with `python -I`)
+    assert "" not in seen["path"] and os.path.realpath(os.getcwd()) not in seen["path"]
     assert seen["env"] == run.env(os.path.dirname(sys.executable))
     assert seen["data_limit"][0] == trusted_limits.TEST_PROCESS_BYTES
     assert json.loads(seen["setup"]) == json.loads(run.sandbox_setup)
