@@ -42,9 +42,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import catalog, child, runner, sandbox
+from grader import catalog, runner, sandbox
+from grader.test_run import TestRun
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import one_suite  # noqa: E402 - benchmarks/ is not a package: its sibling script
 
 ROOT = Path(__file__).resolve().parent.parent
+ONE_SUITE = Path(one_suite.__file__).resolve()
 PYTHON = sys.executable
 GRADER = str(Path(PYTHON).with_name("grader"))
 SAMPLE_SECONDS = 0.05
@@ -401,25 +406,26 @@ def startup_baseline(students: int) -> Measured:
 
 
 def loop_commands(member_folder: Path, scratch: Path) -> Iterator[list[str]]:
-    """One `pytest` per hidden suite over one student's folder, as grader.child runs it.
+    """One fresh `pytest` process per hidden suite over one student's folder (one_suite.py).
 
     The hidden suites cannot share one pytest process: the plugin's `student`
-    fixture is session-scoped and names ONE module (--grader-module), so a
+    fixture is session-scoped and serves ONE module (TestRun.module), so a
     student's four suites are four pytest processes, run one after another.
     """
     for a in catalog.assignments():
         work = scratch / a.slug
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(member_folder, work / "submission")  # the worker writes in its copy
-        yield [PYTHON, "-m", "pytest", *child.pytest_args(
-            str(a.suite), str(work / "submission"), a.module, str(work / "events.jsonl"),
-            str(a.test_timeout), str(work / "trusted"), str(a.suite_timeout))]
+        run = TestRun(suite=a.suite, submission=work / "submission", module=a.module,
+                      report=work / "events.jsonl", test_timeout=a.test_timeout,
+                      suite_timeout=a.suite_timeout, home=work, work=work / "trusted",
+                      lifetime=a.suite_timeout, sandbox_setup=sandbox.export_setup())
+        yield [PYTHON, str(ONE_SUITE), one_suite.as_json(run)]
 
 
 def loop_env() -> dict[str, str]:
-    """The environment the grader gives its test processes, so their sandbox is the same."""
-    return {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-            sandbox.SETUP_ENV: sandbox.export_setup()}
+    """The grader's environment for the loop's processes (autoload off, as the grader's)."""
+    return {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 def student_loop(folder: Path, members: list[Member], sample: int, scratch: Path) -> Measured:
@@ -619,8 +625,9 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     scale = len(members) / sampled
     print(loop.line(f"per-student pytest loop (x{scale:.1f})", scale,
                     note=f"  [extrapolated from {sampled} students, {loop.runs} pytest runs]"))
-    print(f"  loop: per student, for each suite, `{PYTHON} -m pytest SUITE` with grader.child's "
-          "options, one after another (one process per suite: the plugin serves one module)")
+    print(f"  loop: per student, for each suite, a fresh `{PYTHON} benchmarks/one_suite.py` "
+          "(pytest with the grader's options), one after another (one process per suite: the "
+          "plugin serves one module)")
     print(check.line("grader check (one correct)"))
 
     ratio = graded_all.wall / startup.wall

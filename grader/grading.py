@@ -1,7 +1,9 @@
-"""Grade whole submissions, many at once.
+"""[parent] Grade whole submissions, many at once.
 
 Every (submission, assignment) pair is one job in a thread pool; each job
-starts its own sandboxed test process, so `-j N` runs N test processes. A
+forks its own test process from the warm zygote (grader/test_launch.py), so
+`-j N` runs N test processes. They mostly wait (on holds the suites choose),
+so N may well exceed the cores (grader/cli.py: DEFAULT_JOBS). A
 submission's result is handed to `on_result` as soon as its last assignment
 is done, so reports can be written while the rest of the class is graded.
 A submission whose private copy hashes to content the caller already holds a
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader import catalog, runner, sandbox
+from grader import catalog, runner, sandbox, test_launch
 from grader.catalog import Assignment
 from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, content_hash, prepare
@@ -143,6 +145,8 @@ def grade(
             finished.append(kept)
             if on_result is not None:
                 on_result(kept)
+    if works:
+        test_launch.warm()  # here: only the main thread can keep Ctrl-C from the zygote
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")
     futures: dict[Future[AssignmentResult], _Work] = {
         pool.submit(_grade_one, work, assignment): work

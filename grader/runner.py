@@ -1,7 +1,8 @@
 """[parent] Run one assignment's hidden suite against one prepared submission.
 
-The suite runs in a fresh Python process of its own (grader.child), which is
-trusted: it never imports student code. It starts the sandboxed worker that
+The suite runs in a test process of its own, forked from a warm zygote
+(grader/test_launch.py) and given the run's description (grader/test_run.py);
+it is trusted: it never imports student code. It starts the sandboxed worker that
 does (see worker_link.py), judges what comes back, and streams events to a
 report file; this module turns them into an AssignmentResult. Points come
 from the parent's own collection of the suite, and a test that never
@@ -13,9 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
 import shutil
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from grader import i18n, sandbox, trusted_limits
+from grader import i18n, sandbox, test_launch, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
 from grader.i18n import _, first_line, language
 from grader.results import (
@@ -38,6 +37,7 @@ from grader.results import (
     cap,
     checked_location,
 )
+from grader.test_run import TestRun
 
 # An event line longer than this is not one the test process writes (it caps its texts):
 # it is skipped unread, so a flood in the events file cannot flood the grader's memory.
@@ -100,20 +100,6 @@ def collect(assignment: Assignment) -> list[TestSpec]:
         return _collected[key]
 
 
-def child_env(workdir: Path) -> dict[str, str]:
-    """A minimal environment for the trusted test process; the worker's is smaller still."""
-    return {
-        "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
-        "HOME": str(workdir),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-        "TMPDIR": str(workdir),
-        sandbox.SETUP_ENV: sandbox.export_setup(),
-        i18n.ENV: i18n.language(),  # the suites' messages speak the parent's language
-    }
-
-
 def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> AssignmentResult:
     """Grade `folder` (a private copy) on one assignment; never raises for student faults."""
     if not (folder / assignment.file).is_file():
@@ -125,12 +111,12 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> Assignment
     shutil.copytree(folder, own_copy, symlinks=True)
     put_stand_ins(assignment, own_copy)
     report = workdir / "events.jsonl"
-    argv = [sys.executable, "-I", "-B", "-m", "grader.child", str(assignment.suite),
-            str(own_copy), assignment.module, str(report), str(assignment.test_timeout),
-            str(workdir / "trusted"), str(assignment.suite_timeout)]
-    outcome = sandbox.supervise(argv, workdir=workdir, wall_seconds=assignment.suite_timeout,
-                                env=child_env(workdir),
-                                memory_bytes=trusted_limits.TEST_PROCESS_BYTES)
+    run = TestRun(suite=assignment.suite, submission=own_copy, module=assignment.module,
+                  report=report, test_timeout=assignment.test_timeout,
+                  suite_timeout=assignment.suite_timeout, home=workdir,
+                  work=workdir / "trusted", lifetime=assignment.suite_timeout,
+                  sandbox_setup=sandbox.export_setup(), language=i18n.language())
+    outcome = test_launch.run(run)
     return assemble(assignment, collect(assignment), read_events(report), outcome)
 
 

@@ -41,7 +41,7 @@ def limit_parent(jobs: int) -> None:
 
     Only the soft limit: the hard one stays, so a later command in the same
     process (the project's tests run the CLI in-process) can set its own, and
-    each test process sets its own, lower one (TEST_PROCESS_BYTES; the sandbox
+    each test process sets its own, lower one (limit_test_process; the sandbox
     sets the worker's RLIMIT_AS). A system that refuses RLIMIT_DATA runs
     without it: the caps on the worker's data still hold.
     """
@@ -62,3 +62,19 @@ def out_of_memory_message(limit: int) -> str:
     student's (what the worker sends is capped before it is used)."""
     return (f"a trusted test process of the grader reached its memory limit ({limit // MIB} MiB)"
             " and was stopped")
+
+
+def limit_test_process() -> None:
+    """Called by each test process as it starts (grader/test_process.py): its own limit.
+
+    Soft and hard both: the test process (and the worker it starts) cannot
+    raise it again. Never above a hard limit already set.
+    """
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = TEST_PROCESS_BYTES
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    except (ValueError, OSError, AttributeError):
+        pass

@@ -212,7 +212,7 @@ def run_uids(pid: int) -> int:
 
 
 class ChildWatcher:
-    """Records the test processes (grader.child) the batch starts: direct children of ours.
+    """Records the test processes the batch starts: the children of our children (the zygote).
 
     A sandboxed run of test process P gets a uid of P's own range and a pids
     cgroup named grader-P-k (grader/sandbox/cgroups.py): what survives the batch is
@@ -222,6 +222,7 @@ class ChildWatcher:
 
     def __init__(self) -> None:
         self.pids: set[int] = set()
+        self.children: set[int] = set()
         self.saw_marker = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -236,7 +237,11 @@ class ChildWatcher:
                 try:
                     text = Path(entry.path, "stat").read_text()
                     comm, rest = text[text.index("(") + 1:].rsplit(")", 1)
-                    if int(rest.split()[1]) == me:
+                    parent = int(rest.split()[1])
+                    if parent == me:  # the zygote (multiprocessing's fork server) among them
+                        self.children.add(int(entry.name))
+                        self.pids.add(int(entry.name))
+                    elif parent in self.children:  # the test processes, forked by the zygote
                         self.pids.add(int(entry.name))
                     elif comm in ("sh", "dash", "bash") and not self.saw_marker:
                         self.saw_marker = MARKER.encode() in Path(entry.path,

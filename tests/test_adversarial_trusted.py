@@ -56,6 +56,16 @@ class Peaks:
         return max(self.test_processes.values(), default=0) / 1024
 
 
+ZYGOTE = b"multiprocessing.forkserver"  # the zygote's command line, and its forks' (test_launch)
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        return ZYGOTE in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def _status_field(text: str, name: str) -> int:
     for line in text.splitlines():
         if line.startswith(name + ":"):
@@ -87,10 +97,12 @@ class TreeSampler:
                     parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
                 except (OSError, ValueError, IndexError):
                     continue
+        zygotes = {pid for pid, parent in parents.items()
+                   if parent == self.root and _is_zygote(pid)}
         for pid in parents:
             if pid == self.root:
                 self._note(pid, parent=True)
-            elif parents.get(pid) == self.root:  # the test processes: the parent's children
+            elif parents.get(pid) in zygotes:  # the test processes: forked by the zygote
                 self._note(pid, parent=False)
 
     def _note(self, pid: int, parent: bool) -> None:
@@ -102,7 +114,7 @@ class TreeSampler:
         peak = _status_field(status, "VmHWM")
         if parent:
             self.peaks.parent = max(self.peaks.parent, peak)
-        elif b"grader.child" in cmdline:
+        elif ZYGOTE in cmdline:
             old = self.peaks.test_processes.get(pid, 0)
             self.peaks.test_processes[pid] = max(old, peak)
 

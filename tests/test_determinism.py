@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from grader import catalog, grading
+from grader.cli import DEFAULT_JOBS
 from grader.results import SubmissionResult
 from grader.submission import Submission
 from tests.conftest import cpu_burners, reference_submission
@@ -31,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 CASES = sorted(p for p in (HERE / "determinism").iterdir() if p.is_dir())
 IDLE_RUNS = 3
 LOADED_RUNS = 2
-JOBS = 4  # suite processes at once within one run (they mostly wait on held answers)
+JOBS = DEFAULT_JOBS  # test processes at once within one run, as `grader` runs them by default
 
 Verdicts = dict[str, dict[str, str]]  # case -> test id -> status
 

@@ -28,7 +28,7 @@ The package, one concern a module:
 - `cgroups`: the pids and memory cgroups of each run;
 - `seccomp`, `keyring`: the syscall filter and the fresh session keyring;
 - `view`: what the box shows of Python (bwrap level);
-- `spawn`: fork, limits between fork and exec, capture, end of a run; `supervise`.
+- `spawn`: fork, limits between fork and exec, capture, end of a run.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 from grader.sandbox.detect import (
     LEVELS,
     REQUIREMENTS,
-    SETUP_ENV,
+    adopt,
     at_least,
     export_setup,
     folder_capped,
@@ -49,11 +49,10 @@ from grader.sandbox.detect import (
 )
 from grader.sandbox.detect import setup as _setup
 from grader.sandbox.policy import Limits, Outcome, Policy
-from grader.sandbox.spawn import run_with, supervise
+from grader.sandbox.spawn import run_with
 
-__all__ = ["LEVELS", "REQUIREMENTS", "SETUP_ENV", "Limits", "Outcome", "Policy", "at_least",
-           "export_setup", "folder_capped", "isolation", "level", "run", "supervise",
-           "syscall_filter"]
+__all__ = ["LEVELS", "REQUIREMENTS", "Limits", "Outcome", "Policy", "adopt", "at_least",
+           "export_setup", "folder_capped", "isolation", "level", "run", "syscall_filter"]
 
 
 def run(argv: list[str], *, workdir: Path, limits: Limits, env: dict[str, str],

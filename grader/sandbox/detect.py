@@ -2,8 +2,9 @@
 
 The strongest level that works (`LEVELS`, strongest first) and the guards
 every level can add (pids and memory cgroups, keyring, syscall filter). The
-result, a `Setup`, is exported to the grader's own test processes
-(`SETUP_ENV`) so they never probe again. GRADER_SANDBOX=LEVEL forces a weaker level.
+result, a `Setup`, is exported to the grader's own test processes (in their
+run description, grader/test_run.py: `adopt`) so they never probe again.
+GRADER_SANDBOX=LEVEL forces a weaker level.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from grader.sandbox.cgroups import Cgroup
 from grader.sandbox.policy import Limits, Policy
 
 LEVELS = ("bwrap", "unshare", "setpriv", "rlimits")  # strongest first
-SETUP_ENV = "GRADER_SANDBOX_SETUP"  # what the grader detected, handed to its own processes
 REQUIREMENTS = (*LEVELS, *(f"{name}+seccomp" for name in LEVELS))  # --require-isolation
 BACKENDS: dict[str, Backend] = {
     backend.name: backend for backend in (bwrap.Bwrap(), Unshare(), Setpriv(), Backend())
@@ -119,10 +119,14 @@ def setup() -> Setup:
     """Detect once (thread-safe); GRADER_SANDBOX may force a weaker level."""
     with _setup_lock:
         if "setup" not in setup_cache:
-            exported = os.environ.get(SETUP_ENV, "")
-            setup_cache["setup"] = (import_setup(exported) if exported
-                                    else detect(os.environ.get("GRADER_SANDBOX", "")))
+            setup_cache["setup"] = detect(os.environ.get("GRADER_SANDBOX", ""))
         return setup_cache["setup"]
+
+
+def adopt(exported: str) -> None:
+    """Use the set-up the parent grader process detected (export_setup): a test process's."""
+    with _setup_lock:
+        setup_cache["setup"] = import_setup(exported)
 
 
 def export_setup() -> str:

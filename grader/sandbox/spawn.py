@@ -4,8 +4,8 @@ Everything here works at every level: the backend (grader.sandbox.backend,
 grader.sandbox.bwrap) says what differs. When the grader runs as root every
 run also drops to a uid of its own (from `_RUN_UID_BASE`): it cannot signal
 the grader, RLIMIT_NPROC applies, and every process left with that uid is
-killed when the run ends. `supervise` runs the grader's own trusted test
-processes (never student code) with the same capped capture.
+killed when the run ends. The grader's own trusted test processes
+(grader/test_launch.py) are drained with the same `Capture` and `Pump`.
 """
 
 from __future__ import annotations
@@ -47,14 +47,13 @@ _SIGNAL_REASONS: dict[int, str] = {
     int(signal.SIGXFSZ): "file size",
 }
 _PR_SET_PDEATHSIG = 1
-_TERM_GRACE = 5.0  # seconds a trusted process gets to clean up after SIGTERM
 _RUN_UID_BASE = 200_000  # root: run k of grader process p runs as a uid of its own from here
 _run_ids = itertools.count()
 _libc = ctypes.CDLL(None, use_errno=True)
 _HAS_PRCTL = hasattr(_libc, "prctl")
 
 
-class _Capture:
+class Capture:
     """One output stream: the first `cap` bytes, a count of the rest, and a short tail."""
 
     def __init__(self, cap: int) -> None:
@@ -101,61 +100,6 @@ def run_with(setup: Setup, argv: Sequence[str], workdir: Path, policy: Policy,
             cgroup_remove(cgroup, path)
         if uid is not None and not backend.own_pid_namespace:  # else its pid 1 took them all
             _kill_uid(uid)
-
-
-def supervise(argv: list[str], *, workdir: Path, wall_seconds: float,
-              env: dict[str, str], memory_bytes: int | None = None) -> Outcome:
-    """Run one of the grader's own processes (never student code) with a time limit.
-
-    It gets its own process group and dies with us; at the limit it gets
-    SIGTERM first, so it can kill the sandboxed worker it started, then SIGKILL.
-    `memory_bytes` is its RLIMIT_DATA (grader/trusted_limits.py): a process
-    that ends at it is reported with killed_reason "memory". Its output is
-    kept capped (head and tail), like a sandboxed run's.
-    """
-    start = time.monotonic()
-    parent = os.getpid()
-
-    def preexec() -> None:
-        _die_with_parent(parent)
-        if memory_bytes is not None:
-            _set_limit(resource.RLIMIT_DATA, memory_bytes)
-
-    proc = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True, preexec_fn=preexec)
-    cap = Limits(wall_seconds).output_bytes
-    out, err = _Capture(cap), _Capture(cap)
-    pump = _Pump(proc, out, err)
-    timed_out = False
-    try:
-        for signal_at_end, seconds in ((signal.SIGTERM, wall_seconds), (signal.SIGKILL,
-                                                                         _TERM_GRACE)):
-            deadline = time.monotonic() + seconds
-            while not pump.exited and time.monotonic() < deadline:
-                pump.step(deadline - time.monotonic())
-            if pump.exited:
-                break
-            timed_out = True
-            _signal_group(proc.pid, signal_at_end)
-        _signal_group(proc.pid, signal.SIGKILL)  # anything of its group left behind
-        grace_end = time.monotonic() + _DRAIN_GRACE
-        while pump.open_pipes and time.monotonic() < grace_end:
-            pump.step(grace_end - time.monotonic())
-    finally:
-        pump.close()
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.wait()
-    rc = None if timed_out else proc.returncode
-    if timed_out:
-        reason = "timeout"
-    elif rc is not None and rc < 0:
-        reason = f"signal {-rc}"
-    elif rc and (b"MemoryError" in err.tail or b"Cannot allocate memory" in err.tail):
-        reason = "memory"
-    else:
-        reason = ""
-    return Outcome(rc, timed_out, out.text(), err.text(), time.monotonic() - start, reason)
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -207,7 +151,7 @@ def _spawn_and_wait(setup: Setup, command: list[str], workdir: Path, limits: Lim
     except (OSError, subprocess.SubprocessError) as exc:
         message = f"cannot start {command[0]}: {exc}\n"
         return Outcome(127, False, "", message, time.monotonic() - start, "")
-    out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
+    out, err = Capture(limits.output_bytes), Capture(limits.output_bytes)
     kill = _killer(proc, cgroups)
     if on_start is not None:
         on_start(kill)
@@ -234,56 +178,56 @@ def _killer(proc: subprocess.Popen[bytes], cgroups: RunCgroups) -> Callable[[], 
     return kill
 
 
-class _Pump:
+class Pump:
     """Drains a child's two pipes and notices its exit, all in the calling thread.
 
-    One selector on stdout, stderr and a pidfd: no threads, no polling, and a
-    full pipe never blocks the child.
+    One selector on stdout, stderr and a file descriptor that becomes readable
+    when the child ends (a pidfd, or a sentinel pipe): no threads, no polling,
+    and a full pipe never blocks the child. `ended` is asked only when there
+    is no such descriptor (old kernel: no pidfd). The caller closes the pipes.
     """
 
-    def __init__(self, proc: subprocess.Popen[bytes], out: _Capture, err: _Capture) -> None:
-        assert proc.stdout is not None and proc.stderr is not None
-        self.proc = proc
+    def __init__(self, streams: Sequence[tuple[int, Capture]], exit_fd: int | None,
+                 ended: Callable[[], bool]) -> None:
         self.selector = selectors.DefaultSelector()
-        self.selector.register(proc.stdout, selectors.EVENT_READ, out)
-        self.selector.register(proc.stderr, selectors.EVENT_READ, err)
-        self.pidfd = _pidfd(proc.pid)
-        if self.pidfd is not None:
-            self.selector.register(self.pidfd, selectors.EVENT_READ, None)
-        self.open_pipes = 2
+        for fd, capture in streams:
+            self.selector.register(fd, selectors.EVENT_READ, capture)
+        self.exit_fd = exit_fd
+        if exit_fd is not None:
+            self.selector.register(exit_fd, selectors.EVENT_READ, None)
+        self.ended = ended
+        self.open_pipes = len(streams)
         self.exited = False
 
     def step(self, wait: float) -> None:
         """Wait up to `wait` seconds for output or the exit, and take what came."""
-        if self.pidfd is None and not self.exited:
-            wait = min(wait, 0.02)  # no pidfd (old kernel): poll the exit
+        if self.exit_fd is None and not self.exited:
+            wait = min(wait, 0.02)  # nothing to wait on for the exit: poll it
         for key, _ in self.selector.select(max(wait, 0.0)):
             if key.data is None:
                 self.selector.unregister(key.fileobj)
                 self.exited = True
-            elif not _read_into(key.fileobj, key.data):
+            elif not _read_into(key.fd, key.data):
                 self.selector.unregister(key.fileobj)
                 self.open_pipes -= 1
-        if self.pidfd is None and not self.exited and self.proc.poll() is not None:
+        if self.exit_fd is None and not self.exited and self.ended():
             self.exited = True
 
     def close(self) -> None:
         self.selector.close()
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()  # a leftover still writing gets EPIPE, not us
 
 
-def _pump(proc: subprocess.Popen[bytes], out: _Capture, err: _Capture, deadline: float,
+def _pump(proc: subprocess.Popen[bytes], out: Capture, err: Capture, deadline: float,
           kill: Callable[[], None]) -> bool:
     """Drain until the main process ends, kill what is left, drain the rest; True on timeout.
 
     The exit is seen before the process is reaped, so its process group id
     cannot have been reused when `kill` runs.
     """
-    pump = _Pump(proc, out, err)
+    assert proc.stdout is not None and proc.stderr is not None
+    pidfd = _pidfd(proc.pid)
+    pump = Pump([(proc.stdout.fileno(), out), (proc.stderr.fileno(), err)], pidfd,
+                lambda: proc.poll() is not None)
     try:
         while not pump.exited and time.monotonic() < deadline:
             pump.step(deadline - time.monotonic())
@@ -294,6 +238,10 @@ def _pump(proc: subprocess.Popen[bytes], out: _Capture, err: _Capture, deadline:
             pump.step(grace_end - time.monotonic())
     finally:
         pump.close()
+        if pidfd is not None:
+            os.close(pidfd)
+        proc.stdout.close()  # a leftover still writing gets EPIPE, not us
+        proc.stderr.close()
     return timed_out
 
 
@@ -304,15 +252,15 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
-def _read_into(stream: object, capture: _Capture) -> bool:
-    data = os.read(stream.fileno(), _CHUNK)  # type: ignore[attr-defined]
+def _read_into(fd: int, capture: Capture) -> bool:
+    data = os.read(fd, _CHUNK)
     if not data:
         return False
     capture.feed(data)
     return True
 
 
-def _outcome(setup: Setup, rc: int | None, timed_out: bool, out: _Capture, err: _Capture,
+def _outcome(setup: Setup, rc: int | None, timed_out: bool, out: Capture, err: Capture,
              duration: float, fork_refusals: int, oom_kills: int = 0) -> Outcome:
     if timed_out:
         return Outcome(None, True, out.text(), err.text(), duration, "timeout")
@@ -358,7 +306,7 @@ def _preexec(setup: Setup, limits: Limits, cgroups: RunCgroups,
         for join in joins:
             join()
         if die:
-            _die_with_parent(parent)
+            die_with_parent(parent)
         if join_keyring is not None:
             join_keyring()
         if enter is not None:
@@ -398,7 +346,7 @@ def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
         pass
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """SIGKILL us when the thread that spawned us exits (the grader died); Linux only."""
     if _HAS_PRCTL:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)

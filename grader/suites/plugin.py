@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 import pytest
@@ -20,6 +19,7 @@ from grader.results import MESSAGE_LIMIT, cap, location_of
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode, StudentFailure
 from grader.suites.web import FakeWeb, WebServer
+from grader.test_run import TestRun
 from grader.worker.codec import ErrorInfo
 from grader.worker_link import WorkerLink, WorkerSpec
 
@@ -41,21 +41,27 @@ def points_of(item: pytest.Item) -> float:
     return float(marker.args[0])
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("grader")
-    group.addoption("--grader-submission", help="the private copy of the submission folder")
-    group.addoption("--grader-module", help="the student's module name, e.g. long_func")
-    group.addoption("--grader-report", help="where to stream JSON-lines events")
-    group.addoption("--grader-work", help="a trusted scratch folder (web sockets, worker code)")
-    group.addoption("--grader-lifetime", type=float, default=120.0,
-                    help="wall-clock seconds one worker process may live")
+class RunPlugin:
+    """The run's description, handed to pytest as a plugin object (grader/test_process.py)."""
+
+    def __init__(self, run: TestRun) -> None:
+        self.run = run
+
+
+def run_of(config: pytest.Config) -> TestRun | None:
+    """The run this pytest session grades; None when it only collects (grader/runner.py)."""
+    for plugin in config.pluginmanager.get_plugins():
+        if isinstance(plugin, RunPlugin):
+            return plugin.run
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    i18n.use()  # the language the parent chose (GRADER_LANG): the student reads these messages
     config.addinivalue_line("markers", "points(n): points this hidden test is worth")
-    path = config.getoption("--grader-report", None)
-    config.stash[_STREAM] = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115
+    run = run_of(config)
+    i18n.use(run.language if run else None)  # the parent's choice: the student reads these
+    stream = open(run.report, "a", encoding="utf-8") if run else None  # noqa: SIM115
+    config.stash[_STREAM] = stream
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -86,14 +92,12 @@ def student(pytestconfig: pytest.Config) -> Iterator[StudentCode]:
     The trusted web server and the worker live as long as the run; the
     worker is killed, with all it started, when the run ends.
     """
-    folder = pytestconfig.getoption("--grader-submission")
-    module = pytestconfig.getoption("--grader-module")
-    work = pytestconfig.getoption("--grader-work")
-    if not folder or not module or not work:
+    run = run_of(pytestconfig)
+    if run is None:
         raise pytest.UsageError("hidden suites run through `grader`, not bare pytest")
-    server = WebServer(Path(work) / "web")
-    spec = WorkerSpec(Path(folder), module, server.folder, Path(work) / "runtime",
-                      pytestconfig.getoption("--grader-lifetime"))
+    module = run.module
+    server = WebServer(run.work / "web")
+    spec = WorkerSpec(run.submission, module, server.folder, run.work / "runtime", run.lifetime)
     pytestconfig.stash[_SERVER] = server
     link = WorkerLink(spec, server.on_worker_event)
     code = StudentCode(link, server, module)
