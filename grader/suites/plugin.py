@@ -59,7 +59,8 @@ def run_of(config: pytest.Config) -> TestRun | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points this hidden test is worth")
     run = run_of(config)
-    i18n.use(run.language if run else None)  # the parent's choice: the student reads these
+    if run is not None:  # a test process: speak the parent's choice (the student reads these)
+        i18n.use(run.language)  # (the parent's own collection keeps the parent's language)
     stream = open(run.report, "a", encoding="utf-8") if run else None  # noqa: SIM115
     config.stash[_STREAM] = stream
 
