@@ -1,4 +1,4 @@
-"""The `grader` command line (spec/cli.md): one function per command, the work elsewhere."""
+"""[parent] The `grader` command line (spec/cli.md): one function per command, work elsewhere."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import pytest
 from grader.suites.harness import StudentCode
 from grader.suites.web import FakeWeb, Reply, WebServer
 from grader.worker.codec import ErrorInfo, Opaque, decode, encode
+from grader.worker.protocol import TargetSpec
 from grader.worker_link import WorkerLink, WorkerSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,7 +302,7 @@ def test_a_plain_target_is_the_function_the_decorator_was_given(student) -> None
         async def was_seen(handle_value):
             return handle_value in [await f() for f in seen]
     """, module="timing")
-    handle = code.plain({"name": "load_report", "returns": "token-1"})
+    handle = code.plain(TargetSpec(name="load_report", returns="token-1"))
     run = code.call(handle)
     assert run.value == "token-1" and run.stdout == ""  # undecorated: the wrapper never ran
     assert code.call("was_seen", "token-1").value is True
