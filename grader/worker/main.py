@@ -355,7 +355,7 @@ def describe_callable(obj: Any, target: Any) -> Described:
     return Described(
         kind="coroutine" if inspect.iscoroutine(obj) else "callable" if callable(obj) else "other",
         type=type(obj).__name__,
-        value=encode(obj) if not callable(obj) else None,
+        value=None if callable(obj) else obj,
         coroutine_function=inspect.iscoroutinefunction(obj),
         is_function=inspect.isfunction(obj),
         async_call=inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
