@@ -40,6 +40,7 @@ from pathlib import Path
 from grader import catalog, grading, sandbox
 from grader.submission import submission_for
 from grader.suites.web import FakeWeb, Reply, WebServer
+from grader.worker.protocol import CallRequest, ImportRequest, Invocation
 from grader.worker_link import WorkerLink, WorkerSpec
 
 
@@ -73,12 +74,11 @@ def time_worker(repeat: int) -> list[float]:
         link = WorkerLink(
             WorkerSpec(folder, "long_func", server.folder, root / "trusted" / "runtime", 60),
             server.on_worker_event)
-        link.request({"op": "import"}, 30)
+        link.request(ImportRequest(), 30)
         web = FakeWeb(expect_in_flight=15)
         web.route(re.compile(".*"), Reply(200))
         server.current = web
-        link.request({"op": "call", "function": "main", "args": [], "kwargs": {"$d": []},
-                      "timeout": 10}, 10)
+        link.request(CallRequest("main", [Invocation()], timeout=10), 10)
         link.close()
         server.close()
         samples.append(time.perf_counter() - started)

@@ -1,4 +1,4 @@
-"""The `grader` command line (docs/cli.md): one function per command, the work elsewhere."""
+"""[parent] The `grader` command line (docs/cli.md): one function per command, work elsewhere."""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """[test process] The trusted end of the worker: start it in the sandbox, ask it things, kill it.
 
 The hidden tests run in a process that never imports student code. Each
-test asks `WorkerLink.request(...)` for one operation (import, inspect,
-decorate, call); the worker (grader/worker/main.py) runs it in the sandbox
-and answers one JSON line. A worker that dies or stops answering in time is
-killed with everything it started, and the next request starts a fresh one.
+test asks `WorkerLink.request(...)` for one operation (a request record of
+grader/worker/protocol.py: import, inspect, decorate, call); the worker
+(grader/worker/main.py) runs it in the sandbox and answers one JSON line. A
+worker that dies or stops answering in time is killed with everything it
+started, and the next request starts a fresh one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import shutil
@@ -24,12 +24,21 @@ from typing import Any
 
 from grader import sandbox
 from grader.worker.codec import dumps
+from grader.worker.protocol import (
+    Answer,
+    Blocking,
+    CallRequest,
+    Launch,
+    Notice,
+    ProtocolError,
+    Ready,
+    Request,
+    read_message,
+)
 from grader.worker_reply import LineReader, ReplyRefused, parse
 
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
 RUNTIME_PACKAGE = "_launcher"  # the worker's code as the sandbox sees it: a name that tells nothing
-_BOOT = (f"import sys; sys.path.insert(0, sys.argv[2]); from {RUNTIME_PACKAGE}.main import main; "
-         "main()")
 OUTPUT_CAP = 64 * 1024  # bytes of the worker's stdout kept per call; the rest is counted only
 REPLY_GRACE = 2.0  # seconds past a call's own timeout (which the worker keeps) before a kill
 START_SECONDS = 30.0  # for the worker to start and import aiohttp on a loaded machine
@@ -137,7 +146,7 @@ class WorkerSpec:
 class WorkerLink:
     """One worker at a time for one suite run; restarted after a crash or a kill."""
 
-    def __init__(self, spec: WorkerSpec, on_event: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, spec: WorkerSpec, on_event: Callable[[Notice], None]) -> None:
         self.spec = spec
         self.on_event = on_event
         self._sock: socket.socket | None = None
@@ -155,12 +164,12 @@ class WorkerLink:
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
         out_read, out_write = os.pipe()
-        config = {"fd": theirs.fileno(), "out": out_write, "folder": str(self.spec.folder),
-                  "module": self.spec.module, "web": str(self.spec.web_dir)}
+        launch = Launch(channel=theirs.fileno(), stdout=out_write, folder=str(self.spec.folder),
+                        module=self.spec.module, web=str(self.spec.web_dir),
+                        runtime=str(self.spec.runtime))
         # Not -I (sys.flags.isolated would tell a submission it is graded): the
         # environment is scrubbed (worker_env), -s and -P do the rest of it.
-        argv = [sys.executable, "-s", "-P", "-B", "-u", "-c", _BOOT, json.dumps(config),
-                str(self.spec.runtime)]
+        argv = [sys.executable, "-s", "-P", "-B", "-u", *launch.argv(RUNTIME_PACKAGE)]
         started = threading.Event()
         self._done = threading.Event()
         self._outcome = None
@@ -198,8 +207,8 @@ class WorkerLink:
         """Wait for the worker's first word, so start-up time never counts against a request."""
         deadline = time.monotonic() + START_SECONDS
         try:
-            while parse(self._read_line(deadline)).get("event") != "ready":
-                pass
+            if not isinstance(read_message(parse(self._read_line(deadline))), Ready):
+                raise ProtocolError("a message before the notice that it is ready")
         except TimeoutError:
             self.close()
             raise WorkerGone("the sandboxed worker did not start in time") from None
@@ -227,25 +236,34 @@ class WorkerLink:
 
     # ------------------------------------------------------------ requests
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request; its reply, or WorkerGone if the worker died or overran."""
+    def request(self, request: Request[Any], timeout: float) -> dict[str, Any]:
+        """Send one request; its reply's wire form, or WorkerGone if the worker died or overran.
+
+        The reply is read into its record by the caller (`request.read_reply`),
+        which charges a reply that does not fit to the student's code without
+        stopping the worker; notices are read here, and one that does not fit
+        stops it.
+        """
         if self._sock is None:
             self._start()
         assert self._sock is not None
-        grace = REPLY_GRACE if message.get("op") == "call" else 0.0  # only calls time out inside
+        # only calls time out inside the worker: the others are killed at their timeout
+        grace = REPLY_GRACE if isinstance(request, CallRequest) else 0.0
         deadline = time.monotonic() + timeout + grace
         self.notes = []
         try:
-            self._sock.sendall(dumps(message))
+            self._sock.sendall(dumps(request.to_wire()))
             while True:
-                data = parse(self._read_line(deadline))
-                if "reply" in data:
-                    if not isinstance(data["reply"], dict):
+                message = read_message(parse(self._read_line(deadline)))
+                if isinstance(message, Answer):
+                    if not isinstance(message.reply, dict):
                         raise ReplyRefused("a reply that is not a JSON object")
-                    return data["reply"]
-                if data.get("event") == "blocking":
-                    self.notes.append(str(data.get("what", ""))[:200])
-                self.on_event(data)
+                    return message.reply
+                if isinstance(message, Ready):
+                    raise ProtocolError("a second notice that it is ready")
+                if isinstance(message, Blocking):
+                    self.notes.append(message.what[:200])
+                self.on_event(message)
         except TimeoutError:
             self.close()
             raise WorkerGone(f"it did not finish within {timeout:.0f} s", timed_out=True) from None
@@ -291,7 +309,7 @@ def broke_protocol(exc: Exception) -> str:
     so a line the trusted side refuses, or one that breaks it, is charged to
     the submission, never reported as a failure of the grader.
     """
-    if isinstance(exc, ReplyRefused):
+    if isinstance(exc, ReplyRefused | ProtocolError):
         what = str(exc)
     else:
         what = f"data the grader could not handle ({type(exc).__name__}: {str(exc)[:200]})"

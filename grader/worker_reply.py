@@ -20,7 +20,7 @@ from grader.worker.codec import MAX_DEPTH
 
 MAX_REPLY_BYTES = 2 << 20  # one line; an honest reply is far smaller (codec caps bytes at 1 MiB)
 # The codec nests a value at most MAX_DEPTH deep, a dict as three JSON levels ({"$d": [[k, v]]}),
-# inside a short envelope ({"reply": {"target": {"calls": [...]}}}).
+# inside a short envelope ({"reply": {"target": [{"args": ...}]}}: protocol.py).
 MAX_REPLY_DEPTH = 3 * MAX_DEPTH + 16
 _CHUNK = 1 << 16
 

@@ -22,10 +22,19 @@ import pytest
 
 from grader import grading, runner, sandbox, trusted_limits
 from grader.suites import web as web_module
-from grader.suites.feedback import WorkerFault
+from grader.suites.feedback import StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode
 from grader.suites.web import FakeWeb, Reply, WebServer
 from grader.worker.codec import ErrorInfo
+from grader.worker.protocol import (
+    CallReply,
+    CallRequest,
+    InspectReply,
+    InspectRequest,
+    ProtocolError,
+    Quiet,
+    TargetSpec,
+)
 from grader.worker_link import OutputLog, WorkerGone, WorkerLink, WorkerSpec
 from grader.worker_reply import MAX_REPLY_DEPTH, LineReader, ReplyRefused, depth, parse
 
@@ -137,12 +146,19 @@ def test_what_is_not_a_json_object_is_refused(line: bytes) -> None:
         parse(line)
 
 
-def test_an_error_record_has_fields_of_its_own_types_whatever_arrived() -> None:
-    error = ErrorInfo.from_json({"type": 5, "types": "ValueError", "message": ["a"],
-                                 "status": "404", "lines": [1, None], "extra": 1})
-    assert (error.type, error.types, error.message, error.status, error.lines) == \
-        ("5", [], "['a']", None, ["1", ""])
-    assert error.summary() == "5: ['a']"
+def test_an_error_record_of_other_types_than_its_own_is_refused() -> None:
+    good = {"type": "ValueError", "types": ["builtins.ValueError"], "message": "m", "where": "",
+            "status": None, "code": "", "lines": []}
+    assert ErrorInfo(**good) == _load_error(good)
+    for wrong in ({"type": 5}, {"types": "ValueError"}, {"message": ["a"]}, {"status": "404"},
+                  {"lines": [1, None]}, {"extra": 1}):
+        with pytest.raises(ProtocolError, match="does not fit its record"):
+            _load_error({**good, **wrong})
+
+
+def _load_error(data: dict[str, Any]) -> ErrorInfo | None:
+    wire = CallReply(error=ErrorInfo("E")).to_wire()
+    return CallRequest("f", []).read_reply({**wire, "error": data}).error
 
 
 # ---------------------------------------------------------------- the link and the harness
@@ -166,12 +182,18 @@ def fake_worker(tmp_path: Path) -> Any:
     (b'{"reply": [' + b"[]," * (1 << 20) + b"[]]}\n", "more than 2 MiB"),
     (b"garbage\n", "not JSON"),
     (b'{"reply": 5}\n', "not a JSON object"),
-    (b'{"event": "quiet", "sent": "many"}\n', "could not handle (ValueError"),
+    (b'{"event": "quiet", "sent": "many", "received": 0}\n',
+     "a notice that does not fit its record (Quiet.sent: not an integer)"),
+    (b'{"event": "quiet", "sent": 1}\n', "a notice that does not fit its record (Quiet: no"),
+    (b'{"event": "quiet", "sent": 1, "received": 2, "x": 3}\n', "unknown field(s) 'x'"),
+    (b'{"event": "hello"}\n', "neither a reply nor a known notice"),
+    (b'{"reply": {}, "event": "quiet"}\n', "(Quiet: no sent, received)"),
+    (b'{"event": "ready"}\n', "a second notice that it is ready"),
 ])
 def test_whatever_the_worker_sends_is_its_fault(fake_worker: Any, line: bytes,
                                                 words: str) -> None:
     link, theirs = fake_worker
-    link.on_event = lambda event: int(event.get("sent", 0))  # as the web server does
+    link.on_event = lambda notice: notice.sent if isinstance(notice, Quiet) else None
     def send() -> None:
         try:
             theirs.sendall(line)
@@ -180,7 +202,7 @@ def test_whatever_the_worker_sends_is_its_fault(fake_worker: Any, line: bytes,
 
     threading.Thread(target=send, daemon=True).start()
     with pytest.raises(WorkerGone) as gone:
-        link.request({"op": "inspect", "name": "x"}, timeout=10)
+        link.request(InspectRequest("x"), timeout=10)
     message = str(gone.value)
     assert words in message
     assert message.startswith("the process running your code sent the grader")
@@ -199,7 +221,7 @@ class ScriptedLink:
         read, self._write = os.pipe()
         self.output = OutputLog(read)
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def request(self, request: Any, timeout: float) -> dict[str, Any]:
         return self.replies.pop(0)
 
     def close(self) -> None:
@@ -207,15 +229,32 @@ class ScriptedLink:
         os.close(self._write)
 
 
-@pytest.mark.parametrize("reply", [
-    {"value": {"$d": 5}},
-    {"value": {"$b": "not base64!"}},
-    {"error": "a string, not a record"},
-    {"value": 1, "unclosed_sessions": "some"},
-    {"internal": "KeyError: 'op'"},
+CALLED = CallReply(value=[1], error=None, target=[]).to_wire()  # a well-formed reply to a call
+
+
+@pytest.mark.parametrize("reply, words", [
+    ({**CALLED, "value": {"$d": 5}}, "CallReply.value: a value the codec cannot decode"),
+    ({**CALLED, "value": {"$b": "not base64!"}}, "CallReply.value: a value the codec"),
+    ({**CALLED, "error": "a string, not a record"}, "CallReply.error: not a JSON object"),
+    ({**CALLED, "error": {"type": "E"}}, "CallReply.error: no types"),
+    ({**CALLED, "unclosed_sessions": "some"}, "CallReply.unclosed_sessions: not an integer"),
+    ({**CALLED, "unclosed_sessions": 1.5}, "CallReply.unclosed_sessions: not an integer"),
+    ({**CALLED, "timed_out": 1}, "CallReply.timed_out: not true or false"),
+    ({**CALLED, "blocking": "time.sleep"}, "CallReply.blocking: not a list"),
+    ({**CALLED, "blocking": [["time.sleep"]]}, "CallReply.blocking.0: not a string"),
+    ({**CALLED, "pending": {"a": 1}}, "CallReply.pending: not a list"),
+    ({**CALLED, "target": [{"args": []}]}, "CallReply.target.0: no kwargs"),
+    ({**CALLED, "target": {"calls": []}}, "CallReply.target: not a list"),
+    ({k: v for k, v in CALLED.items() if k != "elapsed"}, "CallReply: no elapsed"),
+    ({**CALLED, "verdict": "passed"}, "CallReply: unknown field(s) 'verdict'"),
+    ({"reply": CALLED}, "CallReply: no value"),
+    ({"internal": "KeyError: 'op'"}, "an error report of its own (KeyError: 'op')"),
+    ({"internal": "x", "value": 1}, "CallReply: no error"),
 ])
-def test_a_reply_the_harness_cannot_use_is_a_worker_fault(tmp_path: Path,
-                                                          reply: dict[str, Any]) -> None:
+def test_a_reply_that_does_not_fit_its_record_is_a_worker_fault(
+        tmp_path: Path, reply: dict[str, Any], words: str) -> None:
+    from grader.suites.plugin import _verdict
+
     server = WebServer(tmp_path / "web")
     link = ScriptedLink([{"error": ""}, reply], tmp_path)
     try:
@@ -223,6 +262,78 @@ def test_a_reply_the_harness_cannot_use_is_a_worker_fault(tmp_path: Path,
         with pytest.raises(WorkerFault) as fault:
             code.call("main")
         assert fault.value.message.startswith("the process running your code answered")
+        assert words in fault.value.message
+
+        class Call:
+            excinfo = type("Info", (), {"value": fault.value})()
+
+        class Report:
+            passed = skipped = False
+
+        verdict = _verdict(None, Call(), Report())  # type: ignore[arg-type]
+        assert (verdict["status"], verdict.get("points", 0)) == ("error", 0)
+        assert words in verdict["message"] and "grader failed" not in verdict["message"]
+    finally:
+        link.close()
+        server.close()
+
+
+def test_a_well_formed_reply_reaches_the_test(tmp_path: Path) -> None:
+    """The control for the test above: the same reply, unbroken, is a Run."""
+    server = WebServer(tmp_path / "web")
+    link = ScriptedLink([{"error": ""}, CALLED], tmp_path)
+    try:
+        code = StudentCode(link, server, "long_func")  # type: ignore[arg-type]
+        assert code.call("main").value == [1]
+    finally:
+        link.close()
+        server.close()
+
+
+@pytest.mark.parametrize("question, reply, words", [
+    ("value", {"exists": True}, "InspectReply: no type"),
+    ("value", {**InspectReply(True).to_wire(), "value": {"$t": 5}}, "InspectReply.value"),
+    ("function", {**InspectReply(True).to_wire(), "callable": "yes"},
+     "InspectReply.callable: not true or false"),
+    ("decorate", {"raw": "@1", "handle": "@2", "made": None, "error": None},
+     "neither what it made nor an error"),
+    ("decorate", {"raw": "@1", "handle": "@2", "made": {"kind": "callable"}, "error": None},
+     "DecorateReply.made: no type"),
+    ("plain", {"raw": 1, "handle": "", "made": None, "error": None}, "DecorateReply.raw"),
+])
+def test_each_kind_of_reply_is_read_strictly(tmp_path: Path, question: str,
+                                             reply: dict[str, Any], words: str) -> None:
+    server = WebServer(tmp_path / "web")
+    callable_ = InspectReply(True, "function", True, True, False, True).to_wire()
+    link = ScriptedLink([{"error": ""}, *([callable_] if question in ("decorate", "plain") else []),
+                         reply], tmp_path)
+    try:
+        code = StudentCode(link, server, "timing")  # type: ignore[arg-type]
+        ask = {"value": lambda: code.value("URL"),
+               "function": lambda: code.function("f"),
+               "decorate": lambda: code.decorate("async_timeit", TargetSpec()),
+               "plain": lambda: code.plain(TargetSpec())}[question]
+        with pytest.raises(WorkerFault) as fault:
+            ask()
+        assert words in fault.value.message
+    finally:
+        link.close()
+        server.close()
+
+
+@pytest.mark.parametrize("reply", [{"error": 5}, {}, {"error": "", "more": 1}, [],
+                                   {"internal": "boom"}])
+def test_an_import_reply_that_does_not_fit_fails_the_import(tmp_path: Path,
+                                                            reply: Any) -> None:
+    server = WebServer(tmp_path / "web")
+    link = ScriptedLink([reply], tmp_path)
+    try:
+        code = StudentCode(link, server, "long_func")  # type: ignore[arg-type]
+        error = code.load()
+        assert error.startswith("importing long_func.py failed: the process running your code "
+                                "answered the grader with "), error
+        with pytest.raises(StudentImportError):  # every test of the module says so
+            code.call("main")
     finally:
         link.close()
         server.close()

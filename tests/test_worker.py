@@ -12,6 +12,7 @@ import pytest
 from grader.suites.harness import StudentCode
 from grader.suites.web import FakeWeb, Reply, WebServer
 from grader.worker.codec import ErrorInfo, Opaque, decode, encode
+from grader.worker.protocol import TargetSpec
 from grader.worker_link import WorkerLink, WorkerSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,7 +302,35 @@ def test_a_plain_target_is_the_function_the_decorator_was_given(student) -> None
         async def was_seen(handle_value):
             return handle_value in [await f() for f in seen]
     """, module="timing")
-    handle = code.plain({"name": "load_report", "returns": "token-1"})
+    handle = code.plain(TargetSpec(name="load_report", returns="token-1"))
     run = code.call(handle)
     assert run.value == "token-1" and run.stdout == ""  # undecorated: the wrapper never ran
     assert code.call("was_seen", "token-1").value is True
+
+
+def test_what_a_decorator_made_comes_back_as_it_was(student) -> None:
+    """Through DecorateReply: a wrapper's metadata, and a value or coroutine as its value."""
+    code = student("""
+        import functools
+        def async_timeit(func):
+            @functools.wraps(func)
+            async def wrapper(*args, **kwargs):
+                return await func(*args, **kwargs)
+            return wrapper
+        def returns_value(func):
+            return (42, b"x")
+        async def is_async(func):
+            return func
+    """, module="timing")
+    spec = TargetSpec(name="load_report", qualname="R.load_report", doc="Doc.", returns=[1])
+    timed = code.decorate("async_timeit", spec)
+    assert (timed.kind, timed.name, timed.qualname, timed.doc, timed.wrapped_is_target,
+            timed.coroutine_function, timed.value) == \
+        ("callable", "load_report", "R.load_report", "Doc.", True, True, None)
+    run = code.call(timed.handle, 7, key="v")
+    assert run.value == [1] and run.reported.calls == [([7], {"key": "v"})]
+    made = code.decorate("returns_value", spec)
+    assert (made.kind, made.value) == ("other", (42, b"x"))
+    coroutine = code.decorate("is_async", spec)
+    assert coroutine.kind == "coroutine"
+    assert isinstance(coroutine.value, Opaque) and coroutine.value.coroutine == "is_async"

@@ -1,4 +1,4 @@
-"""`grader merge`: combine OUT folders (shards, late or re-graded submissions) into one result.
+"""[parent] `grader merge`: combine OUT folders (shards, late or re-graded submissions) in one.
 
 Outputs are only comparable when the same grader and the same hidden suites
 produced them, so a difference in either is refused, never papered over.

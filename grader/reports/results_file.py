@@ -1,4 +1,4 @@
-"""An output folder's files, OUT/results.json and OUT/gradebook.csv (docs/cli.md), and its store.
+"""[parent] An output folder's files: OUT/results.json, OUT/gradebook.csv (docs/cli.md), its store.
 
 Each graded submission is written at once to OUT/store/ (reports/store.py),
 then both files are rebuilt in full from everything stored, each through a

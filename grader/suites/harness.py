@@ -7,8 +7,13 @@ worker process (grader/worker) and comes back as plain data:
 - `student.function(name)` / `student.value(name)`: what the module defines;
 - `student.call(name, *args, web=FakeWeb(...))`: call and await a function,
   with its HTTP served by the trusted `web`; returns a `Run`;
-- `student.decorate(decorator, target)`: wrap a grader target with the
-  student's decorator; `student.call(decorated.handle, ...)` then calls it.
+- `student.decorate(decorator, target)`: wrap a grader target (a
+  TargetSpec) with the student's decorator; `student.call(decorated.handle,
+  ...)` then calls it.
+
+Requests and replies are the records of grader/worker/protocol.py; a reply
+that does not fit its record is the worker's fault (WorkerFault), never the
+grader's.
 
 What a test knows about HTTP comes from the FakeWeb (trusted, on the wire);
 what the code returned, raised and printed comes from the worker, which can
@@ -17,41 +22,45 @@ only lie about its own behaviour.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.web import FakeWeb, WebServer
-from grader.worker.codec import ErrorInfo, decode, encode
+from grader.worker.codec import ErrorInfo
+from grader.worker.protocol import (
+    CallReply,
+    CallRequest,
+    DecorateReply,
+    DecorateRequest,
+    ImportRequest,
+    InspectReply,
+    InspectRequest,
+    Invocation,
+    ProtocolError,
+    Request,
+    TargetSpec,
+    WorkerError,
+)
 from grader.worker_link import WorkerGone, WorkerLink
 
 IMPORT_TIMEOUT = 10.0  # seconds for the student's module to import
+R = TypeVar("R")
 
 
-@contextlib.contextmanager
-def from_worker() -> Iterator[None]:
-    """Turn any exception while using a reply into the worker's fault (WorkerFault).
+def _read(request: Request[R], reply: dict[str, Any]) -> R:
+    """The reply as its record; one that does not fit, or the worker's own error, is its fault.
 
-    Feedback and the student's own errors pass through: they are verdicts,
-    not accidents of reading.
+    The worker's process is the student's, so is a failure it reports.
     """
     try:
-        yield
-    except (Feedback, StudentFailure, StudentImportError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - the reply is the worker's (the student's) data
-        raise WorkerFault(f"a reply the grader cannot use ({type(exc).__name__}: "
-                          f"{str(exc)[:200]})") from None
-
-
-def _no_internal(reply: dict[str, Any]) -> None:
-    """The worker's own report of a failure: its process is the student's, so is the fault."""
-    if "internal" in reply:
-        raise WorkerFault(f"an error report of its own ({str(reply['internal'])[:200]})")
+        return request.read_reply(reply)
+    except WorkerError as report:
+        raise WorkerFault(f"an error report of its own ({report.text[:200]})") from None
+    except ProtocolError as wrong:
+        raise WorkerFault(str(wrong)) from None
 
 
 class StudentFailure(Exception):
@@ -185,8 +194,9 @@ class StudentCode:
             raise self._import_error
         if self._imported_by == self.link.starts and self.link.alive:
             return
+        request = ImportRequest()
         try:
-            reply = self.link.request({"op": "import"}, IMPORT_TIMEOUT)
+            wire = self.link.request(request, IMPORT_TIMEOUT)
         except WorkerGone as gone:
             message = (f"importing {self.file} never finished within {IMPORT_TIMEOUT:.0f} s: "
                        "code at module level runs forever or blocks (an infinite loop, input(),"
@@ -194,89 +204,79 @@ class StudentCode:
                        if gone.timed_out else f"importing {self.file} failed: {gone}")
             self._import_error = StudentImportError(message)
             raise self._import_error from None
-        _no_internal(reply)
-        if reply.get("error"):
+        try:
+            reply = _read(request, wire)
+        except WorkerFault as fault:  # the import's verdict: every test of the module has it
+            self._import_error = StudentImportError(
+                cap(f"importing {self.file} failed: {fault.observed}", MESSAGE_LIMIT))
+            raise self._import_error from None
+        if reply.error:
             # capped here, where it enters: every test of the module repeats it
-            self._import_error = StudentImportError(cap(str(reply["error"]), MESSAGE_LIMIT))
+            self._import_error = StudentImportError(cap(reply.error, MESSAGE_LIMIT))
             raise self._import_error
         self._imported_by = self.link.starts
 
-    def _ask(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+    def _ask(self, request: Request[R], timeout: float = 10.0) -> R:
         """One question about the module; a worker that dies of an earlier call gets one retry."""
         for attempt in (1, 2):
             self._ensure()
             try:
-                reply = self.link.request(message, timeout)
+                wire = self.link.request(request, timeout)
                 break
             except WorkerGone as gone:
                 if gone.timed_out or attempt == 2:
                     raise Feedback(f"the grader could not ask about your module: {gone}",
                                    "the module to stay importable and quick to answer",
                                    "do not exit the process or start work at import") from None
-        _no_internal(reply)
-        return reply
+        return _read(request, wire)
 
     # ------------------------------------------------------------ what the module has
 
     def function(self, name: str, *, is_async: bool | None = None) -> Function:
         """The module's callable `name`; a missing or wrong kind of object is feedback."""
-        info = self._ask({"op": "inspect", "name": name})
-        with from_worker():
-            return self._function(name, info, is_async)
+        return self._function(name, self._ask(InspectRequest(name)), is_async)
 
-    def _function(self, name: str, info: dict[str, Any], is_async: bool | None) -> Function:
-        if not info.get("exists"):
+    def _function(self, name: str, info: InspectReply, is_async: bool | None) -> Function:
+        if not info.exists:
             raise Feedback(f"{self.file} has no function {name}", f"a function named {name}",
                            "keep the names and signatures of the stub")
-        if not info.get("callable"):
-            raise Feedback(f"{self.file}: {name} is a {info.get('type')}, not a function",
+        if not info.callable:
+            raise Feedback(f"{self.file}: {name} is a {info.type}, not a function",
                            f"a function named {name}", "keep the names and signatures of the stub")
-        if is_async is True and not info.get("coroutine_function"):
+        if is_async is True and not info.coroutine_function:
             raise Feedback(
                 f"{self.file}: {name} is a plain function, not a coroutine function",
                 f"`async def {name}(...)`",
                 "declare it with `async def` so that calling it returns a coroutine to await",
             )
-        return Function(name, bool(info.get("coroutine_function")),
-                        bool(info.get("is_function")), bool(info.get("async_call")),
-                        str(info.get("type", "")))
+        return Function(name, info.coroutine_function, info.is_function, info.async_call,
+                        info.type)
 
     def value(self, name: str) -> Any:
         """A module-level constant such as URL; missing is feedback."""
-        info = self._ask({"op": "inspect", "name": name})
-        if not info.get("exists"):
+        info = self._ask(InspectRequest(name))
+        if not info.exists:
             raise Feedback(
                 f"{self.file} has no module-level name {name}",
                 f"{name} defined at the top of {self.file}",
                 "keep the names the stub defines",
             )
-        with from_worker():
-            return decode(info.get("value"))
+        return info.value
 
-    def decorate(self, decorator: str, target: dict[str, Any]) -> Decorated:
+    def decorate(self, decorator: str, target: TargetSpec) -> Decorated:
         """`decorator(target)` in the worker; a decorator that raises is the student's error."""
         self.function(decorator)
-        info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
-        with from_worker():
-            if "error" in info:
-                raise StudentFailure(ErrorInfo.from_json(info["error"]))
-            return Decorated(str(info["handle"]), str(info["kind"]), str(info["type"]),
-                             bool(info["coroutine_function"]), bool(info["is_function"]),
-                             bool(info["async_call"]), _text_or_none(info.get("name")),
-                             _text_or_none(info.get("qualname")), _text_or_none(info.get("doc")),
-                             bool(info.get("wrapped_is_target")), decode(info.get("repr")),
-                             str(info.get("raw", "")))
+        info = self._ask(DecorateRequest(decorator, target))
+        return _decorated(info)
 
-    def plain(self, target: dict[str, Any], decorator: str = "async_timeit") -> str:
+    def plain(self, target: TargetSpec, decorator: str = "async_timeit") -> str:
         """A handle to the very function the student's decorator was given, undecorated.
 
         A control: calling it runs no code of the decorator's, so whatever it
         prints came from elsewhere (a patch of the grader's own code).
         """
         self.function(decorator)
-        info = self._ask({"op": "decorate", "decorator": decorator, "target": target})
-        with from_worker():
-            return str(info["raw"])
+        return self._ask(DecorateRequest(decorator, target)).raw
 
     # ------------------------------------------------------------ running it
 
@@ -295,13 +295,10 @@ class StudentCode:
         how long tasks left running after the call may finish.
         """
         self._ensure()
-        message = {"op": "call", "function": name, "args": encode(list(args)),
-                   "kwargs": encode(kwargs), "timeout": timeout, "label": label,
-                   "drain": drain}
-        if together is not None:
-            message["together"] = [[encode(list(call[0])), encode(call[1]),
-                                    *([float(call[2])] if len(call) > 2 else [])]
-                                   for call in together]
+        calls = [Invocation(list(args), kwargs)] if together is None else \
+            [Invocation(list(call[0]), call[1], float(call[2]) if len(call) > 2 else 0.0)
+             for call in together]
+        request = CallRequest(name, calls, together is not None, timeout, label, drain)
         fake = web if web is not None else FakeWeb()
         output = self.link.output
         assert output is not None  # _ensure started a worker
@@ -310,7 +307,7 @@ class StudentCode:
         self.server.current = fake
         started = fake.started_at = time.perf_counter()
         try:
-            reply = self.link.request(message, timeout + drain)
+            wire = self.link.request(request, timeout + drain)
         except WorkerGone as gone:
             _not_flooded(fake)
             return Run(timed_out=gone.timed_out, crashed="" if gone.timed_out else str(gone),
@@ -321,10 +318,8 @@ class StudentCode:
             seconds = time.perf_counter() - started
             self.server.current = None
         _not_flooded(fake)
-        _no_internal(reply)
-        with from_worker():
-            return _run_of(reply, stdout=_text(output.since(fake.output_base)), seconds=seconds,
-                           open_connections=self.server.open_connections(fake))
+        return _run_of(_read(request, wire), stdout=_text(output.since(fake.output_base)),
+                       seconds=seconds, open_connections=self.server.open_connections(fake))
 
 
 def _not_flooded(fake: FakeWeb) -> None:
@@ -335,33 +330,37 @@ def _not_flooded(fake: FakeWeb) -> None:
                        "do not open connections you do not use or leave requests unfinished")
 
 
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _decorated(info: DecorateReply) -> Decorated:
+    """A decorator that raised is the student's error; one that returned, what it made."""
+    if info.error is not None:
+        raise StudentFailure(info.error)
+    made = info.made
+    if made is None:
+        raise WorkerFault("a reply to a decoration with neither what it made nor an error")
+    return Decorated(info.handle, made.kind, made.type, made.coroutine_function, made.is_function,
+                     made.async_call, made.name, made.qualname, made.doc,
+                     made.wrapped_is_target, made.value, info.raw)
 
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _run_of(reply: dict[str, Any], *, stdout: str, seconds: float,
+def _run_of(reply: CallReply, *, stdout: str, seconds: float,
             open_connections: int) -> Run:
-    error = reply.get("error")
-    target = dict(reply.get("target") or {})
-    calls = [(decode(c.get("args")), decode(c.get("kwargs"))) for c in target.get("calls", [])
-             if isinstance(c, dict)]
     return Run(
-        value=decode(reply.get("value")),
-        error=ErrorInfo.from_json(error) if error else None,
+        value=reply.value,
+        error=reply.error,
         stdout=stdout,
         seconds=seconds,
         open_connections=open_connections,
-        timed_out=bool(reply.get("timed_out")),
+        timed_out=reply.timed_out,
         reported=Reported(
-            blocking=[str(x) for x in reply.get("blocking", [])],
-            unawaited=[str(x) for x in reply.get("unawaited", [])],
-            pending=[str(x) for x in reply.get("pending", [])],
-            unclosed_sessions=int(reply.get("unclosed_sessions", 0)),
-            coroutines=[str(x) for x in reply.get("coroutines", [])],
-            calls=calls,
+            blocking=list(reply.blocking),
+            unawaited=list(reply.unawaited),
+            pending=list(reply.pending),
+            unclosed_sessions=reply.unclosed_sessions,
+            coroutines=list(reply.coroutines),
+            calls=[(c.args, c.kwargs) for c in reply.target or []],
         ),
     )

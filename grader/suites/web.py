@@ -33,6 +33,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
+from grader.worker.protocol import Notice, Quiet
 
 MAX_HOLD_SECONDS = 5.0  # a held answer goes out after this even without word from the worker
 # What one connection may cost the trusted process (student code can open them at will):
@@ -493,12 +494,11 @@ class WebServer:
             return 0
         return asyncio.run_coroutine_threadsafe(count(), self._loop).result(10)
 
-    def on_worker_event(self, event: dict[str, Any]) -> None:
-        """From the worker link's thread: pass a "quiet" notice to the current FakeWeb."""
+    def on_worker_event(self, notice: Notice) -> None:
+        """From the worker link's thread: pass a Quiet notice to the current FakeWeb."""
         fake = self.current
-        if fake is not None and event.get("event") == "quiet":
-            self._loop.call_soon_threadsafe(fake.quiet, int(event.get("sent", -1)),
-                                            int(event.get("received", -1)))
+        if fake is not None and isinstance(notice, Quiet):
+            self._loop.call_soon_threadsafe(fake.quiet, notice.sent, notice.received)
 
     def close(self) -> None:
         async def stop() -> None:

@@ -35,6 +35,8 @@ from typing import Any
 import aiohttp
 from aiohttp import client_reqrep, connector
 
+from .protocol import Blocking, Quiet
+
 CALLER_HEADER = "X-Grader-Caller"
 HOLD_TURNS = 200  # loop turns with nothing sent or received before saying "quiet"
 HOLD_MIN_SECONDS = 0.02  # ...and at least this long
@@ -146,7 +148,9 @@ def _first_argument(frame: FrameType) -> int | None:
 class Agent:
     """Routing, labels, pace and watch for one worker process."""
 
-    def __init__(self, folder: str, web_dir: str, notify: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, folder: str, web_dir: str,
+                 notify: Callable[[dict[str, Any]], None]) -> None:
+        """`notify` writes a notice's wire form on the channel (Worker.send)."""
         self.folder = folder
         self.web_dir = Path(web_dir)
         self.notify = notify
@@ -227,7 +231,7 @@ class Agent:
         in_loop = asyncio._get_running_loop() is not None
         if self.watching and in_loop and what not in self.blocking:
             self.blocking.append(what)
-            self.notify({"event": "blocking", "what": what})  # survives the worker's kill
+            self.notify(Blocking(what).to_wire())  # survives the worker's kill
 
     # ------------------------------------------------------------ one call
 
@@ -291,7 +295,7 @@ class Agent:
                     told = 1
 
     def _say_quiet(self) -> None:
-        self.notify({"event": "quiet", "sent": self.sent, "received": self.received})
+        self.notify(Quiet(self.sent, self.received).to_wire())
 
     async def _wait_change(self, seconds: float | None) -> None:
         """Sleep until a request goes out or an answer comes in (or `seconds` pass)."""

@@ -13,7 +13,7 @@ import base64
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_DEPTH = 40
@@ -82,26 +82,6 @@ class ErrorInfo:
         text = self.first_line(limit)
         return (f"{self.type}{': ' + text if text else ''}"
                 f"{f' ({self.where})' if self.where else ''}")
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ErrorInfo:
-        """The record as sent, each field of its own type whatever arrived (the sender may lie)."""
-        status = data.get("status")
-        return cls(type=_text(data.get("type")), types=_texts(data.get("types")),
-                   message=_text(data.get("message")), where=_text(data.get("where")),
-                   status=status if type(status) is int else None,
-                   code=_text(data.get("code")), lines=_texts(data.get("lines")))
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
-def _texts(value: Any) -> list[str]:
-    return [_text(item) for item in value] if isinstance(value, list) else []
 
 
 class _Budget:

@@ -1,15 +1,17 @@
 """[worker] The worker: the only process that imports student code.
 
 It runs sandboxed and answers requests from the trusted test process over an
-inherited socket, one JSON line each way:
+inherited socket, one JSON line each way, each a record of protocol.py:
 
-- `import`: import the student's module;
-- `inspect NAME`: what the module-level NAME is (a function? async? a value?);
-- `decorate DECORATOR TARGET`: apply the student's decorator to a grader
-  target (a small coroutine function this file builds) and keep the result;
-- `call FUNCTION ARGS`: call a module function or a decorated target, await
-  what it returns in a fresh event loop, and report the value or exception,
-  and the async diagnostics (wording for feedback, never a verdict).
+- `ImportRequest`: import the student's module;
+- `InspectRequest`: what the module-level NAME is (a function? async? a value?);
+- `DecorateRequest`: apply the student's decorator to a grader target (a
+  small coroutine function this file builds) and keep the result;
+- `CallRequest`: call a module function or a decorated target, await what it
+  returns in a fresh event loop, and report the value or exception, and the
+  async diagnostics (wording for feedback, never a verdict).
+
+It is started with one argument, a `Launch` record (protocol.py).
 
 What the student prints goes to the process's real stdout (fd 1), a pipe
 whose other end only the trusted side reads: the worker never captures or
@@ -18,7 +20,7 @@ whole life (`reconfigure`, `buffer`, references taken at import all work).
 
 The worker holds no verdict and no hidden test: it reports what happened,
 and the trusted side decides. A student can make it lie only about its own
-behaviour. While a call runs it also sends `quiet` events (see agent.py).
+behaviour. While a call runs it also sends `Quiet` notices (see agent.py).
 """
 
 from __future__ import annotations
@@ -43,6 +45,27 @@ import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
 
 from .agent import Agent
 from .codec import ERROR_CHARS, REPR_CHARS, ErrorInfo, cap, decode, dumps, encode
+from .protocol import (
+    CallReply,
+    CallRequest,
+    DecorateReply,
+    DecorateRequest,
+    Described,
+    ImportReply,
+    ImportRequest,
+    InspectReply,
+    InspectRequest,
+    Internal,
+    Invocation,
+    Launch,
+    Ready,
+    Record,
+    Request,
+    TargetCall,
+    TargetSpec,
+    read_request,
+    reply_line,
+)
 
 
 def _flush_stdout() -> None:
@@ -62,63 +85,58 @@ class TargetError(Exception):
 class Target:
     """A coroutine function of the grader's, for the student's decorator to wrap.
 
-    Its spec (plain data from the trusted side): `name`, `qualname`, `doc`,
-    `module` (its metadata); `fetch` (a URL: each call GETs it with its
-    arguments in the query, `?call=N&args=JSON`, so the trusted web sees every
-    call and holds its answer as long as the test chose); `sleep` (seconds to
-    await); `raises` (a message: raise an exception of class `error_class`, a
-    TargetError subclass, TargetError if not named), else `returns` (a value,
-    a fresh copy per call) or `echo_call` (the number of calls so far).
+    Its spec (a TargetSpec from the trusted side): its metadata; `fetch` (a
+    URL: each call GETs it with its arguments in the query,
+    `?call=N&args=JSON`, so the trusted web sees every call and holds its
+    answer as long as the test chose); `sleep` (seconds to await); `raises` (a
+    message: raise an exception of class `error_class`, a TargetError
+    subclass, TargetError if not named), else `returns` (a value, a fresh copy
+    per call) or `echo_call` (the number of calls so far).
     """
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
+        self.returns = encode(spec.returns)  # decoded afresh for each call: a new object each
         self.error_class = self._error_class(spec)
-        self.calls: list[dict[str, Any]] = []
+        self.calls: list[TargetCall] = []
         self.function = self._build()
 
     @staticmethod
-    def _error_class(spec: dict[str, Any]) -> type[TargetError]:
+    def _error_class(spec: TargetSpec) -> type[TargetError]:
         """TargetError, or a subclass of it named as the spec asks (ReportError)."""
-        name = spec.get("error_class")
-        if not isinstance(name, str) or not name.isidentifier():
+        name = spec.error_class
+        if not name.isidentifier():
             return TargetError
-        return type(name, (TargetError,), {"__module__": spec.get("module", "reports"),
-                                           "__qualname__": name})
+        return type(name, (TargetError,), {"__module__": spec.module, "__qualname__": name})
 
     def _build(self) -> Any:
         spec, target = self.spec, self
 
         async def function(*args: Any, **kwargs: Any) -> Any:
             call = {"args": encode(list(args)), "kwargs": encode(kwargs)}
-            target.calls.append(call)
+            target.calls.append(TargetCall.from_wire(call))  # as they were at the call
             number = len(target.calls)
             await asyncio.sleep(0)
-            if spec.get("fetch"):
+            if spec.fetch:
                 query = {"call": str(number), "args": json.dumps(call)}
                 async with aiohttp.ClientSession() as session, \
-                        session.get(spec["fetch"], params=query) as response:
+                        session.get(spec.fetch, params=query) as response:
                     await response.read()
-            if spec.get("sleep"):
-                await asyncio.sleep(float(spec["sleep"]))
-            if spec.get("raises"):
-                raise target.error_class(spec["raises"])
-            value = decode(spec.get("returns"))
-            if spec.get("echo_call"):
-                value = number
-            if isinstance(value, dict | list):
-                value = type(value)(value)  # a fresh object per call
-            return value
+            if spec.sleep:
+                await asyncio.sleep(spec.sleep)
+            if spec.raises:
+                raise target.error_class(spec.raises)
+            return number if spec.echo_call else decode(target.returns)
 
-        function.__name__ = spec.get("name", "target")
-        function.__qualname__ = spec.get("qualname", function.__name__)
-        function.__doc__ = spec.get("doc")
-        function.__module__ = spec.get("module", "reports")
+        function.__name__ = spec.name
+        function.__qualname__ = spec.qualname if spec.qualname is not None else spec.name
+        function.__doc__ = spec.doc
+        function.__module__ = spec.module
         return function
 
-    def report(self) -> dict[str, Any]:
+    def report(self) -> list[TargetCall]:
         """What the target saw: wording for feedback (the wire is what counts)."""
-        return {"calls": self.calls}
+        return list(self.calls)
 
 
 class Worker:
@@ -134,6 +152,7 @@ class Worker:
         self.handles: dict[str, tuple[Any, Target]] = {}
 
     def send(self, message: dict[str, Any]) -> None:
+        """Write one line (a record's wire form) on the channel, whole, from any thread."""
         data = dumps(message)
         with self.lock:
             self.channel.sendall(data)
@@ -141,46 +160,54 @@ class Worker:
     def serve(self) -> None:
         stream = self.channel.makefile("rb")
         for line in stream:
-            request = json.loads(line)
-            op = request.get("op")
             try:
-                reply = getattr(self, f"op_{op}")(request)
+                reply = reply_line(self.handle(read_request(json.loads(line))))
             except Exception as exc:  # noqa: BLE001 - a grader bug is reported, not fatal
-                reply = {"internal": f"{type(exc).__name__}: {exc}"}
-            self.send({"reply": reply})
+                reply = reply_line(Internal(f"{type(exc).__name__}: {exc}"))
+            self.send(reply)
 
-    # ------------------------------------------------------------------ ops
+    def handle(self, request: Request[Any]) -> Record:
+        """The reply to one request."""
+        match request:
+            case ImportRequest():
+                return self.do_import()
+            case InspectRequest():
+                return self.do_inspect(request)
+            case DecorateRequest():
+                return self.do_decorate(request)
+            case CallRequest():
+                return self.do_call(request)
+        raise TypeError(f"no handler for {type(request).__name__}")
 
-    def op_import(self, _request: dict[str, Any]) -> dict[str, Any]:
+    # ------------------------------------------------------------------ requests
+
+    def do_import(self) -> ImportReply:
         sys.path.insert(0, self.folder)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.module = importlib.import_module(self.module_name)
         except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
-            return {"error": describe_import_error(exc, self.folder, self.module_name)}
+            return ImportReply(describe_import_error(exc, self.folder, self.module_name))
         finally:
             _flush_stdout()
-        return {"error": ""}
+        return ImportReply("")
 
-    def op_inspect(self, request: dict[str, Any]) -> dict[str, Any]:
-        name = request["name"]
-        if not hasattr(self.module, name):
-            return {"exists": False}
-        obj = getattr(self.module, name)
-        info = {
-            "exists": True,
-            "type": type(obj).__name__,
-            "callable": callable(obj),
-            "coroutine_function": inspect.iscoroutinefunction(obj),
-            "async_call": inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
-            "is_function": inspect.isfunction(obj),
-        }
-        if not callable(obj):
-            info["value"] = encode(obj)
-        return info
+    def do_inspect(self, request: InspectRequest) -> InspectReply:
+        if not hasattr(self.module, request.name):
+            return InspectReply(exists=False)
+        obj = getattr(self.module, request.name)
+        return InspectReply(
+            exists=True,
+            type=type(obj).__name__,
+            callable=callable(obj),
+            coroutine_function=inspect.iscoroutinefunction(obj),
+            async_call=inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
+            is_function=inspect.isfunction(obj),
+            value=None if callable(obj) else obj,
+        )
 
-    def op_decorate(self, request: dict[str, Any]) -> dict[str, Any]:
+    def do_decorate(self, request: DecorateRequest) -> DecorateReply:
         """`decorator(target)`; the target itself gets a handle too (`raw`), as a control.
 
         Calling the very function the decorator was given, undecorated, must
@@ -188,40 +215,32 @@ class Worker:
         decorator prints them. Every decoration makes both handles the same
         way, so nothing tells a control call from any other.
         """
-        decorator = getattr(self.module, request["decorator"])
-        target = Target(request["target"])
+        decorator = getattr(self.module, request.decorator)
+        target = Target(request.target)
         raw = self._handle(target.function, target)
         try:
             made = decorator(target.function)
         except BaseException as exc:  # noqa: BLE001
-            return {"error": describe_error(exc, self.folder).to_json(), "raw": raw}
+            return DecorateReply(raw, error=describe_error(exc, self.folder))
         finally:
             _flush_stdout()
-        info = describe_callable(made)
-        info["wrapped_is_target"] = getattr(made, "__wrapped__", None) is target.function
+        described = describe_callable(made, target.function)
         if inspect.iscoroutine(made):
             made.close()
-        info["handle"] = self._handle(made, target)
-        info["raw"] = raw
-        return info
+        return DecorateReply(raw, handle=self._handle(made, target), made=described)
 
     def _handle(self, function: Any, target: Target) -> str:
         handle = f"@{len(self.handles) + 1}"
         self.handles[handle] = (function, target)
         return handle
 
-    def op_call(self, request: dict[str, Any]) -> dict[str, Any]:
-        function, target = self._callable(request["function"])
-        label = request.get("label")
-        if label:
-            self.agent.labels.follow(label, getattr(self.module, label, None))
+    def do_call(self, request: CallRequest) -> CallReply:
+        function, target = self._callable(request.function)
+        if request.label:
+            self.agent.labels.follow(request.label, getattr(self.module, request.label, None))
         else:
             self.agent.labels.name = ""
-        calls = request.get("together") or [[request.get("args", []), request.get("kwargs", {})]]
-        calls = [(decode(call[0]), decode(call[1]), float(call[2]) if len(call) > 2 else 0.0)
-                 for call in calls]
-        together = bool(request.get("together"))
-        return Call(self, function, calls, together, request, target).run()
+        return Call(self, function, request, target).run()
 
     def _callable(self, name: str) -> tuple[Any, Target | None]:
         if name.startswith("@"):
@@ -232,19 +251,19 @@ class Worker:
 class Call:
     """One `call` request: a fresh event loop, the student's coroutine, and what it did."""
 
-    def __init__(self, worker: Worker, function: Any, calls: list[tuple[Any, Any, float]],
-                 together: bool, request: dict[str, Any], target: Target | None) -> None:
+    def __init__(self, worker: Worker, function: Any, request: CallRequest,
+                 target: Target | None) -> None:
         self.worker = worker
         self.agent = worker.agent
         self.function = function
-        self.calls = calls
-        self.together = together
-        self.timeout = float(request.get("timeout", 10.0))
-        self.drain = float(request.get("drain", 0.0))
+        self.calls: list[Invocation] = request.calls
+        self.together = request.together
+        self.timeout = request.timeout
+        self.drain = request.drain
         self.target = target
-        self.record: dict[str, Any] = {"timed_out": False, "pending": [], "error": None}
+        self.record: dict[str, Any] = {}  # CallReply's fields, filled in as the call goes
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> CallReply:
         self.agent.forget_sessions()  # the last call's, kept open until now for the wire to see
         _unbind_loop_primitives(self.worker.module)
         value: Any = None
@@ -264,14 +283,13 @@ class Call:
             self.record["unclosed_sessions"] = self.agent.unclosed_sessions()
         self.record["blocking"] = list(self.agent.blocking)
         self.record["unawaited"] = _never_awaited(caught)
-        self.record.setdefault("received_at_return", 0)
         self.record["coroutines"] = _close_coroutines(value)
-        self.record["value"] = encode(value)
-        self.record["error"] = describe_error(error, self.worker.folder).to_json() \
+        self.record["value"] = value
+        self.record["error"] = describe_error(error, self.worker.folder) \
             if error is not None else None
         if self.target is not None:
             self.record["target"] = self.target.report()
-        return self.record
+        return CallReply(**self.record)
 
     async def _supervise(self) -> tuple[Any, BaseException | None]:
         if self.agent.labels.name:
@@ -299,18 +317,17 @@ class Call:
         return value, error
 
     async def _invoke(self) -> Any:
-        async def one(args: Any, kwargs: Any, after: float = 0.0) -> Any:
+        async def one(call: Invocation, after: float = 0.0) -> Any:
             if after > 0:
                 await asyncio.sleep(after)  # calls that overlap but start at different moments
-            result = self.function(*args, **kwargs)
+            result = self.function(*call.args, **call.kwargs)
             if inspect.isawaitable(result):
                 result = await result
             return result
 
         if self.together:
-            return list(await asyncio.gather(*(one(*call) for call in self.calls)))
-        args, kwargs = self.calls[0][:2]
-        return await one(args, kwargs)
+            return list(await asyncio.gather(*(one(call, call.after) for call in self.calls)))
+        return await one(self.calls[0])
 
     def _student_tasks(self) -> list[asyncio.Task[Any]]:
         me = asyncio.current_task()
@@ -333,19 +350,20 @@ class Call:
 # ---------------------------------------------------------------------- describing
 
 
-def describe_callable(obj: Any) -> dict[str, Any]:
-    return {
-        "kind": "coroutine" if inspect.iscoroutine(obj) else
-                "callable" if callable(obj) else "other",
-        "type": type(obj).__name__,
-        "repr": encode(obj) if not callable(obj) else None,
-        "coroutine_function": inspect.iscoroutinefunction(obj),
-        "is_function": inspect.isfunction(obj),
-        "async_call": inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
-        "name": _text(getattr(obj, "__name__", None)),
-        "qualname": _text(getattr(obj, "__qualname__", None)),
-        "doc": _text(getattr(obj, "__doc__", None)),
-    }
+def describe_callable(obj: Any, target: Any) -> Described:
+    """What a decorator made of `target`."""
+    return Described(
+        kind="coroutine" if inspect.iscoroutine(obj) else "callable" if callable(obj) else "other",
+        type=type(obj).__name__,
+        value=None if callable(obj) else obj,
+        coroutine_function=inspect.iscoroutinefunction(obj),
+        is_function=inspect.isfunction(obj),
+        async_call=inspect.iscoroutinefunction(vars(type(obj)).get("__call__")),
+        name=_text(getattr(obj, "__name__", None)),
+        qualname=_text(getattr(obj, "__qualname__", None)),
+        doc=_text(getattr(obj, "__doc__", None)),
+        wrapped_is_target=getattr(obj, "__wrapped__", None) is target,
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -472,16 +490,16 @@ def _hide_runtime(module: str) -> None:
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
-    os.dup2(int(config["out"]), 1)  # stdout is the trusted side's pipe from now on
-    os.close(int(config["out"]))
-    channel = socket.socket(fileno=int(config["fd"]))
-    worker = Worker(channel, config["folder"], config["module"], config["web"])
+    launch = Launch.from_argv(sys.argv)
+    os.dup2(launch.stdout, 1)  # stdout is the trusted side's pipe from now on
+    os.close(launch.stdout)
+    channel = socket.socket(fileno=launch.channel)
+    worker = Worker(channel, launch.folder, launch.module, launch.web)
     worker.agent.install()
-    _hide_runtime(config["module"])
-    os.chdir(config["folder"])
+    _hide_runtime(launch.module)
+    os.chdir(launch.folder)
     try:
-        worker.send({"event": "ready"})
+        worker.send(Ready().to_wire())
         worker.serve()
     except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError: say so, for the sandbox
         os.write(2, f"\n{type(exc).__name__}\n".encode())

@@ -61,7 +61,8 @@ from grader.suites.checks import describe_call, printed_seconds, seconds_fit, sh
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Decorated, Run, StudentCode
 from grader.suites.web import FakeWeb, Reply, Request
-from grader.worker.codec import decode, encode
+from grader.worker.codec import decode
+from grader.worker.protocol import TargetSpec
 
 URL = "https://reports.example.test/daily"
 NAME = "load_report"
@@ -214,7 +215,7 @@ def fits(text: str, low: float, high: float) -> bool:
 
 def decorate(student: StudentCode, **spec: Any) -> Decorated:
     """`async_timeit(target)`, checked to be something that can be called."""
-    timed = student.decorate("async_timeit", {"name": NAME, **spec})
+    timed = student.decorate("async_timeit", TargetSpec(**{"name": NAME, **spec}))
     if timed.kind == "coroutine":
         raise Feedback(
             "async_timeit(f) returned a coroutine, not a function: async_timeit itself "
@@ -344,7 +345,7 @@ def unwrapped_prints(student: StudentCode) -> str:
     """
     key = id(student)
     if key not in _UNWRAPPED:
-        handle = student.plain({"name": NAME, "fetch": URL, "returns": encode(token())})
+        handle = student.plain(TargetSpec(name=NAME, fetch=URL, returns=token()))
         web = page_web(GATE_DELAY)
         run = student.call(handle, web=web)
         done = [r for r in web.served if r.answered_at is not None]
@@ -389,7 +390,7 @@ def token() -> str:
 @pytest.mark.points(5)
 def test_prints_time_of_awaited_call(student):
     """Prints the seconds the awaited call took"""
-    timed = fetching(student, returns=encode(token()))
+    timed = fetching(student, returns=token())
     web = page_web(0.4)
     run = student.call(timed.handle, web=web)
     request = answered(run, web, "the decorated call")[-1]
@@ -399,7 +400,7 @@ def test_prints_time_of_awaited_call(student):
 @pytest.mark.points(4)
 def test_times_each_call_again(student):
     """Times every call on its own, also one made later"""
-    timed = fetching(student, returns=encode(token()))
+    timed = fetching(student, returns=token())
     for number, delay in ((1, 0.25), (2, 0.55)):
         if number == 2:
             time.sleep(PAUSE)
@@ -413,7 +414,7 @@ def test_times_each_call_again(student):
 @pytest.mark.points(4)
 def test_times_overlapping_calls_separately(student):
     """Times overlapping calls each on its own"""
-    timed = fetching(student, returns=encode(token()))
+    timed = fetching(student, returns=token())
     tokens = [token() for _ in STAGGERED]
     web = paced_web(dict(zip(tokens, STAGGERED, strict=True)), GATHERED)
     starts = dict(zip(tokens, STARTS, strict=True))
@@ -501,7 +502,7 @@ def test_times_overlapping_calls_separately(student):
 @pytest.mark.points(2)
 def test_gathered_calls_overlap(student):
     """Decorated calls awaited together run at the same time"""
-    timed = decorate(student, fetch=URL, returns=encode(token()))
+    timed = decorate(student, fetch=URL, returns=token())
     web = serve(FakeWeb(expect_in_flight=GATHERED))
     run = student.call(timed.handle, together=[((token(),), {}) for _ in range(GATHERED)],
                        web=web,
@@ -529,7 +530,7 @@ def test_gathered_calls_overlap(student):
 @pytest.mark.points(2)
 def test_passes_every_argument(student):
     """Passes every positional and keyword argument to the function"""
-    timed = decorate(student, fetch=URL, returns=encode(token()))
+    timed = decorate(student, fetch=URL, returns=token())
     args = [token(), 7, [token(), None]]
     kwargs = {"key": token(), "flag": True, "note": None}
     web = page_web()
@@ -559,7 +560,7 @@ def test_passes_every_argument(student):
 def test_returns_result(student):
     """Returns the function's result unchanged"""
     result = {"report": token(), "rows": [0, 1, 2]}
-    timed = decorate(student, fetch=URL, returns=encode(result))
+    timed = decorate(student, fetch=URL, returns=result)
     run, _web = timed_call(student, timed, "returns the result")
     value = run.value
     expect(
@@ -575,7 +576,7 @@ def test_returns_result(student):
 @pytest.mark.points(2)
 def test_lets_exceptions_out(student):
     """Lets the function's exception out unchanged"""
-    timed_call(student, decorate(student, fetch=URL, returns=encode(token())),
+    timed_call(student, decorate(student, fetch=URL, returns=token()),
                "lets exceptions out")
     message, error_class = token(), f"ReportError{secrets.token_hex(3)}"
     failing = decorate(student, raises=message, error_class=error_class)
@@ -604,7 +605,7 @@ def test_lets_exceptions_out(student):
 @pytest.mark.points(2)
 def test_prints_one_line_with_name_and_seconds(student):
     """Prints one line with the function's name and the seconds"""
-    timed = decorate(student, fetch=URL, returns=encode(token()))
+    timed = decorate(student, fetch=URL, returns=token())
     web = page_web()
     run = student.call(timed.handle, web=web)
     request = answered(run, web, "the decorated call")[-1]
@@ -654,7 +655,7 @@ def test_prints_one_line_with_name_and_seconds(student):
 @pytest.mark.points(1)
 def test_is_coroutine_function(student):
     """The decorated function is a coroutine function"""
-    timed = decorate(student, fetch=URL, returns=encode(token()))
+    timed = decorate(student, fetch=URL, returns=token())
     timed_call(student, timed, "is a coroutine function")
     if timed.coroutine_function:
         return
@@ -678,7 +679,7 @@ def test_is_coroutine_function(student):
 @pytest.mark.points(1)
 def test_keeps_metadata(student):
     """Keeps the function's name, qualified name and docstring (functools.wraps)"""
-    timed = decorate(student, fetch=URL, returns=encode(token()), **REPORT)
+    timed = decorate(student, fetch=URL, returns=token(), **REPORT)
     timed_call(student, timed, "keeps metadata")
     wrong = [f"{attr} is {got!r}" for attr, got, want in (
         ("__name__", timed.name, REPORT["name"]),
