@@ -79,7 +79,8 @@ def _force_option(f):  # type: ignore[no-untyped-def]
 def _jobs_option(f):  # type: ignore[no-untyped-def]
     return click.option(
         "-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
-        help="Test processes to run at once (any positive number; default: the CPU count).",
+        help="Test processes to run at once (any positive number; default: 4 per core, at most "
+             "12, since grading mostly waits on held answers).",
     )(f)
 
 
