@@ -28,6 +28,7 @@ from grader.suites.plugin import RunPlugin
 from grader.test_run import TestRun, trusted_path
 
 Target = Callable[[TestRun], int]
+TIME_UP = 124  # exit status after the parent's SIGTERM (the suite's wall limit)
 
 
 class InheritedFd:
@@ -71,9 +72,19 @@ def enter(run: TestRun, out: int, err: int) -> None:
     os.environ.update(run.env(os.path.dirname(sys.executable)))
     tempfile.tempdir = None  # found again, from the TMPDIR just set
     sys.dont_write_bytecode = True
-    # SIGTERM (the parent's time limit) unwinds pytest, so the worker is killed on the way out
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))
+    signal.signal(signal.SIGTERM, _time_is_up)
     sandbox.adopt(run.sandbox_setup)
+
+
+def _time_is_up(_signum: int, _frame: object) -> None:
+    """SIGTERM: the parent's time limit for the whole suite. End the session, not the test.
+
+    pytest.exit unwinds through pytest (the worker is killed on the way out) and
+    records nothing for the test that was running: the parent words that test as
+    the student's run hitting the suite's limit. A plain SystemExit would be
+    taken as that test's own failure and read "the grader failed".
+    """
+    pytest.exit("the suite's time limit", returncode=TIME_UP)
 
 
 def _leave_the_zygotes_lifeline() -> None:

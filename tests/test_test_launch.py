@@ -7,6 +7,7 @@ what it sees, or misbehaves, and checks what the parent saw.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing.forkserver
 import os
@@ -228,3 +229,38 @@ def _pid_gone(pid: int, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+LOOPING = '''\
+URL = "https://www.gosuslugi.ru/"
+
+
+async def long_func(i, session=None):
+    while True:
+        pass
+
+
+async def main():
+    while True:
+        pass
+'''
+
+
+@pytest.mark.slow
+def test_code_still_looping_at_the_suites_limit_is_the_students_not_the_graders(
+        tmp_path: Path) -> None:
+    """The parent's SIGTERM at the suite's limit ends the session; no test reads "grader failed".
+
+    Before, the SIGTERM became SystemExit(124) inside the running test, which
+    pytest took as that test's own failure: "the grader failed on this test".
+    """
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "long_func.py").write_text(LOOPING, encoding="utf-8")
+    quick = dataclasses.replace(catalog.get("long_func"), suite_timeout=12.0, test_timeout=5.0)
+    result = runner.run_suite(quick, folder, tmp_path / "scratch")
+    messages = [t.message for t in result.tests]
+    assert result.score == 0
+    assert not any("grader failed" in m or "SystemExit" in m for m in messages), messages
+    assert any(t.status == "timeout" and "hit their 12 s limit" in t.message
+               for t in result.tests), messages
