@@ -38,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from grader.i18n import N_, _, ngettext
 from grader.suites.checks import describe_call, short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
@@ -48,16 +49,16 @@ RUN_TIMEOUT = 5.0
 API = "https://api.example.ru/v2"
 HTML = "text/html; charset=utf-8"
 
-NOT_AIOHTTP_HINT = (
+NOT_AIOHTTP_HINT = N_(
     "open a session and send the request with aiohttp: `async with aiohttp.ClientSession() as "
     "session:` then `async with session.get(url, params=params, headers=headers) as resp:`; "
     "requests and urllib cannot reach the grading server and block the event loop"
 )
-SESSION_HINT = ("`async with aiohttp.ClientSession() as session:` closes the session even when "
-                "an exception leaves the block; a bare `ClientSession()` needs "
-                "`await session.close()` in a `finally:`")
-STATUS_HINT = ("call `resp.raise_for_status()` before reading the body (or open the session "
-               "with `raise_for_status=True`), and let the error out")
+SESSION_HINT = N_("`async with aiohttp.ClientSession() as session:` closes the session even "
+                  "when an exception leaves the block; a bare `ClientSession()` needs "
+                  "`await session.close()` in a `finally:`")
+STATUS_HINT = N_("call `resp.raise_for_status()` before reading the body (or open the session "
+                 "with `raise_for_status=True`), and let the error out")
 
 
 # ---------------------------------------------------------------- helpers
@@ -78,15 +79,16 @@ def call_text(*args: Any, **kwargs: Any) -> str:
 
 def kind(value: Any) -> str:
     """`None`, or `a dict {...}`: what a value is, for a message."""
-    return "None" if value is None else f"a {type_name(value)} {short(value)}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    if value is None:
+        return "None"
+    return _("a {type} {value}").format(type=type_name(value), value=short(value))
 
 
 def outcome(run: Run) -> str:
-    return f"raised {run.error.summary(200)}" if run.error else f"returned {kind(run.value)}"
+    """What the call did, as a clause: `raised ...` or `returned ...`."""
+    if run.error:
+        return _("raised {error}").format(error=run.error.summary(200))
+    return _("returned {value}").format(value=kind(run.value))
 
 
 def run_req(student: StudentCode, web: FakeWeb, *args: Any, **kwargs: Any) -> Run:
@@ -113,11 +115,13 @@ def the_request(run: Run, web: FakeWeb, call: str) -> Request:
     if web.served:
         return web.served[0]
     if not web.requests:
-        raise Feedback(f"{call} sent no request through aiohttp and {outcome(run)}",
-                       "one GET request sent with aiohttp", NOT_AIOHTTP_HINT)
+        raise Feedback(_("{call} sent no request through aiohttp and {outcome}").format(
+                           call=call, outcome=outcome(run)),
+                       _("one GET request sent with aiohttp"), _(NOT_AIOHTTP_HINT))
     elsewhere = ", ".join(short(str(r.url.with_query(None)), 80) for r in web.requests[:3])
-    raise Feedback(f"{call} sent no request to the URL it was given (only to {elsewhere}) and "
-                   f"{outcome(run)}", "one GET to the URL given", "send the request to `url`")
+    raise Feedback(_("{call} sent no request to the URL it was given (only to {elsewhere}) and "
+                     "{outcome}").format(call=call, elsewhere=elsewhere, outcome=outcome(run)),
+                   _("one GET to the URL given"), _("send the request to `url`"))
 
 
 def json_reply(body: Any, status: int = 200) -> Reply:
@@ -141,28 +145,31 @@ def text_body() -> str:
 def expect_value(run: Run, call: str, body: Any, expected: str, hint: str) -> None:
     """req returned exactly `body` (the tokens the test chose)."""
     if run.error is not None:
-        raise Feedback(f"{call} raised {run.error.summary(200)}", expected, hint)
+        raise Feedback(_("{call} raised {error}").format(call=call,
+                                                          error=run.error.summary(200)),
+                       expected, hint)
     value = run.value
     if isinstance(value, Opaque) and value.coroutine:
-        raise Feedback(f"{call} returned a coroutine object, not the data", expected,
-                       "`resp.json()` and `resp.text()` are coroutines: "
-                       "`return await resp.json()`")
+        raise Feedback(_("{call} returned a coroutine object, not the data").format(call=call),
+                       expected, _("`resp.json()` and `resp.text()` are coroutines: "
+                                   "`return await resp.json()`"))
     if isinstance(body, str) and isinstance(value, bytes):
-        raise Feedback(f"{call} returned bytes {short(value)}", expected,
-                       "resp.read() gives raw bytes; `await resp.text()` decodes them with "
-                       "the charset the server sent")
+        raise Feedback(_("{call} returned bytes {value}").format(call=call, value=short(value)),
+                       expected, _("resp.read() gives raw bytes; `await resp.text()` decodes "
+                                   "them with the charset the server sent"))
     expect(value == body and type(value) is type(body),
-           observed=f"{call} returned {kind(value)}", expected=expected, hint=hint)
+           observed=_("{call} returned {value}").format(call=call, value=kind(value)),
+           expected=expected, hint=hint)
 
 
-JSON_HINT = ("for response_type='json' return `await resp.json()` (read it inside the "
-             "`async with session.get(...) as resp:` block), without changing it")
-TEXT_HINT = ("for response_type='text' return `await resp.text()` unchanged; resp.json() is "
-             "only for 'json' (this answer is HTML)")
+JSON_HINT = N_("for response_type='json' return `await resp.json()` (read it inside the "
+               "`async with session.get(...) as resp:` block), without changing it")
+TEXT_HINT = N_("for response_type='text' return `await resp.text()` unchanged; resp.json() is "
+               "only for 'json' (this answer is HTML)")
 
 
-GATE_EXPECTED = ("the parsed JSON body (or, for response_type='text', the text) first: this check "
-                 "counts only when a valid call returns the answer the server sent")
+GATE_EXPECTED = N_("the parsed JSON body (or, for response_type='text', the text) first: this "
+                   "check counts only when a valid call returns the answer the server sent")
 
 
 def answer_works(student: StudentCode, params: Any = None,
@@ -186,8 +193,8 @@ def answer_works(student: StudentCode, params: Any = None,
         call = call_text(url, **extra, response_type=response_type)
         try:
             the_request(run, web, call)
-            expect_value(run, call, body, GATE_EXPECTED,
-                         JSON_HINT if response_type == "json" else TEXT_HINT)
+            expect_value(run, call, body, _(GATE_EXPECTED),
+                         _(JSON_HINT) if response_type == "json" else _(TEXT_HINT))
         except Feedback as failed:
             first = first or failed
             continue
@@ -232,9 +239,10 @@ def test_one_get_to_the_url(student):
     sent = ", ".join(f"{r.method} {r.url.with_query(None)}" for r in web.requests)
     expect(len(web.requests) == 1 and web.requests[0].method == "GET"
            and str(web.requests[0].url.with_query(None)) == url,
-           observed=f"{call} sent {plural(len(web.requests), 'request')}: {sent}",
-           expected=f"exactly one GET to {url}",
-           hint="send one request with `session.get(url, params=params, headers=headers)`")
+           observed=ngettext("{call} sent {n} request: {sent}", "{call} sent {n} requests: {sent}",
+                             len(web.requests)).format(call=call, n=len(web.requests), sent=sent),
+           expected=_("exactly one GET to {url}").format(url=url),
+           hint=_("send one request with `session.get(url, params=params, headers=headers)`"))
 
 
 @pytest.mark.points(3)
@@ -243,12 +251,13 @@ def test_params_in_query_string(student):
     request, params, _headers = answered_with(student)
     got = sorted(request.url.query.items())
     expect(got == sorted(params.items()),
-           observed=f"req(url, params={short(params, 200)}, headers=...) reached the server "
-                    f"with a query that decodes to {short(dict(got), 200)} "
-                    f"(as sent: {short(request.url.raw_query_string, 160)})",
-           expected=f"the query to decode to exactly {params}",
-           hint="pass them to aiohttp as they are: `session.get(url, params=params)`; aiohttp "
-                "encodes &, =, +, # and spaces, which a hand-made `?k=v&...` string breaks")
+           observed=_("req(url, params={params}, headers=...) reached the server with a query "
+                      "that decodes to {decoded} (as sent: {raw})").format(
+                          params=short(params, 200), decoded=short(dict(got), 200),
+                          raw=short(request.url.raw_query_string, 160)),
+           expected=_("the query to decode to exactly {params}").format(params=params),
+           hint=_("pass them to aiohttp as they are: `session.get(url, params=params)`; aiohttp "
+                  "encodes &, =, +, # and spaces, which a hand-made `?k=v&...` string breaks"))
 
 
 @pytest.mark.points(2)
@@ -256,14 +265,14 @@ def test_headers_sent(student):
     """headers reach the server as request headers, also when params are given too"""
     request, _params, headers = answered_with(student)
     got = request.headers
-    wrong = [f"{k}: {got[k]!r}" if k in got else f"no {k}"
+    wrong = [f"{k}: {got[k]!r}" if k in got else _("no {header}").format(header=k)
              for k, v in headers.items() if got.get(k) != v]
     expect(not wrong,
-           observed=f"req(url, params=..., headers={short(headers, 200)}) reached the server "
-                    f"with {', '.join(wrong)}",
-           expected=f"the request to carry the headers {headers}",
-           hint="pass them on: `session.get(url, params=params, headers=headers)` "
-                "(or `aiohttp.ClientSession(headers=headers)`)")
+           observed=_("req(url, params=..., headers={headers}) reached the server with "
+                      "{wrong}").format(headers=short(headers, 200), wrong=", ".join(wrong)),
+           expected=_("the request to carry the headers {headers}").format(headers=headers),
+           hint=_("pass them on: `session.get(url, params=params, headers=headers)` "
+                  "(or `aiohttp.ClientSession(headers=headers)`)"))
 
 
 # ---------------------------------------------------------------- what comes back (essence)
@@ -278,9 +287,10 @@ def test_json_returned(student):
         call = call_text(url, response_type="json")
         the_request(run, web, call)
         expect_value(run, call, body,
-                     f"the parsed JSON body, a {type(body).__name__}: {short(body)}",
-                     "return `await resp.json()`: it parses the body into dicts and lists"
-                     if isinstance(run.value, str | bytes) else JSON_HINT)
+                     _("the parsed JSON body, a {type}: {body}").format(
+                         type=type(body).__name__, body=short(body)),
+                     _("return `await resp.json()`: it parses the body into dicts and lists")
+                     if isinstance(run.value, str | bytes) else _(JSON_HINT))
 
 
 @pytest.mark.points(3)
@@ -291,7 +301,8 @@ def test_text_returned(student):
     run, web = served(text_reply(body), url, student=student, response_type="text")
     call = call_text(url, response_type="text")
     the_request(run, web, call)
-    expect_value(run, call, body, f"the body as str: {short(body)}", TEXT_HINT)
+    expect_value(run, call, body, _("the body as str: {body}").format(body=short(body)),
+                 _(TEXT_HINT))
 
 
 @pytest.mark.points(1)
@@ -302,9 +313,10 @@ def test_json_is_default(student):
     run, web = served(json_reply(body), url, student=student)
     call = call_text(url)
     the_request(run, web, call)
-    hint = ('keep the signature of the stub: `response_type="json"` by default'
-            if run.error is None and isinstance(run.value, str | bytes) else JSON_HINT)
-    expect_value(run, call, body, f"the parsed JSON body (the default is 'json'): {short(body)}",
+    hint = (_('keep the signature of the stub: `response_type="json"` by default')
+            if run.error is None and isinstance(run.value, str | bytes) else _(JSON_HINT))
+    expect_value(run, call, body,
+                 _("the parsed JSON body (the default is 'json'): {body}").format(body=short(body)),
                  hint)
 
 
@@ -318,14 +330,24 @@ def test_other_2xx_answered_normally(student):
         body = json_body()
         url = url_of("orders")
         run, web = served(json_reply(body, status), url, student=student, response_type="json")
-        call = call_text(url, response_type="json") + f" on a {status} answer"
+        call = on_answer(call_text(url, response_type="json"), status)
         the_request(run, web, call)
-        expect_value(run, call, body, f"the parsed JSON body: {short(body)}",
-                     "every status below 400 is a success: let `raise_for_status()` decide "
-                     "instead of comparing with 200")
+        expect_value(run, call, body, _("the parsed JSON body: {body}").format(body=short(body)),
+                     _("every status below 400 is a success: let `raise_for_status()` decide "
+                       "instead of comparing with 200"))
+
+
+def on_answer(call: str, status: int) -> str:
+    """`req(...) on a 404 answer`: a call and the status the server answered it with."""
+    return _("{call} on a {status} answer").format(call=call, status=status)
 
 
 ERRORS: list[tuple[int, str]] = [(404, "json"), (500, "text")]
+
+
+def not_raised(call: str, run: Run) -> str:
+    return _("{call} returned {value} instead of raising").format(call=call,
+                                                                 value=kind(run.value))
 
 
 def error_reply(status: int) -> Reply:
@@ -344,23 +366,23 @@ def test_error_status_raises(student):
         run, web = served(error_reply(status), url, student=student, response_type=response_type)
         call = call_text(url, response_type=response_type)
         the_request(run, web, call)
-        call += f" on a {status} answer"
-        expected = f"aiohttp.ClientResponseError with .status == {status}"
+        call = on_answer(call, status)
+        expected = _("aiohttp.ClientResponseError with .status == {status}").format(status=status)
         if run.error is None:
-            raise Feedback(f"{call} returned {kind(run.value)} instead of raising",
-                           expected, STATUS_HINT)
+            raise Feedback(not_raised(call, run), expected, _(STATUS_HINT))
         expect(run.error.is_a("ClientResponseError") and run.error.status == status,
-               observed=f"{call} raised {run.error.summary(200)}"
-                        + (f" with .status == {run.error.status}"
+               observed=_("{call} raised {error}").format(call=call,
+                                                          error=run.error.summary(200))
+                        + (_(" with .status == {status}").format(status=run.error.status)
                            if run.error.is_a("ClientResponseError") else ""),
-               expected=expected, hint=STATUS_HINT)
+               expected=expected, hint=_(STATUS_HINT))
 
 
 # ---------------------------------------------------------------- response_type checks
 
 BAD_TYPES: list[Any] = ["xml", None]  # "JSON" has a test of its own: one mistake, one charge
-VE_HINT = ("only 'json' and 'text' are valid: `if response_type not in ('json', 'text'): "
-           "raise ValueError(...)` first thing in req")
+VE_HINT = N_("only 'json' and 'text' are valid: `if response_type not in ('json', 'text'): "
+             "raise ValueError(...)` first thing in req")
 
 
 def bad_type(student: StudentCode, response_type: Any) -> tuple[Run, FakeWeb, str]:
@@ -372,12 +394,13 @@ def bad_type(student: StudentCode, response_type: Any) -> tuple[Run, FakeWeb, st
 
 def expect_value_error(run: Run, call: str, hint: str) -> None:
     if run.error is None:
-        raise Feedback(f"{call} returned {kind(run.value)} instead of raising", "ValueError",
-                       hint)
+        raise Feedback(not_raised(call, run), "ValueError", hint)
     expect(run.error.is_a("ValueError"),
-           observed=f"{call} raised {run.error.summary(200)}", expected="ValueError",
-           hint="raise ValueError yourself: "
-                "`raise ValueError(f'unknown response_type: {response_type!r}')`")
+           observed=_("{call} raised {error}").format(call=call, error=run.error.summary(200)),
+           expected="ValueError",
+           # the braces are the student's own f-string: this text is never .format()-ed
+           hint=_("raise ValueError yourself: "
+                  "`raise ValueError(f'unknown response_type: {response_type!r}')`"))
 
 
 @pytest.mark.points(2)
@@ -386,7 +409,7 @@ def test_unknown_type_raises_value_error(student):
     answer_works(student)
     for response_type in BAD_TYPES:
         run, _web, call = bad_type(student, response_type)
-        expect_value_error(run, call, VE_HINT)
+        expect_value_error(run, call, _(VE_HINT))
 
 
 @pytest.mark.points(1)
@@ -396,10 +419,13 @@ def test_unknown_type_sends_no_request(student):
     for response_type in BAD_TYPES:
         run, web, call = bad_type(student, response_type)
         expect(not web.requests,
-               observed=f"{call} sent {plural(len(web.requests), 'request')} to the server, "
-                        f"then {outcome(run)}",
-               expected="no request at all: an unknown response_type is rejected before sending",
-               hint="check response_type first thing in req, before opening the session")
+               observed=ngettext("{call} sent {n} request to the server, then {outcome}",
+                                 "{call} sent {n} requests to the server, then {outcome}",
+                                 len(web.requests)).format(call=call, n=len(web.requests),
+                                                           outcome=outcome(run)),
+               expected=_("no request at all: an unknown response_type is rejected before "
+                          "sending"),
+               hint=_("check response_type first thing in req, before opening the session"))
 
 
 @pytest.mark.points(1)
@@ -407,32 +433,43 @@ def test_response_type_is_case_sensitive(student):
     """'JSON' is not 'json': response_type is case-sensitive and 'JSON' raises ValueError"""
     answer_works(student)
     run, _web, call = bad_type(student, "JSON")
-    expect_value_error(run, call, "compare response_type exactly, without .lower(): "
-                                  "only 'json' and 'text' are valid")
+    expect_value_error(run, call, _("compare response_type exactly, without .lower(): "
+                                    "only 'json' and 'text' are valid"))
 
 
 # ---------------------------------------------------------------- async hygiene
 
 
-def expect_closed(run: Run, web: FakeWeb, call: str, ending: str) -> None:
+def expect_closed(run: Run, web: FakeWeb, call: str, raised: bool) -> None:
     """The session is closed: no connection of this call is still open on the wire."""
     request = the_request(run, web, call)
     if request.answered_at is None:
-        raise Feedback(f"{call} got no answer", "a request answered by the server",
-                       NOT_AIOHTTP_HINT)
-    extra = (f" (the worker also reports {plural(run.reported.unclosed_sessions, 'session')} "
-             "left open)" if run.reported.unclosed_sessions else "")
-    expect(run.open_connections == 0,
-           observed=f"{call} {ending} with {plural(run.open_connections, 'connection')} to the "
-                    f"server still open{extra}",
-           expected=f"the session closed before req {ending}", hint=SESSION_HINT)
+        raise Feedback(_("{call} got no answer").format(call=call),
+                       _("a request answered by the server"), _(NOT_AIOHTTP_HINT))
+    sessions = run.reported.unclosed_sessions
+    extra = ngettext(" (the worker also reports {n} session left open)",
+                     " (the worker also reports {n} sessions left open)",
+                     sessions).format(n=sessions) if sessions else ""
+    n = run.open_connections
+    if raised:
+        observed = ngettext("{call} raised with {n} connection to the server still open{extra}",
+                            "{call} raised with {n} connections to the server still open{extra}",
+                            n)
+        expected = _("the session closed before req raised")
+    else:
+        observed = ngettext("{call} returned with {n} connection to the server still open{extra}",
+                            "{call} returned with {n} connections to the server still "
+                            "open{extra}", n)
+        expected = _("the session closed before req returned")
+    expect(n == 0, observed=observed.format(call=call, n=n, extra=extra), expected=expected,
+           hint=_(SESSION_HINT))
 
 
 @pytest.mark.points(1)
 def test_session_closed_after_success(student):
     """The session is closed when req returns"""
     run, web, call = answer_works(student)
-    expect_closed(run, web, call, "returned")
+    expect_closed(run, web, call, raised=False)
 
 
 @pytest.mark.points(1)
@@ -441,8 +478,8 @@ def test_session_closed_after_error(student):
     answer_works(student)
     url = url_of("missing")
     run, web = served(error_reply(404), url, student=student, response_type="json")
-    expect_closed(run, web, call_text(url, response_type="json") + " on a 404 answer",
-                  "raised" if run.error is not None else "returned")
+    expect_closed(run, web, on_answer(call_text(url, response_type="json"), 404),
+                  raised=run.error is not None)
 
 
 @pytest.mark.points(1)
@@ -460,14 +497,20 @@ def test_runs_alongside_another_call(student):
         run.value_or_raise()
     call = f"asyncio.gather({call_text(urls[0])}, {call_text(urls[1])})"
     if len(web.served) < 2:
-        raise Feedback(f"{call} sent {plural(len(web.served), 'request')} to those URLs and "
-                       f"{outcome(run)}", "one GET per call", NOT_AIOHTTP_HINT)
-    expect_value(run, call, bodies, f"both parsed bodies, in call order: {short(bodies)}",
-                 JSON_HINT)
+        raise Feedback(ngettext("{call} sent {n} request to those URLs and {outcome}",
+                                "{call} sent {n} requests to those URLs and {outcome}",
+                                len(web.served)).format(call=call, n=len(web.served),
+                                                        outcome=outcome(run)),
+                       _("one GET per call"), _(NOT_AIOHTTP_HINT))
+    expect_value(run, call, bodies,
+                 _("both parsed bodies, in call order: {bodies}").format(bodies=short(bodies)),
+                 _(JSON_HINT))
     blocking = run.reported.blocking
     expect(web.max_in_flight == 2,
-           observed=f"{call}: the server never had both requests in flight at once"
-                    + (f" (the worker saw {', '.join(blocking)})" if blocking else ""),
-           expected="the two requests in flight together",
-           hint="nothing in req may wait without `await`: no time.sleep, no blocking I/O, "
-                "no lock shared by all calls")
+           observed=_("{call}: the server never had both requests in flight at once").format(
+                        call=call)
+                    + (_(" (the worker saw {calls})").format(calls=", ".join(blocking))
+                       if blocking else ""),
+           expected=_("the two requests in flight together"),
+           hint=_("nothing in req may wait without `await`: no time.sleep, no blocking I/O, "
+                  "no lock shared by all calls"))
