@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from grader.i18n import N_, _, ngettext
 from grader.suites.checks import printed_seconds, seconds_fit, short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
@@ -102,7 +103,7 @@ def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, A
     rest = TITLES[:]
     rng.shuffle(rest)
     top = ["Заглавная_страница", "Служебная:Поиск", *rest[:5]]
-    for _ in range(3):
+    for _event in range(3):
         top.insert(rng.randint(2, len(top)), f"{rng.choice(EVENTS)}_{rng.randint(1950, 2025)}")
     titles = [*top, *rest[5:]]
     titles += [f"Статья_{k}" for k in range(len(titles), count)]
@@ -111,7 +112,7 @@ def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, A
     floor = MIN_VIEWS // VIEW_CLASSES + 1
     q = rng.randint(300_000, 900_000) // VIEW_CLASSES
     units = []
-    for _ in range(min(count, TOP)):
+    for _rank in range(min(count, TOP)):
         units.append(q)
         q = min(q - 1, int(q * rng.uniform(0.93, 0.99)))
     units += sorted(rng.sample(range(floor, units[-1]), count - len(units)), reverse=True) \
@@ -331,16 +332,19 @@ def explain_no_data(web: Wikimedia, who: str) -> None:
     if not web.served:
         url = str(web.requests[0].url)
         raise Feedback(
-            f"{who} asked for {url}, which Wikimedia does not serve: it answered 404 Not Found",
-            "the day written YYYY/MM/DD in the URL, e.g. " + API.format(day="2024/09/01"),
+            _("{who} asked for {url}, which Wikimedia does not serve: it answered 404 Not Found")
+            .format(who=who, url=url),
+            _("the day written YYYY/MM/DD in the URL, e.g. {example}").format(
+                example=API.format(day="2024/09/01")),
             "API.format(day=day.replace('-', '/'))")
     if web.refused == len(web.served):
         agent = web.served[0].headers.get("User-Agent")
         raise Feedback(
-            "Wikimedia refused every request with 403 Forbidden: the User-Agent was "
-            + (f"{agent!r}, a library's default" if agent else "missing"),
-            "requests that carry HEADERS (a User-Agent naming your client)",
-            "session.get(url, headers=HEADERS), or aiohttp.ClientSession(headers=HEADERS)")
+            _("Wikimedia refused every request with 403 Forbidden: the User-Agent was "
+              "{agent!r}, a library's default").format(agent=agent) if agent else
+            _("Wikimedia refused every request with 403 Forbidden: the User-Agent was missing"),
+            _("requests that carry HEADERS (a User-Agent naming your client)"),
+            _("session.get(url, headers=HEADERS), or aiohttp.ClientSession(headers=HEADERS)"))
 
 
 def canon(value: Any) -> Any:
@@ -409,16 +413,18 @@ def stats_dict(run: Run, what: str = "") -> dict[Any, Any]:
         said = (f"{error.type} ({error.status}, {reason_of(error.message)})"
                 if error.is_a("ClientResponseError") else
                 f"{error.type}: {short(error.message, 200)}")
-        raise Feedback(f"get_stats raised {said} when {what}",
-                       "that day to map to [] and every other day to be returned as usual",
-                       "catch aiohttp.ClientError for each day separately (a small wrapper "
-                       "around get_top), or use asyncio.gather(..., return_exceptions=True) "
-                       "and turn each exception into []")
+        raise Feedback(_("get_stats raised {error} when {situation}").format(
+                           error=said, situation=what),
+                       _("that day to map to [] and every other day to be returned as usual"),
+                       _("catch aiohttp.ClientError for each day separately (a small wrapper "
+                         "around get_top), or use asyncio.gather(..., return_exceptions=True) "
+                         "and turn each exception into []"))
     stats = run.value_or_raise()
     expect(isinstance(stats, dict),
-           observed=f"get_stats returned {type_name(stats)} {short(stats)}",
-           expected="a dict mapping each 'YYYY-MM-DD' day to its list of pairs",
-           hint="build the result as {day: top for day, top in ...}")
+           observed=_("get_stats returned {type} {value}").format(
+               type=type_name(stats), value=short(stats)),
+           expected=_("a dict mapping each 'YYYY-MM-DD' day to its list of pairs"),
+           hint=_("build the result as {day: top for day, top in ...}"))
     return stats
 
 
@@ -428,9 +434,10 @@ def require_data(web: Wikimedia, run: Run, value: Any, who: str) -> None:
         return
     explain_no_data(web, who)
     run.value_or_raise()
-    raise Feedback(f"{who} returned {short(value)}, with none of the data Wikimedia sent",
-                   "the days' tops fetched from the API",
-                   "get_stats must call get_top for every day and return what it got")
+    raise Feedback(_("{who} returned {value}, with none of the data Wikimedia sent").format(
+                       who=who, value=short(value)),
+                   _("the days' tops fetched from the API"),
+                   _("get_stats must call get_top for every day and return what it got"))
 
 
 # ---------------------------------------------------------------- get_top
@@ -444,18 +451,21 @@ def test_top_one_get_to_day_url(student):
     want = API.format(day="2024/03/05")
     if not web.requests:
         run.value_or_raise()
-    expect(web.requests, observed="get_top('2024-03-05') sent no request",
-           expected=f"one GET to {want}")
-    expect(len(web.requests) == 1 and web.requests[0].method == "GET",
-           observed=f"get_top('2024-03-05') sent {len(web.requests)} requests: "
-                    f"{', '.join(f'{r.method} {r.url}' for r in web.requests[:3])}",
-           expected=f"exactly one GET to {want}",
-           hint="send one session.get(API.format(day=...)) per call")
+    expect(web.requests, observed=_("get_top('2024-03-05') sent no request"),
+           expected=_("one GET to {url}").format(url=want))
+    sent = len(web.requests)
+    expect(sent == 1 and web.requests[0].method == "GET",
+           observed=ngettext("get_top('2024-03-05') sent {n} request: {requests}",
+                             "get_top('2024-03-05') sent {n} requests: {requests}", sent).format(
+               n=sent, requests=", ".join(f"{r.method} {r.url}" for r in web.requests[:3])),
+           expected=_("exactly one GET to {url}").format(url=want),
+           hint=_("send one session.get(API.format(day=...)) per call"))
     url = str(web.requests[0].url).split("?")[0]
     expect(url == want,
-           observed=f"get_top('2024-03-05') asked for {url}"
-                    + ("" if web.served else ", which Wikimedia answers with 404 Not Found"),
-           expected=f"{want} (the day written YYYY/MM/DD)",
+           observed=(_("get_top('2024-03-05') asked for {url}") if web.served else
+                     _("get_top('2024-03-05') asked for {url}, which Wikimedia answers with 404 "
+                       "Not Found")).format(url=url),
+           expected=_("{url} (the day written YYYY/MM/DD)").format(url=want),
            hint="API.format(day=day.replace('-', '/'))")
 
 
@@ -466,35 +476,45 @@ def test_top_sends_user_agent(student):
     run = run_top(student, "2024-09-01", web)
     if not web.requests:
         run.value_or_raise()
-    expect(web.requests, observed="get_top sent no request", expected="one GET to the API")
+    expect(web.requests, observed=_("get_top sent no request"),
+           expected=_("one GET to the API"))
     sent = web.requests[0].headers.get("User-Agent")
     expect(sent is not None and proper_agent(sent),
-           observed=("the request carried no User-Agent header" if sent is None else
-                     f"the request carried only the library's default User-Agent {sent!r}"
-                     if sent.strip() else "the request carried an empty User-Agent")
-                    + ": Wikimedia answers such requests with 403 Forbidden",
-           expected="the User-Agent of HEADERS, naming your client",
-           hint="pass the headers: session.get(url, headers=HEADERS), or "
-                "aiohttp.ClientSession(headers=HEADERS)")
+           observed=(_("the request carried no User-Agent header: Wikimedia answers such "
+                       "requests with 403 Forbidden") if sent is None else
+                     _("the request carried only the library's default User-Agent {agent!r}: "
+                       "Wikimedia answers such requests with 403 Forbidden").format(agent=sent)
+                     if sent.strip() else
+                     _("the request carried an empty User-Agent: Wikimedia answers such "
+                       "requests with 403 Forbidden")),
+           expected=_("the User-Agent of HEADERS, naming your client"),
+           hint=_("pass the headers: session.get(url, headers=HEADERS), or "
+                  "aiohttp.ClientSession(headers=HEADERS)"))
 
 
 def describe_pairs(got: Any, want: list[tuple[str, int]]) -> str:
     """Say in words how a returned top differs from the wanted pairs."""
     if not isinstance(got, list | tuple):
-        return f"get_top returned {type_name(got)} {short(got)}"
+        return _("get_top returned {type} {value}").format(type=type_name(got), value=short(got))
     if len(got) != len(want):
-        return f"get_top returned {len(got)} items: {short(list(got)[:3])}"
+        return ngettext("get_top returned {n} item: {first}", "get_top returned {n} items: {first}",
+                        len(got)).format(n=len(got), first=short(list(got)[:3]))
     for i, (item, pair) in enumerate(zip(got, want, strict=True)):
         if canon(item) == canon(pair):
             continue
         if isinstance(item, dict):
-            return f"item {i} is a dict {short(item)}, not an (article, views) pair"
+            return _("item {i} is a dict {item}, not an (article, views) pair").format(
+                i=i, item=short(item))
         if isinstance(item, list | tuple) and len(item) != 2:
-            return f"item {i} holds {len(item)} values {short(item)}, not an (article, views) pair"
+            return ngettext("item {i} holds {n} value {item}, not an (article, views) pair",
+                            "item {i} holds {n} values {item}, not an (article, views) pair",
+                            len(item)).format(i=i, n=len(item), item=short(item))
         if isinstance(item, list | tuple) and canon(item) == canon(pair[::-1]):
-            return f"item {i} is {short(item)}: views come before the article"
-        return f"item {i} is {short(item)} where {pair!r} was expected"
-    return f"get_top returned {short(got)}"
+            return _("item {i} is {item}: views come before the article").format(
+                i=i, item=short(item))
+        return _("item {i} is {item} where {pair!r} was expected").format(
+            i=i, item=short(item), pair=pair)
+    return _("get_top returned {value}").format(value=short(got))
 
 
 @pytest.mark.points(3)
@@ -508,11 +528,15 @@ def test_top_ten_pairs_best_first(student):
         explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
     expect(canon(got) == canon(want),
-           observed=describe_pairs(got, want) + " (the day had 1000 articles)",
-           expected=f"the 10 best-ranked as (article, views) pairs, best first: "
-                    f"{short(want[:2], 200)[:-1]}, ...]",
-           hint="take the first 10 of data['items'][0]['articles'] (listed by rank) as "
-                "(a['article'], a['views'])")
+           observed=_("{difference} (the day had 1000 articles)").format(
+               difference=describe_pairs(got, want)),
+           expected=_("the 10 best-ranked as (article, views) pairs, best first: {first}").format(
+               first=f"{short(want[:2], 200)[:-1]}, ...]"),
+           hint=_("take the first 10 of data['items'][0]['articles'] (listed by rank) as "
+                  "(a['article'], a['views'])"))
+
+
+SLICE_HINT = N_("slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
 
 
 @pytest.mark.points(1)
@@ -524,19 +548,20 @@ def test_top_fewer_than_ten(student):
     titles = [a["article"] for a in payload(secret, day, count=4)["items"][0]["articles"]]
     if run.error is not None and web.given and not run.error.is_a("NotImplementedError"):
         raise Feedback(
-            f"with only 4 articles that day get_top raised {run.error.type}: "
-            f"{short(run.error.message)}",
-            "the 4 articles, best first (all of them, since there are fewer than 10)",
-            "slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
+            _("with only 4 articles that day get_top raised {error}: {message}").format(
+                error=run.error.type, message=short(run.error.message)),
+            _("the 4 articles, best first (all of them, since there are fewer than 10)"),
+            _(SLICE_HINT))
     if run.error is not None:
         explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
     ok = isinstance(got, list | tuple) and len(got) == len(titles) and all(
         title in repr(item) for title, item in zip(titles, got, strict=True))
     expect(ok,
-           observed=f"with only 4 articles that day get_top returned {short(got, 200)}",
-           expected=f"all 4, best first: {titles}",
-           hint="slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
+           observed=_("with only 4 articles that day get_top returned {value}").format(
+               value=short(got, 200)),
+           expected=_("all 4, best first: {titles}").format(titles=titles),
+           hint=_(SLICE_HINT))
 
 
 # ---------------------------------------------------------------- get_stats: the lesson
