@@ -591,11 +591,15 @@ def test_stats_days_in_flight_together(student, timeline):
     if not used:
         explain_no_data(web, f"get_stats('{days[0]}', '{days[-1]}')")
         run.value_or_raise()
+        sent = len(web.requests)
         raise Feedback(
-            f"get_stats('{days[0]}', '{days[-1]}') sent {len(web.requests)} request(s) and "
-            f"returned {short(run.value)}, with none of the days' data in it",
-            "every day of the range fetched, concurrently, and returned",
-            "await asyncio.gather(*(get_top(day) for day in days)) and return the results")
+            ngettext("get_stats('{first}', '{last}') sent {n} request and returned {value}, "
+                     "with none of the days' data in it",
+                     "get_stats('{first}', '{last}') sent {n} requests and returned {value}, "
+                     "with none of the days' data in it", sent).format(
+                first=days[0], last=days[-1], n=sent, value=short(run.value)),
+            _("every day of the range fetched, concurrently, and returned"),
+            _("await asyncio.gather(*(get_top(day) for day in days)) and return the results"))
     by_day: dict[str, list[Request]] = {}
     for request in used:
         by_day.setdefault(str(request.key), []).append(request)
@@ -603,18 +607,26 @@ def test_stats_days_in_flight_together(student, timeline):
                    if not any(overlaps(r, other) for r in mine
                               for d, theirs in by_day.items() if d != day for other in theirs))
     together = len(by_day) - len(alone)
+    # together is 0 or at least 2 (overlaps come in pairs), so this fails with 2+ days alone
+    listed = ", ".join(alone[:4]) + (", ..." if len(alone) > 4 else "")
     expect(together >= 2 and len(alone) <= 1,
-           observed=f"of the {len(by_day)} days whose data get_stats returned, "
-                    + (f"{len(alone)} were fetched one after another (each request sent only "
-                       f"after the previous answer had arrived)" if together == 0 else
-                       f"only {together} were in flight together with another day's request; "
-                       f"{len(alone)} were fetched alone ({', '.join(alone[:4])}"
-                       + (", ..." if len(alone) > 4 else "") + ")"),
-           expected=f"the requests for the {len(days)} days in flight together "
-                    "(a bound such as Semaphore(5) is fine, but at least 2)",
-           hint="create all the get_top coroutines first and await them together: "
-                "await asyncio.gather(*(get_top(day) for day in days)); "
-                "`await` inside a for loop waits for each day before starting the next")
+           observed=ngettext(
+               "of the {total} days whose data get_stats returned, {n} was fetched one after "
+               "another (each request sent only after the previous answer had arrived)",
+               "of the {total} days whose data get_stats returned, {n} were fetched one after "
+               "another (each request sent only after the previous answer had arrived)",
+               len(alone)).format(total=len(by_day), n=len(alone)) if together == 0 else
+           _("of the {total} days whose data get_stats returned, only {together} were in "
+             "flight together with another day's request; {n} were fetched alone ({days})").format(
+               total=len(by_day), together=together, n=len(alone), days=listed),
+           expected=ngettext("the requests for the {n} day in flight together "
+                             "(a bound such as Semaphore(5) is fine, but at least 2)",
+                             "the requests for the {n} days in flight together "
+                             "(a bound such as Semaphore(5) is fine, but at least 2)",
+                             len(days)).format(n=len(days)),
+           hint=_("create all the get_top coroutines first and await them together: "
+                  "await asyncio.gather(*(get_top(day) for day in days)); "
+                  "`await` inside a for loop waits for each day before starting the next"))
 
 
 @pytest.mark.points(2)
@@ -632,9 +644,10 @@ def test_stats_each_day_its_top(student):
             fetched.setdefault(str(request.key), []).append(web.given[request.index])
     if not fetched:
         explain_no_data(web, "get_stats")
-    expect(fetched, observed=f"get_stats('{days[0]}', '{days[-1]}') fetched no day's data",
-           expected="one GET per day of the range",
-           hint="call get_top for every day of get_date_range(start, end)")
+    expect(fetched, observed=_("get_stats('{first}', '{last}') fetched no day's data").format(
+               first=days[0], last=days[-1]),
+           expected=_("one GET per day of the range"),
+           hint=_("call get_top for every day of get_date_range(start, end)"))
     for day in sorted(fetched):
         got = stats.get(day)
         accepted = [canon(top_of(answer)) for answer in fetched[day]]
@@ -643,19 +656,21 @@ def test_stats_each_day_its_top(student):
         wrong_day = [d for d, answers in fetched.items() if d != day
                      and any(canon(got) == canon(top_of(a)) for a in answers)]
         expect(day in stats,
-               observed=f"get_stats fetched {day} but left it out of the result: keys "
-                        f"{short(list(stats))}",
-               expected=f"{day} mapped to its top-10",
-               hint="build the dict from the days and the results of gather, in the same order")
+               observed=_("get_stats fetched {day} but left it out of the result: keys "
+                          "{keys}").format(day=day, keys=short(list(stats))),
+               expected=_("{day} mapped to its top-10").format(day=day),
+               hint=_("build the dict from the days and the results of gather, in the same "
+                      "order"))
         expect(canon(got) in accepted,
-               observed=f"for {day} get_stats gave "
-                        + (f"the top of {wrong_day[0]}: the answers came back in another order "
-                           "than the days were asked" if wrong_day else short(got)),
-               expected=f"the day's top-10 as get_top('{day}') returns it: "
-                        f"{short(own.get(day, top_of(fetched[day][0])))}",
-               hint="map each day to the result of get_top for that very day: gather returns "
-                    "results in the order of its arguments (zip them with the days); "
-                    "as_completed yields them in the order they finish")
+               observed=_("for {day} get_stats gave the top of {other}: the answers came back "
+                          "in another order than the days were asked").format(
+                   day=day, other=wrong_day[0]) if wrong_day else
+               _("for {day} get_stats gave {value}").format(day=day, value=short(got)),
+               expected=_("the day's top-10 as get_top('{day}') returns it: {top}").format(
+                   day=day, top=short(own.get(day, top_of(fetched[day][0])))),
+               hint=_("map each day to the result of get_top for that very day: gather returns "
+                      "results in the order of its arguments (zip them with the days); "
+                      "as_completed yields them in the order they finish"))
 
 
 # ---------------------------------------------------------------- get_stats: inputs
