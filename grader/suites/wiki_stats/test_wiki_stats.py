@@ -695,14 +695,15 @@ def test_stats_range_across_month_and_year_end(student):
         missing = [d for d in days if d not in stats]
         extra = [k for k in stats if k not in days]
         expect(not missing and not extra,
-               observed=f"get_stats('{start}', '{end}') returned the keys "
-                        f"{short(list(stats), 200)}"
-                        + (f"; missing {missing}" if missing else "")
-                        + (f"; unexpected {short(extra)}" if extra else ""),
-               expected=f"exactly the days {days} as 'YYYY-MM-DD' strings (both ends included)",
-               hint="use the days of get_date_range(start, end) as keys: datetime + "
-                    "timedelta(days=1) handle month ends and leap days; loop while current "
-                    "<= last")
+               observed=_("get_stats('{start}', '{end}') returned the keys {keys}").format(
+                   start=start, end=end, keys=short(list(stats), 200))
+                        + (_("; missing {days}").format(days=missing) if missing else "")
+                        + (_("; unexpected {keys}").format(keys=short(extra)) if extra else ""),
+               expected=_("exactly the days {days} as 'YYYY-MM-DD' strings (both ends "
+                          "included)").format(days=days),
+               hint=_("use the days of get_date_range(start, end) as keys: datetime + "
+                      "timedelta(days=1) handle month ends and leap days; loop while current "
+                      "<= last"))
         require_data(web, run, stats, f"get_stats('{start}', '{end}')")
 
 
@@ -716,11 +717,15 @@ def test_stats_start_after_end_is_empty(student):
     web = Wikimedia(secret)
     run = run_stats(student, web, "2024-09-05", "2024-09-01")
     got = run.value_or_raise()
+    sent = len(web.requests)
     expect(isinstance(got, dict) and not got and not web.requests,
-           observed=f"get_stats('2024-09-05', '2024-09-01') returned {short(got)}"
-                    + (f" after {len(web.requests)} request(s)" if web.requests else ""),
-           expected="{} and no request: there are no days from 2024-09-05 to 2024-09-01",
-           hint="get_date_range returns [] when start is after end; build the dict from it")
+           observed=ngettext("get_stats('2024-09-05', '2024-09-01') returned {value} after {n} "
+                             "request",
+                             "get_stats('2024-09-05', '2024-09-01') returned {value} after {n} "
+                             "requests", sent).format(value=short(got), n=sent) if sent else
+           _("get_stats('2024-09-05', '2024-09-01') returned {value}").format(value=short(got)),
+           expected=_("{} and no request: there are no days from 2024-09-05 to 2024-09-01"),
+           hint=_("get_date_range returns [] when start is after end; build the dict from it"))
 
 
 def check_failed_day(student: StudentCode, days: list[str], status: int, answered: str) -> None:
@@ -728,22 +733,25 @@ def check_failed_day(student: StudentCode, days: list[str], status: int, answere
     bad = days[1]
     web = Wikimedia(new_secret(), len(days), errors={bad: status}, scramble=True)
     run = run_stats(student, web, days[0], days[-1])
-    stats = stats_dict(run, f"the API answered {answered} for {bad}")
+    stats = stats_dict(run, _("the API answered {status} for {day}").format(
+        status=answered, day=bad))
     require_data(web, run, stats, f"get_stats('{days[0]}', '{days[-1]}')")
     got = stats.get(bad, "missing")
     expect(bad in stats and canon(got) == (),
-           observed=f"{bad} (answered {answered}) is missing from the result: keys "
-                    f"{short(list(stats))}" if bad not in stats else
-                    f"get_stats gave {short(got)} for {bad}, whose request failed",
-           expected=f"{bad} mapped to []",
-           hint="keep every day of the range in the dict; a failed day maps to []")
+           observed=_("{day} (answered {status}) is missing from the result: keys {keys}").format(
+               day=bad, status=answered, keys=short(list(stats))) if bad not in stats else
+           _("get_stats gave {value} for {day}, whose request failed").format(
+               value=short(got), day=bad),
+           expected=_("{day} mapped to []").format(day=bad),
+           hint=_("keep every day of the range in the dict; a failed day maps to []"))
     good = sorted({str(r.key) for r in web.served if r.index in web.given})
     lost = [d for d in good if not web.holds_day(stats.get(d), d)] or [""]
     expect(not lost[0],
-           observed=f"after {bad} failed, get_stats gave {short(stats.get(lost[0]))} for "
-                    f"{lost[0]}, whose request succeeded",
-           expected="every other day returned with its top-10",
-           hint="catch the failure per day, not around the whole gather")
+           observed=_("after {failed} failed, get_stats gave {value} for {day}, whose request "
+                      "succeeded").format(failed=bad, value=short(stats.get(lost[0])),
+                                          day=lost[0]),
+           expected=_("every other day returned with its top-10"),
+           hint=_("catch the failure per day, not around the whole gather"))
 
 
 @pytest.mark.points(1)
