@@ -792,30 +792,37 @@ def test_stats_prints_run_time(student):
         if not web.answered:
             explain_no_data(web, "get_stats")
             run.value_or_raise()
-        expect(web.answered, observed="get_stats sent no request to the API",
-               expected="one request per day, timed by async_timeit")
+        expect(web.answered, observed=_("get_stats sent no request to the API"),
+               expected=_("one request per day, timed by async_timeit"))
         named = [(at, line) for at, line in line_starts(run.stdout) if "get_stats" in line]
         timed = [(at, line) for at, line in named if printed_seconds(line, "get_stats")]
         expect(len(timed) == 1 and len(named) == 1,
-               observed=f"a call of get_stats printed {len(named)} lines naming get_stats"
-                        + (f": {short([line for _, line in named[:3]], 200)}" if named else
-                           f" (all it printed: {short(run.lines[:3], 200)})"),
-               expected="exactly one line with the name get_stats and its run time in seconds, "
-                        "e.g. 'Время выполнения get_stats: 0.0123 секунд'",
-               hint="decorate get_stats with @async_timeit (from timing import async_timeit, or "
-                    "the decorator written again in this file) and print func.__name__ in it")
+               observed=ngettext("a call of get_stats printed {n} line naming get_stats: {lines}",
+                                 "a call of get_stats printed {n} lines naming get_stats: "
+                                 "{lines}", len(named)).format(
+                   n=len(named), lines=short([text for _at, text in named[:3]], 200))
+               if named else
+               _("a call of get_stats printed 0 lines naming get_stats (all it printed: "
+                 "{printed})").format(printed=short(run.lines[:3], 200)),
+               expected=_("exactly one line with the name get_stats and its run time in seconds, "
+                          "e.g. 'Время выполнения get_stats: 0.0123 секунд'"),
+               hint=_("decorate get_stats with @async_timeit (from timing import async_timeit, "
+                      "or the decorator written again in this file) and print func.__name__ in "
+                      "it"))
         at, line = timed[0]
         released = max(r.printed_before_answer or 0 for r in web.answered)
         expect(at >= released,
-               observed=f"get_stats printed {line!r} before Wikimedia had answered every day",
-               expected="the time printed after the awaited call has finished",
-               hint="await func(*args, **kwargs) inside an async wrapper, then print")
+               observed=_("get_stats printed {line!r} before Wikimedia had answered every "
+                          "day").format(line=line),
+               expected=_("the time printed after the awaited call has finished"),
+               hint=_("await func(*args, **kwargs) inside an async wrapper, then print"))
         low, high = web.busy_seconds, run.seconds
         expect(any(seconds_fit(n, low, high) for n in printed_seconds(line, "get_stats")),
-               observed=f"the line was {line!r}, but the call took between {low:.4f} s "
-                        f"and {high:.4f} s",
-               expected="the number of seconds that call took",
-               hint="print time.perf_counter() after the await minus the value taken before it")
+               observed=_("the line was {line!r}, but the call took between {low:.4f} s "
+                          "and {high:.4f} s").format(line=line, low=low, high=high),
+               expected=_("the number of seconds that call took"),
+               hint=_("print time.perf_counter() after the await minus the value taken before "
+                      "it"))
 
 
 # ---------------------------------------------------------------- get_stats: hygiene
@@ -839,24 +846,26 @@ def test_stats_no_blocking(student):
     run = run_stats(student, held, days[0], days[-1])
     require_data(held, run, run.value, f"get_stats('{days[0]}', '{days[-1]}')")
     expect(held.max_in_flight >= 2,
-           observed="get_stats fetched the days one at a time, so there is no overlap a "
-                    "blocked loop could lose",
-           expected="the days in flight together (see the concurrency test)",
-           hint="await the days together with asyncio.gather")
+           observed=_("get_stats fetched the days one at a time, so there is no overlap a "
+                      "blocked loop could lose"),
+           expected=_("the days in flight together (see the concurrency test)"),
+           hint=_("await the days together with asyncio.gather"))
     free = Wikimedia(secret, len(days), hold=False, delay=FREE_DELAY)
     student.function("get_stats")
     again = student.call("get_stats", days[0], days[-1], web=free, timeout=FREE_TIMEOUT)
     blocked = again.reported.blocking or run.reported.blocking
     expect(free.max_in_flight >= held.max_in_flight,
-           observed=f"with answers held, {held.max_in_flight} days were in flight together; "
-                    f"with each answer sent {FREE_DELAY} s after its request, only "
-                    f"{free.max_in_flight}: the loop stopped between requests"
-                    + (f" (it looked like {', '.join(blocked)})" if blocked else "")
-                    + (f"; the call did not finish within {FREE_TIMEOUT:.1f} s"
-                       if again.timed_out else ""),
-           expected="no blocking call inside async code",
-           hint="time.sleep stops every coroutine at once: use await asyncio.sleep; "
-                "make HTTP requests with aiohttp, not requests/urllib")
+           observed=_("with answers held, {held} days were in flight together; with each answer "
+                      "sent {delay} s after its request, only {free}: the loop stopped between "
+                      "requests").format(held=held.max_in_flight, delay=FREE_DELAY,
+                                         free=free.max_in_flight)
+                    + (_(" (it looked like {calls})").format(calls=", ".join(blocked))
+                       if blocked else "")
+                    + (_("; the call did not finish within {seconds:.1f} s").format(
+                        seconds=FREE_TIMEOUT) if again.timed_out else ""),
+           expected=_("no blocking call inside async code"),
+           hint=_("time.sleep stops every coroutine at once: use await asyncio.sleep; "
+                  "make HTTP requests with aiohttp, not requests/urllib"))
 
 
 @pytest.mark.points(1)
@@ -871,8 +880,9 @@ def test_sessions_closed(student):
     top.value_or_raise()
     still = run.open_connections, top.open_connections
     expect(still == (0, 0),
-           observed=f"when get_stats returned, {still[0]} connection(s) to Wikimedia were still "
-                    f"open, and {still[1]} after get_top alone: a ClientSession was not closed",
-           expected="every session closed before the call returns",
-           hint="open sessions with `async with aiohttp.ClientSession() as session:` so they "
-                "close even when a request fails")
+           observed=_("when get_stats returned, {stats} connection(s) to Wikimedia were still "
+                      "open, and {top} after get_top alone: a ClientSession was not "
+                      "closed").format(stats=still[0], top=still[1]),
+           expected=_("every session closed before the call returns"),
+           hint=_("open sessions with `async with aiohttp.ClientSession() as session:` so they "
+                  "close even when a request fails"))
