@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from grader.i18n import N_, _, ngettext
 from grader.suites.checks import printed_seconds, seconds_fit, short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
@@ -102,7 +103,7 @@ def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, A
     rest = TITLES[:]
     rng.shuffle(rest)
     top = ["Заглавная_страница", "Служебная:Поиск", *rest[:5]]
-    for _ in range(3):
+    for _event in range(3):
         top.insert(rng.randint(2, len(top)), f"{rng.choice(EVENTS)}_{rng.randint(1950, 2025)}")
     titles = [*top, *rest[5:]]
     titles += [f"Статья_{k}" for k in range(len(titles), count)]
@@ -111,7 +112,7 @@ def payload(secret: str, day: str, n: int = 0, count: int = 1000) -> dict[str, A
     floor = MIN_VIEWS // VIEW_CLASSES + 1
     q = rng.randint(300_000, 900_000) // VIEW_CLASSES
     units = []
-    for _ in range(min(count, TOP)):
+    for _rank in range(min(count, TOP)):
         units.append(q)
         q = min(q - 1, int(q * rng.uniform(0.93, 0.99)))
     units += sorted(rng.sample(range(floor, units[-1]), count - len(units)), reverse=True) \
@@ -331,16 +332,19 @@ def explain_no_data(web: Wikimedia, who: str) -> None:
     if not web.served:
         url = str(web.requests[0].url)
         raise Feedback(
-            f"{who} asked for {url}, which Wikimedia does not serve: it answered 404 Not Found",
-            "the day written YYYY/MM/DD in the URL, e.g. " + API.format(day="2024/09/01"),
+            _("{who} asked for {url}, which Wikimedia does not serve: it answered 404 Not Found")
+            .format(who=who, url=url),
+            _("the day written YYYY/MM/DD in the URL, e.g. {example}").format(
+                example=API.format(day="2024/09/01")),
             "API.format(day=day.replace('-', '/'))")
     if web.refused == len(web.served):
         agent = web.served[0].headers.get("User-Agent")
         raise Feedback(
-            "Wikimedia refused every request with 403 Forbidden: the User-Agent was "
-            + (f"{agent!r}, a library's default" if agent else "missing"),
-            "requests that carry HEADERS (a User-Agent naming your client)",
-            "session.get(url, headers=HEADERS), or aiohttp.ClientSession(headers=HEADERS)")
+            _("Wikimedia refused every request with 403 Forbidden: the User-Agent was "
+              "{agent!r}, a library's default").format(agent=agent) if agent else
+            _("Wikimedia refused every request with 403 Forbidden: the User-Agent was missing"),
+            _("requests that carry HEADERS (a User-Agent naming your client)"),
+            _("session.get(url, headers=HEADERS), or aiohttp.ClientSession(headers=HEADERS)"))
 
 
 def canon(value: Any) -> Any:
@@ -409,16 +413,18 @@ def stats_dict(run: Run, what: str = "") -> dict[Any, Any]:
         said = (f"{error.type} ({error.status}, {reason_of(error.message)})"
                 if error.is_a("ClientResponseError") else
                 f"{error.type}: {short(error.message, 200)}")
-        raise Feedback(f"get_stats raised {said} when {what}",
-                       "that day to map to [] and every other day to be returned as usual",
-                       "catch aiohttp.ClientError for each day separately (a small wrapper "
-                       "around get_top), or use asyncio.gather(..., return_exceptions=True) "
-                       "and turn each exception into []")
+        raise Feedback(_("get_stats raised {error} when {situation}").format(
+                           error=said, situation=what),
+                       _("that day to map to [] and every other day to be returned as usual"),
+                       _("catch aiohttp.ClientError for each day separately (a small wrapper "
+                         "around get_top), or use asyncio.gather(..., return_exceptions=True) "
+                         "and turn each exception into []"))
     stats = run.value_or_raise()
     expect(isinstance(stats, dict),
-           observed=f"get_stats returned {type_name(stats)} {short(stats)}",
-           expected="a dict mapping each 'YYYY-MM-DD' day to its list of pairs",
-           hint="build the result as {day: top for day, top in ...}")
+           observed=_("get_stats returned {type} {value}").format(
+               type=type_name(stats), value=short(stats)),
+           expected=_("a dict mapping each 'YYYY-MM-DD' day to its list of pairs"),
+           hint=_("build the result as {day: top for day, top in ...}"))
     return stats
 
 
@@ -428,9 +434,10 @@ def require_data(web: Wikimedia, run: Run, value: Any, who: str) -> None:
         return
     explain_no_data(web, who)
     run.value_or_raise()
-    raise Feedback(f"{who} returned {short(value)}, with none of the data Wikimedia sent",
-                   "the days' tops fetched from the API",
-                   "get_stats must call get_top for every day and return what it got")
+    raise Feedback(_("{who} returned {value}, with none of the data Wikimedia sent").format(
+                       who=who, value=short(value)),
+                   _("the days' tops fetched from the API"),
+                   _("get_stats must call get_top for every day and return what it got"))
 
 
 # ---------------------------------------------------------------- get_top
@@ -444,18 +451,21 @@ def test_top_one_get_to_day_url(student):
     want = API.format(day="2024/03/05")
     if not web.requests:
         run.value_or_raise()
-    expect(web.requests, observed="get_top('2024-03-05') sent no request",
-           expected=f"one GET to {want}")
-    expect(len(web.requests) == 1 and web.requests[0].method == "GET",
-           observed=f"get_top('2024-03-05') sent {len(web.requests)} requests: "
-                    f"{', '.join(f'{r.method} {r.url}' for r in web.requests[:3])}",
-           expected=f"exactly one GET to {want}",
-           hint="send one session.get(API.format(day=...)) per call")
+    expect(web.requests, observed=_("get_top('2024-03-05') sent no request"),
+           expected=_("one GET to {url}").format(url=want))
+    sent = len(web.requests)
+    expect(sent == 1 and web.requests[0].method == "GET",
+           observed=ngettext("get_top('2024-03-05') sent {n} request: {requests}",
+                             "get_top('2024-03-05') sent {n} requests: {requests}", sent).format(
+               n=sent, requests=", ".join(f"{r.method} {r.url}" for r in web.requests[:3])),
+           expected=_("exactly one GET to {url}").format(url=want),
+           hint=_("send one session.get(API.format(day=...)) per call"))
     url = str(web.requests[0].url).split("?")[0]
     expect(url == want,
-           observed=f"get_top('2024-03-05') asked for {url}"
-                    + ("" if web.served else ", which Wikimedia answers with 404 Not Found"),
-           expected=f"{want} (the day written YYYY/MM/DD)",
+           observed=(_("get_top('2024-03-05') asked for {url}") if web.served else
+                     _("get_top('2024-03-05') asked for {url}, which Wikimedia answers with 404 "
+                       "Not Found")).format(url=url),
+           expected=_("{url} (the day written YYYY/MM/DD)").format(url=want),
            hint="API.format(day=day.replace('-', '/'))")
 
 
@@ -466,35 +476,45 @@ def test_top_sends_user_agent(student):
     run = run_top(student, "2024-09-01", web)
     if not web.requests:
         run.value_or_raise()
-    expect(web.requests, observed="get_top sent no request", expected="one GET to the API")
+    expect(web.requests, observed=_("get_top sent no request"),
+           expected=_("one GET to the API"))
     sent = web.requests[0].headers.get("User-Agent")
     expect(sent is not None and proper_agent(sent),
-           observed=("the request carried no User-Agent header" if sent is None else
-                     f"the request carried only the library's default User-Agent {sent!r}"
-                     if sent.strip() else "the request carried an empty User-Agent")
-                    + ": Wikimedia answers such requests with 403 Forbidden",
-           expected="the User-Agent of HEADERS, naming your client",
-           hint="pass the headers: session.get(url, headers=HEADERS), or "
-                "aiohttp.ClientSession(headers=HEADERS)")
+           observed=(_("the request carried no User-Agent header: Wikimedia answers such "
+                       "requests with 403 Forbidden") if sent is None else
+                     _("the request carried only the library's default User-Agent {agent!r}: "
+                       "Wikimedia answers such requests with 403 Forbidden").format(agent=sent)
+                     if sent.strip() else
+                     _("the request carried an empty User-Agent: Wikimedia answers such "
+                       "requests with 403 Forbidden")),
+           expected=_("the User-Agent of HEADERS, naming your client"),
+           hint=_("pass the headers: session.get(url, headers=HEADERS), or "
+                  "aiohttp.ClientSession(headers=HEADERS)"))
 
 
 def describe_pairs(got: Any, want: list[tuple[str, int]]) -> str:
     """Say in words how a returned top differs from the wanted pairs."""
     if not isinstance(got, list | tuple):
-        return f"get_top returned {type_name(got)} {short(got)}"
+        return _("get_top returned {type} {value}").format(type=type_name(got), value=short(got))
     if len(got) != len(want):
-        return f"get_top returned {len(got)} items: {short(list(got)[:3])}"
+        return ngettext("get_top returned {n} item: {first}", "get_top returned {n} items: {first}",
+                        len(got)).format(n=len(got), first=short(list(got)[:3]))
     for i, (item, pair) in enumerate(zip(got, want, strict=True)):
         if canon(item) == canon(pair):
             continue
         if isinstance(item, dict):
-            return f"item {i} is a dict {short(item)}, not an (article, views) pair"
+            return _("item {i} is a dict {item}, not an (article, views) pair").format(
+                i=i, item=short(item))
         if isinstance(item, list | tuple) and len(item) != 2:
-            return f"item {i} holds {len(item)} values {short(item)}, not an (article, views) pair"
+            return ngettext("item {i} holds {n} value {item}, not an (article, views) pair",
+                            "item {i} holds {n} values {item}, not an (article, views) pair",
+                            len(item)).format(i=i, n=len(item), item=short(item))
         if isinstance(item, list | tuple) and canon(item) == canon(pair[::-1]):
-            return f"item {i} is {short(item)}: views come before the article"
-        return f"item {i} is {short(item)} where {pair!r} was expected"
-    return f"get_top returned {short(got)}"
+            return _("item {i} is {item}: views come before the article").format(
+                i=i, item=short(item))
+        return _("item {i} is {item} where {pair!r} was expected").format(
+            i=i, item=short(item), pair=pair)
+    return _("get_top returned {value}").format(value=short(got))
 
 
 @pytest.mark.points(3)
@@ -508,11 +528,15 @@ def test_top_ten_pairs_best_first(student):
         explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
     expect(canon(got) == canon(want),
-           observed=describe_pairs(got, want) + " (the day had 1000 articles)",
-           expected=f"the 10 best-ranked as (article, views) pairs, best first: "
-                    f"{short(want[:2], 200)[:-1]}, ...]",
-           hint="take the first 10 of data['items'][0]['articles'] (listed by rank) as "
-                "(a['article'], a['views'])")
+           observed=_("{difference} (the day had 1000 articles)").format(
+               difference=describe_pairs(got, want)),
+           expected=_("the 10 best-ranked as (article, views) pairs, best first: {first}").format(
+               first=f"{short(want[:2], 200)[:-1]}, ...]"),
+           hint=_("take the first 10 of data['items'][0]['articles'] (listed by rank) as "
+                  "(a['article'], a['views'])"))
+
+
+SLICE_HINT = N_("slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
 
 
 @pytest.mark.points(1)
@@ -524,19 +548,20 @@ def test_top_fewer_than_ten(student):
     titles = [a["article"] for a in payload(secret, day, count=4)["items"][0]["articles"]]
     if run.error is not None and web.given and not run.error.is_a("NotImplementedError"):
         raise Feedback(
-            f"with only 4 articles that day get_top raised {run.error.type}: "
-            f"{short(run.error.message)}",
-            "the 4 articles, best first (all of them, since there are fewer than 10)",
-            "slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
+            _("with only 4 articles that day get_top raised {error}: {message}").format(
+                error=run.error.type, message=short(run.error.message)),
+            _("the 4 articles, best first (all of them, since there are fewer than 10)"),
+            _(SLICE_HINT))
     if run.error is not None:
         explain_no_data(web, f"get_top('{day}')")
     got = run.value_or_raise()
     ok = isinstance(got, list | tuple) and len(got) == len(titles) and all(
         title in repr(item) for title, item in zip(titles, got, strict=True))
     expect(ok,
-           observed=f"with only 4 articles that day get_top returned {short(got, 200)}",
-           expected=f"all 4, best first: {titles}",
-           hint="slice (articles[:10]) instead of indexing 0..9: a slice stops at the end")
+           observed=_("with only 4 articles that day get_top returned {value}").format(
+               value=short(got, 200)),
+           expected=_("all 4, best first: {titles}").format(titles=titles),
+           hint=_(SLICE_HINT))
 
 
 # ---------------------------------------------------------------- get_stats: the lesson
@@ -566,11 +591,15 @@ def test_stats_days_in_flight_together(student, timeline):
     if not used:
         explain_no_data(web, f"get_stats('{days[0]}', '{days[-1]}')")
         run.value_or_raise()
+        sent = len(web.requests)
         raise Feedback(
-            f"get_stats('{days[0]}', '{days[-1]}') sent {len(web.requests)} request(s) and "
-            f"returned {short(run.value)}, with none of the days' data in it",
-            "every day of the range fetched, concurrently, and returned",
-            "await asyncio.gather(*(get_top(day) for day in days)) and return the results")
+            ngettext("get_stats('{first}', '{last}') sent {n} request and returned {value}, "
+                     "with none of the days' data in it",
+                     "get_stats('{first}', '{last}') sent {n} requests and returned {value}, "
+                     "with none of the days' data in it", sent).format(
+                first=days[0], last=days[-1], n=sent, value=short(run.value)),
+            _("every day of the range fetched, concurrently, and returned"),
+            _("await asyncio.gather(*(get_top(day) for day in days)) and return the results"))
     by_day: dict[str, list[Request]] = {}
     for request in used:
         by_day.setdefault(str(request.key), []).append(request)
@@ -578,18 +607,26 @@ def test_stats_days_in_flight_together(student, timeline):
                    if not any(overlaps(r, other) for r in mine
                               for d, theirs in by_day.items() if d != day for other in theirs))
     together = len(by_day) - len(alone)
+    # together is 0 or at least 2 (overlaps come in pairs), so this fails with 2+ days alone
+    listed = ", ".join(alone[:4]) + (", ..." if len(alone) > 4 else "")
     expect(together >= 2 and len(alone) <= 1,
-           observed=f"of the {len(by_day)} days whose data get_stats returned, "
-                    + (f"{len(alone)} were fetched one after another (each request sent only "
-                       f"after the previous answer had arrived)" if together == 0 else
-                       f"only {together} were in flight together with another day's request; "
-                       f"{len(alone)} were fetched alone ({', '.join(alone[:4])}"
-                       + (", ..." if len(alone) > 4 else "") + ")"),
-           expected=f"the requests for the {len(days)} days in flight together "
-                    "(a bound such as Semaphore(5) is fine, but at least 2)",
-           hint="create all the get_top coroutines first and await them together: "
-                "await asyncio.gather(*(get_top(day) for day in days)); "
-                "`await` inside a for loop waits for each day before starting the next")
+           observed=ngettext(
+               "of the {total} days whose data get_stats returned, {n} was fetched one after "
+               "another (each request sent only after the previous answer had arrived)",
+               "of the {total} days whose data get_stats returned, {n} were fetched one after "
+               "another (each request sent only after the previous answer had arrived)",
+               len(alone)).format(total=len(by_day), n=len(alone)) if together == 0 else
+           _("of the {total} days whose data get_stats returned, only {together} were in "
+             "flight together with another day's request; {n} were fetched alone ({days})").format(
+               total=len(by_day), together=together, n=len(alone), days=listed),
+           expected=ngettext("the requests for the {n} day in flight together "
+                             "(a bound such as Semaphore(5) is fine, but at least 2)",
+                             "the requests for the {n} days in flight together "
+                             "(a bound such as Semaphore(5) is fine, but at least 2)",
+                             len(days)).format(n=len(days)),
+           hint=_("create all the get_top coroutines first and await them together: "
+                  "await asyncio.gather(*(get_top(day) for day in days)); "
+                  "`await` inside a for loop waits for each day before starting the next"))
 
 
 @pytest.mark.points(2)
@@ -607,9 +644,10 @@ def test_stats_each_day_its_top(student):
             fetched.setdefault(str(request.key), []).append(web.given[request.index])
     if not fetched:
         explain_no_data(web, "get_stats")
-    expect(fetched, observed=f"get_stats('{days[0]}', '{days[-1]}') fetched no day's data",
-           expected="one GET per day of the range",
-           hint="call get_top for every day of get_date_range(start, end)")
+    expect(fetched, observed=_("get_stats('{first}', '{last}') fetched no day's data").format(
+               first=days[0], last=days[-1]),
+           expected=_("one GET per day of the range"),
+           hint=_("call get_top for every day of get_date_range(start, end)"))
     for day in sorted(fetched):
         got = stats.get(day)
         accepted = [canon(top_of(answer)) for answer in fetched[day]]
@@ -618,19 +656,21 @@ def test_stats_each_day_its_top(student):
         wrong_day = [d for d, answers in fetched.items() if d != day
                      and any(canon(got) == canon(top_of(a)) for a in answers)]
         expect(day in stats,
-               observed=f"get_stats fetched {day} but left it out of the result: keys "
-                        f"{short(list(stats))}",
-               expected=f"{day} mapped to its top-10",
-               hint="build the dict from the days and the results of gather, in the same order")
+               observed=_("get_stats fetched {day} but left it out of the result: keys "
+                          "{keys}").format(day=day, keys=short(list(stats))),
+               expected=_("{day} mapped to its top-10").format(day=day),
+               hint=_("build the dict from the days and the results of gather, in the same "
+                      "order"))
         expect(canon(got) in accepted,
-               observed=f"for {day} get_stats gave "
-                        + (f"the top of {wrong_day[0]}: the answers came back in another order "
-                           "than the days were asked" if wrong_day else short(got)),
-               expected=f"the day's top-10 as get_top('{day}') returns it: "
-                        f"{short(own.get(day, top_of(fetched[day][0])))}",
-               hint="map each day to the result of get_top for that very day: gather returns "
-                    "results in the order of its arguments (zip them with the days); "
-                    "as_completed yields them in the order they finish")
+               observed=_("for {day} get_stats gave the top of {other}: the answers came back "
+                          "in another order than the days were asked").format(
+                   day=day, other=wrong_day[0]) if wrong_day else
+               _("for {day} get_stats gave {value}").format(day=day, value=short(got)),
+               expected=_("the day's top-10 as get_top('{day}') returns it: {top}").format(
+                   day=day, top=short(own.get(day, top_of(fetched[day][0])))),
+               hint=_("map each day to the result of get_top for that very day: gather returns "
+                      "results in the order of its arguments (zip them with the days); "
+                      "as_completed yields them in the order they finish"))
 
 
 # ---------------------------------------------------------------- get_stats: inputs
@@ -655,14 +695,15 @@ def test_stats_range_across_month_and_year_end(student):
         missing = [d for d in days if d not in stats]
         extra = [k for k in stats if k not in days]
         expect(not missing and not extra,
-               observed=f"get_stats('{start}', '{end}') returned the keys "
-                        f"{short(list(stats), 200)}"
-                        + (f"; missing {missing}" if missing else "")
-                        + (f"; unexpected {short(extra)}" if extra else ""),
-               expected=f"exactly the days {days} as 'YYYY-MM-DD' strings (both ends included)",
-               hint="use the days of get_date_range(start, end) as keys: datetime + "
-                    "timedelta(days=1) handle month ends and leap days; loop while current "
-                    "<= last")
+               observed=_("get_stats('{start}', '{end}') returned the keys {keys}").format(
+                   start=start, end=end, keys=short(list(stats), 200))
+                        + (_("; missing {days}").format(days=missing) if missing else "")
+                        + (_("; unexpected {keys}").format(keys=short(extra)) if extra else ""),
+               expected=_("exactly the days {days} as 'YYYY-MM-DD' strings (both ends "
+                          "included)").format(days=days),
+               hint=_("use the days of get_date_range(start, end) as keys: datetime + "
+                      "timedelta(days=1) handle month ends and leap days; loop while current "
+                      "<= last"))
         require_data(web, run, stats, f"get_stats('{start}', '{end}')")
 
 
@@ -676,11 +717,15 @@ def test_stats_start_after_end_is_empty(student):
     web = Wikimedia(secret)
     run = run_stats(student, web, "2024-09-05", "2024-09-01")
     got = run.value_or_raise()
+    sent = len(web.requests)
     expect(isinstance(got, dict) and not got and not web.requests,
-           observed=f"get_stats('2024-09-05', '2024-09-01') returned {short(got)}"
-                    + (f" after {len(web.requests)} request(s)" if web.requests else ""),
-           expected="{} and no request: there are no days from 2024-09-05 to 2024-09-01",
-           hint="get_date_range returns [] when start is after end; build the dict from it")
+           observed=ngettext("get_stats('2024-09-05', '2024-09-01') returned {value} after {n} "
+                             "request",
+                             "get_stats('2024-09-05', '2024-09-01') returned {value} after {n} "
+                             "requests", sent).format(value=short(got), n=sent) if sent else
+           _("get_stats('2024-09-05', '2024-09-01') returned {value}").format(value=short(got)),
+           expected=_("{} and no request: there are no days from 2024-09-05 to 2024-09-01"),
+           hint=_("get_date_range returns [] when start is after end; build the dict from it"))
 
 
 def check_failed_day(student: StudentCode, days: list[str], status: int, answered: str) -> None:
@@ -688,22 +733,25 @@ def check_failed_day(student: StudentCode, days: list[str], status: int, answere
     bad = days[1]
     web = Wikimedia(new_secret(), len(days), errors={bad: status}, scramble=True)
     run = run_stats(student, web, days[0], days[-1])
-    stats = stats_dict(run, f"the API answered {answered} for {bad}")
+    stats = stats_dict(run, _("the API answered {status} for {day}").format(
+        status=answered, day=bad))
     require_data(web, run, stats, f"get_stats('{days[0]}', '{days[-1]}')")
     got = stats.get(bad, "missing")
     expect(bad in stats and canon(got) == (),
-           observed=f"{bad} (answered {answered}) is missing from the result: keys "
-                    f"{short(list(stats))}" if bad not in stats else
-                    f"get_stats gave {short(got)} for {bad}, whose request failed",
-           expected=f"{bad} mapped to []",
-           hint="keep every day of the range in the dict; a failed day maps to []")
+           observed=_("{day} (answered {status}) is missing from the result: keys {keys}").format(
+               day=bad, status=answered, keys=short(list(stats))) if bad not in stats else
+           _("get_stats gave {value} for {day}, whose request failed").format(
+               value=short(got), day=bad),
+           expected=_("{day} mapped to []").format(day=bad),
+           hint=_("keep every day of the range in the dict; a failed day maps to []"))
     good = sorted({str(r.key) for r in web.served if r.index in web.given})
     lost = [d for d in good if not web.holds_day(stats.get(d), d)] or [""]
     expect(not lost[0],
-           observed=f"after {bad} failed, get_stats gave {short(stats.get(lost[0]))} for "
-                    f"{lost[0]}, whose request succeeded",
-           expected="every other day returned with its top-10",
-           hint="catch the failure per day, not around the whole gather")
+           observed=_("after {failed} failed, get_stats gave {value} for {day}, whose request "
+                      "succeeded").format(failed=bad, value=short(stats.get(lost[0])),
+                                          day=lost[0]),
+           expected=_("every other day returned with its top-10"),
+           hint=_("catch the failure per day, not around the whole gather"))
 
 
 @pytest.mark.points(1)
@@ -744,30 +792,37 @@ def test_stats_prints_run_time(student):
         if not web.answered:
             explain_no_data(web, "get_stats")
             run.value_or_raise()
-        expect(web.answered, observed="get_stats sent no request to the API",
-               expected="one request per day, timed by async_timeit")
+        expect(web.answered, observed=_("get_stats sent no request to the API"),
+               expected=_("one request per day, timed by async_timeit"))
         named = [(at, line) for at, line in line_starts(run.stdout) if "get_stats" in line]
         timed = [(at, line) for at, line in named if printed_seconds(line, "get_stats")]
         expect(len(timed) == 1 and len(named) == 1,
-               observed=f"a call of get_stats printed {len(named)} lines naming get_stats"
-                        + (f": {short([line for _, line in named[:3]], 200)}" if named else
-                           f" (all it printed: {short(run.lines[:3], 200)})"),
-               expected="exactly one line with the name get_stats and its run time in seconds, "
-                        "e.g. 'Время выполнения get_stats: 0.0123 секунд'",
-               hint="decorate get_stats with @async_timeit (from timing import async_timeit, or "
-                    "the decorator written again in this file) and print func.__name__ in it")
+               observed=ngettext("a call of get_stats printed {n} line naming get_stats: {lines}",
+                                 "a call of get_stats printed {n} lines naming get_stats: "
+                                 "{lines}", len(named)).format(
+                   n=len(named), lines=short([text for _at, text in named[:3]], 200))
+               if named else
+               _("a call of get_stats printed 0 lines naming get_stats (all it printed: "
+                 "{printed})").format(printed=short(run.lines[:3], 200)),
+               expected=_("exactly one line with the name get_stats and its run time in seconds, "
+                          "e.g. 'Время выполнения get_stats: 0.0123 секунд'"),
+               hint=_("decorate get_stats with @async_timeit (from timing import async_timeit, "
+                      "or the decorator written again in this file) and print func.__name__ in "
+                      "it"))
         at, line = timed[0]
         released = max(r.printed_before_answer or 0 for r in web.answered)
         expect(at >= released,
-               observed=f"get_stats printed {line!r} before Wikimedia had answered every day",
-               expected="the time printed after the awaited call has finished",
-               hint="await func(*args, **kwargs) inside an async wrapper, then print")
+               observed=_("get_stats printed {line!r} before Wikimedia had answered every "
+                          "day").format(line=line),
+               expected=_("the time printed after the awaited call has finished"),
+               hint=_("await func(*args, **kwargs) inside an async wrapper, then print"))
         low, high = web.busy_seconds, run.seconds
         expect(any(seconds_fit(n, low, high) for n in printed_seconds(line, "get_stats")),
-               observed=f"the line was {line!r}, but the call took between {low:.4f} s "
-                        f"and {high:.4f} s",
-               expected="the number of seconds that call took",
-               hint="print time.perf_counter() after the await minus the value taken before it")
+               observed=_("the line was {line!r}, but the call took between {low:.4f} s "
+                          "and {high:.4f} s").format(line=line, low=low, high=high),
+               expected=_("the number of seconds that call took"),
+               hint=_("print time.perf_counter() after the await minus the value taken before "
+                      "it"))
 
 
 # ---------------------------------------------------------------- get_stats: hygiene
@@ -791,24 +846,26 @@ def test_stats_no_blocking(student):
     run = run_stats(student, held, days[0], days[-1])
     require_data(held, run, run.value, f"get_stats('{days[0]}', '{days[-1]}')")
     expect(held.max_in_flight >= 2,
-           observed="get_stats fetched the days one at a time, so there is no overlap a "
-                    "blocked loop could lose",
-           expected="the days in flight together (see the concurrency test)",
-           hint="await the days together with asyncio.gather")
+           observed=_("get_stats fetched the days one at a time, so there is no overlap a "
+                      "blocked loop could lose"),
+           expected=_("the days in flight together (see the concurrency test)"),
+           hint=_("await the days together with asyncio.gather"))
     free = Wikimedia(secret, len(days), hold=False, delay=FREE_DELAY)
     student.function("get_stats")
     again = student.call("get_stats", days[0], days[-1], web=free, timeout=FREE_TIMEOUT)
     blocked = again.reported.blocking or run.reported.blocking
     expect(free.max_in_flight >= held.max_in_flight,
-           observed=f"with answers held, {held.max_in_flight} days were in flight together; "
-                    f"with each answer sent {FREE_DELAY} s after its request, only "
-                    f"{free.max_in_flight}: the loop stopped between requests"
-                    + (f" (it looked like {', '.join(blocked)})" if blocked else "")
-                    + (f"; the call did not finish within {FREE_TIMEOUT:.1f} s"
-                       if again.timed_out else ""),
-           expected="no blocking call inside async code",
-           hint="time.sleep stops every coroutine at once: use await asyncio.sleep; "
-                "make HTTP requests with aiohttp, not requests/urllib")
+           observed=_("with answers held, {held} days were in flight together; with each answer "
+                      "sent {delay} s after its request, only {free}: the loop stopped between "
+                      "requests").format(held=held.max_in_flight, delay=FREE_DELAY,
+                                         free=free.max_in_flight)
+                    + (_(" (it looked like {calls})").format(calls=", ".join(blocked))
+                       if blocked else "")
+                    + (_("; the call did not finish within {seconds:.1f} s").format(
+                        seconds=FREE_TIMEOUT) if again.timed_out else ""),
+           expected=_("no blocking call inside async code"),
+           hint=_("time.sleep stops every coroutine at once: use await asyncio.sleep; "
+                  "make HTTP requests with aiohttp, not requests/urllib"))
 
 
 @pytest.mark.points(1)
@@ -823,8 +880,9 @@ def test_sessions_closed(student):
     top.value_or_raise()
     still = run.open_connections, top.open_connections
     expect(still == (0, 0),
-           observed=f"when get_stats returned, {still[0]} connection(s) to Wikimedia were still "
-                    f"open, and {still[1]} after get_top alone: a ClientSession was not closed",
-           expected="every session closed before the call returns",
-           hint="open sessions with `async with aiohttp.ClientSession() as session:` so they "
-                "close even when a request fails")
+           observed=_("when get_stats returned, {stats} connection(s) to Wikimedia were still "
+                      "open, and {top} after get_top alone: a ClientSession was not "
+                      "closed").format(stats=still[0], top=still[1]),
+           expected=_("every session closed before the call returns"),
+           hint=_("open sessions with `async with aiohttp.ClientSession() as session:` so they "
+                  "close even when a request fails"))
