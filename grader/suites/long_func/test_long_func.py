@@ -35,6 +35,7 @@ and what it returns, not the in-flight count.
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections import Counter
@@ -43,10 +44,12 @@ from typing import Any
 
 import pytest
 
+from grader.i18n import N_, _, ngettext
 from grader.suites.checks import short, type_name
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Run, StudentCode
 from grader.suites.web import FakeWeb, Reply, Request
+from grader.worker.agent import BLOCKING_NETWORK
 from grader.worker.codec import Opaque
 
 URL = "https://www.gosuslugi.ru/"
@@ -69,11 +72,13 @@ CLIENT_ERRORS = [400, 401, 403, 404, 405, 406, 408, 409, 410, 418, 422, 429]
 SERVER_ERRORS = [500, 501, 502, 503, 504, 505, 507]
 STRANGER = 421  # for a request with no i in 0..14: never one of the chosen statuses
 
-GATHER_HINT = (
+GATHER_HINT = N_(
     "start them all before awaiting any: asyncio.gather(*(long_func(i) for i in range(15)))"
 )
-SESSION_HINT = ("open sessions with `async with aiohttp.ClientSession() as session:`; "
-                "it closes the session when the block ends, even on errors")
+SESSION_HINT = N_("open sessions with `async with aiohttp.ClientSession() as session:`; "
+                  "it closes the session when the block ends, even on errors")
+# The worker's words for a blocking network call (agent.BLOCKING_NETWORK), to be translated
+BLOCKING_NETWORK_WORDS = N_("a blocking network call (requests/urllib/socket)")
 
 
 # ---------------------------------------------------------------- the site
@@ -235,32 +240,36 @@ def raise_student_error(run: Run, what: str = "main()") -> None:
     if exc is not None and exc.is_a("RuntimeError") \
             and "asyncio.run() cannot be called" in exc.message:
         raise Feedback(
-            f"{what} called asyncio.run() while the event loop was already running{at}",
-            "async code to await coroutines: asyncio.run starts the program, once",
-            "inside async functions write `await long_func(i)` or gather the calls; "
-            "keep asyncio.run(main()) only under `if __name__ == \"__main__\":`",
+            _("{what} called asyncio.run() while the event loop was already running{at}")
+            .format(what=what, at=at),
+            _("async code to await coroutines: asyncio.run starts the program, once"),
+            _("inside async functions write `await long_func(i)` or gather the calls; "
+              "keep asyncio.run(main()) only under `if __name__ == \"__main__\":`"),
         )
     if exc is not None and exc.is_a("RuntimeError") and "Session is closed" in exc.message:
         raise Feedback(
-            f"{what} sent a request through a session that was already closed{at}",
-            "every request sent while its aiohttp.ClientSession is open",
-            "await the calls (gather) inside the `async with aiohttp.ClientSession()` block: "
-            "the session closes as soon as the block ends",
+            _("{what} sent a request through a session that was already closed{at}")
+            .format(what=what, at=at),
+            _("every request sent while its aiohttp.ClientSession is open"),
+            _("await the calls (gather) inside the `async with aiohttp.ClientSession()` block: "
+              "the session closes as soon as the block ends"),
         )
     if exc is not None and exc.is_a("ClientResponseError"):
         raise Feedback(
-            f"{what} raised ClientResponseError when the server answered {exc.status}{at}",
-            "the status code returned as it is, whatever it is (404 and 500 too)",
-            "do not call raise_for_status(); just return response.status",
+            _("{what} raised ClientResponseError when the server answered {status}{at}")
+            .format(what=what, status=exc.status, at=at),
+            _("the status code returned as it is, whatever it is (404 and 500 too)"),
+            _("do not call raise_for_status(); just return response.status"),
         )
     if exc is not None and any(exc.is_a(name) for name in (
             "ClientConnectionError", "ConnectionError", "gaierror", "URLError")):
         raise Feedback(
-            f"{what} raised {exc.type}: {exc.message}{at}",
-            "every request sent with aiohttp to URL (no network is reachable while grading; "
-            "the mock answers only aiohttp)",
-            "send the GET with an aiohttp.ClientSession (or aiohttp.request), "
-            "not requests, urllib or sockets",
+            _("{what} raised {error_type}: {error}{at}").format(
+                what=what, error_type=exc.type, error=exc.message, at=at),
+            _("every request sent with aiohttp to URL (no network is reachable while grading; "
+              "the mock answers only aiohttp)"),
+            _("send the GET with an aiohttp.ClientSession (or aiohttp.request), "
+              "not requests, urllib or sockets"),
         )
     run.value_or_raise()
 
@@ -281,19 +290,33 @@ def wrong_urls(web: FakeWeb) -> str:
 def in_flight_words(run: Run, web: FakeWeb, wait: str) -> str:
     """Why all 15 were not in flight at once, in numbers the wire gave."""
     if not web.requests:
-        never = (f"; never awaited: {', '.join(run.reported.unawaited)}"
+        never = (_("; never awaited: {names}").format(names=", ".join(run.reported.unawaited))
                  if run.reported.unawaited else "")
-        return f"main() sent no request{never}"
+        return _("main() sent no request{never}").format(never=never)
     if not web.served:
-        return (f"main() sent no request to URL ({URL}), only {wrong_urls(web)}, "
-                "which the site does not serve")
+        return _("main() sent no request to URL ({url}), only {requests}, "
+                 "which the site does not serve").format(url=URL, requests=wrong_urls(web))
     peak = web.max_in_flight
     if peak >= N:
-        return (f"{peak} requests were in flight at once{wait}, but main() sent "
-                f"{len(web.served)} requests to URL and not all of them were in flight "
-                f"together (one of them had only {flew_together(web)} in flight with it, "
-                "itself included)")
-    return f"only {peak} of 15 requests to URL were in flight at once{wait}"
+        at_once = ngettext("{peak} request was in flight at once{wait}",
+                           "{peak} requests were in flight at once{wait}", peak)
+        sent = len(web.served)
+        return _("{in_flight_at_once}, but main() sent {sent_requests} to URL and not all of "
+                 "them were in flight together (one of them had only {together} in flight "
+                 "with it, itself included)").format(
+            in_flight_at_once=at_once.format(peak=peak, wait=wait),
+            sent_requests=ngettext("{count} request", "{count} requests", sent).format(
+                count=sent),
+            together=flew_together(web))
+    return _("only {peak} of 15 requests to URL were in flight at once{wait}").format(
+        peak=peak, wait=wait)
+
+
+def joined(names: list[str]) -> str:
+    """`a and b and c`, in the student's language (the worker's names for blocking calls)."""
+    words = [_(BLOCKING_NETWORK_WORDS) if name == BLOCKING_NETWORK else name for name in names]
+    return functools.reduce(
+        lambda left, right: _("{left} and {right}").format(left=left, right=right), words)
 
 
 # ---------------------------------------------------------------- main: the lesson
@@ -302,51 +325,56 @@ def in_flight_words(run: Run, web: FakeWeb, wait: str) -> str:
 @pytest.mark.points(10)
 def test_all_requests_in_flight(student, timeline):
     """main starts all 15 requests before any answer arrives (counted on the wire)"""
-    run, web, _ = run_main(student)
+    run, web, _replied = run_main(student)
     timeline.keep(web)
     if all_in_flight(web):
         return
     observed = in_flight_words(run, web, "")
     if not web.requests and run.reported.unawaited and not run.failed:
         raise Feedback(
-            observed, "all 15 in flight together",
-            "calling an async function only creates a coroutine; nothing runs until it is "
-            "awaited or passed to asyncio.gather / asyncio.create_task")
-    hint = GATHER_HINT
+            observed, _("all 15 in flight together"),
+            _("calling an async function only creates a coroutine; nothing runs until it is "
+              "awaited or passed to asyncio.gather / asyncio.create_task"))
+    hint = _(GATHER_HINT)
     if web.max_in_flight == 1:
-        hint = ("each request waited for the previous answer (an await inside the loop); "
-                + GATHER_HINT)
+        hint = _("each request waited for the previous answer (an await inside the loop); "
+                 "{gather_hint}").format(gather_hint=_(GATHER_HINT))
     elif web.served and web.max_in_flight < N and web.max_in_flight > 1:
-        hint = ("something limits how many run at once (a Semaphore, batches); "
-                + GATHER_HINT)
-    fail(run, observed, "all 15 requests to URL in flight together", hint)
+        hint = _("something limits how many run at once (a Semaphore, batches); "
+                 "{gather_hint}").format(gather_hint=_(GATHER_HINT))
+    fail(run, observed, _("all 15 requests to URL in flight together"), hint)
 
 
 @pytest.mark.points(1)
 def test_no_blocking(student):
     """Nothing blocks the event loop: all 15 requests are out before the first answer"""
-    run, web, _ = run_main(student, hold=False, delay=SLOW_ANSWER, timeout=SLOW_TIMEOUT)
+    run, web, _replied = run_main(student, hold=False, delay=SLOW_ANSWER, timeout=SLOW_TIMEOUT)
     if all_in_flight(web):
         return
-    wait = f" while each answer came {SLOW_ANSWER} s after its request"
+    wait = _(" while each answer came {seconds} s after its request").format(seconds=SLOW_ANSWER)
     blocking = list(dict.fromkeys(run.reported.blocking))
     if blocking and web.served:
         raise Feedback(
-            f"{in_flight_words(run, web, wait)}: {' and '.join(blocking)} ran inside the "
-            "event loop and held back the other requests",
-            "no blocking call: while one request waits, the loop must be free to send the others",
-            "time.sleep blocks the whole event loop: use await asyncio.sleep(...); "
-            "send HTTP with aiohttp, never requests or urllib",
+            ngettext("{in_flight}: {calls} ran inside the event loop and held back the other "
+                     "requests",
+                     "{in_flight}: {calls} ran inside the event loop and held back the other "
+                     "requests", len(blocking)).format(
+                in_flight=in_flight_words(run, web, wait), calls=joined(blocking)),
+            _("no blocking call: while one request waits, the loop must be free to send the "
+              "others"),
+            _("time.sleep blocks the whole event loop: use await asyncio.sleep(...); "
+              "send HTTP with aiohttp, never requests or urllib"),
         )
     if run.error is not None and not web.served:
         raise_student_error(run)
-    late = f"; main() did not finish within {SLOW_TIMEOUT:.1f} s" if run.timed_out else ""
+    late = (_("; main() did not finish within {seconds:.1f} s").format(seconds=SLOW_TIMEOUT)
+            if run.timed_out else "")
     raise Feedback(
         in_flight_words(run, web, wait) + late,
-        "all 15 requests out before the first answer (this point counts only once the "
-        "requests overlap)",
-        "keep the loop free between the requests: no time.sleep, requests or other blocking "
-        "call; " + GATHER_HINT)
+        _("all 15 requests out before the first answer (this point counts only once the "
+          "requests overlap)"),
+        _("keep the loop free between the requests: no time.sleep, requests or other blocking "
+          "call; {gather_hint}").format(gather_hint=_(GATHER_HINT)))
 
 
 # ---------------------------------------------------------------- main: the result
@@ -360,23 +388,26 @@ def test_main_waits_for_all(student):
     if run.failed and not web.served:
         raise_student_error(run)
     expect(web.served,
-           observed="main() sent no request to URL" + (
-               f" (only {wrong_urls(web)})" if web.requests else ""),
-           expected="main to run long_func(0) … long_func(14) and wait for them "
-                    "(this point counts only once requests are sent)",
-           hint=GATHER_HINT)
+           observed=_("main() sent no request to URL (only {requests})").format(
+               requests=wrong_urls(web)) if web.requests else _("main() sent no request to URL"),
+           expected=_("main to run long_func(0) … long_func(14) and wait for them "
+                      "(this point counts only once requests are sent)"),
+           hint=_(GATHER_HINT))
     waiting = [r for r in web.served if r.answered_at is None or r.answered_at > replied]
     if not waiting:
         return
     pending = Counter(run.reported.pending)
-    tasks = ("; tasks still running: " + ", ".join(
+    tasks = _("; tasks still running: {tasks}").format(tasks=", ".join(
         f"{n} × {name}" if n > 1 else name for name, n in pending.items())) if pending else ""
     fail(run,
-         f"main() returned while {len(waiting)} of its {len(web.served)} requests were still "
-         f"waiting for their answers{tasks}",
-         "main to wait until all 15 calls have finished",
-         "await the tasks (await asyncio.gather(*tasks)); a task that is created and "
-         "never awaited is cancelled when asyncio.run(main()) ends")
+         ngettext("main() returned while {waiting} of its {sent} requests were still waiting "
+                  "for their answers{tasks}",
+                  "main() returned while {waiting} of its {sent} requests were still waiting "
+                  "for their answers{tasks}", len(waiting)).format(
+             waiting=len(waiting), sent=len(web.served), tasks=tasks),
+         _("main to wait until all 15 calls have finished"),
+         _("await the tasks (await asyncio.gather(*tasks)); a task that is created and "
+           "never awaited is cancelled when asyncio.run(main()) ends"))
 
 
 def _check_list(run: Run, expected: str) -> list[int]:
@@ -385,22 +416,27 @@ def _check_list(run: Run, expected: str) -> list[int]:
         raise_student_error(run)
     value = run.value
     if isinstance(value, Opaque) and value.coroutine:
-        raise Feedback("main() returned a coroutine object, not the list", expected,
-                       "await it: `return await asyncio.gather(...)`")
+        raise Feedback(_("main() returned a coroutine object, not the list"), expected,
+                       _("await it: `return await asyncio.gather(...)`"))
     expect(isinstance(value, list),
-           observed=f"main() returned {type_name(value)} {short(value)}",
+           observed=_("main() returned {type_name} {value}").format(
+               type_name=type_name(value), value=short(value)),
            expected=expected,
-           hint="return the list asyncio.gather gives you (or build one from the tasks' results)")
+           hint=_("return the list asyncio.gather gives you (or build one from the tasks' "
+                  "results)"))
     expect(len(value) == N,
-           observed=f"main() returned a list of {len(value)} items: {short(value)}",
+           observed=ngettext("main() returned a list of {count} items: {value}",
+                             "main() returned a list of {count} items: {value}",
+                             len(value)).format(count=len(value), value=short(value)),
            expected=expected,
-           hint="one status code per call of long_func(0) … long_func(14)")
+           hint=_("one status code per call of long_func(0) … long_func(14)"))
     wrong = [v for v in value if not isinstance(v, int) or isinstance(v, bool)]
     bad = wrong[0] if wrong else None
     expect(not wrong,
-           observed=f"main()'s list holds {type_name(bad)} {short(bad)}, not a status code",
+           observed=_("main()'s list holds {type_name} {value}, not a status code").format(
+               type_name=type_name(bad), value=short(bad)),
            expected=expected,
-           hint="long_func should return response.status, an int")
+           hint=_("long_func should return response.status, an int"))
     return value
 
 
@@ -408,36 +444,39 @@ def _check_list(run: Run, expected: str) -> list[int]:
 def test_returns_server_statuses(student):
     """main returns a list of the 15 codes the server answered, error codes included"""
     statuses = mixed_statuses()  # answered one at a time, so a main that stops early is seen
-    run, _, _ = run_main(student, statuses, order=scrambled())
-    expected = f"a list of the 15 status codes the server answered: {statuses} (by i)"
+    run, _web, _replied = run_main(student, statuses, order=scrambled())
+    expected = _("a list of the 15 status codes the server answered: {statuses} (by i)").format(
+        statuses=statuses)
     value = _check_list(run, expected)
     expect(sorted(value) == sorted(statuses),
-           observed=f"main() returned {value}; the server answered {statuses}",
-           expected="the codes the server actually answered, error codes too",
-           hint="return response.status as it is: nothing written by hand, "
-                "no raise_for_status(), no replacing error codes")
+           observed=_("main() returned {value}; the server answered {statuses}").format(
+               value=value, statuses=statuses),
+           expected=_("the codes the server actually answered, error codes too"),
+           hint=_("return response.status as it is: nothing written by hand, "
+                  "no raise_for_status(), no replacing error codes"))
 
 
 @pytest.mark.points(2)
 def test_statuses_ordered_by_i(student):
     """main's list holds the code of long_func(i) at index i, whatever order answers came in"""
     statuses, order = ordering_case()
-    run, web, _ = run_main(student, statuses, order=order)
-    expected = f"the code of long_func(i) at index i: {statuses}"
+    run, web, _replied = run_main(student, statuses, order=order)
+    expected = _("the code of long_func(i) at index i: {statuses}").format(statuses=statuses)
     value = _check_list(run, expected)
     if value == statuses:
         return
     arrival = [web.status_of(request) for request in web.answered]
     if value == arrival:
-        observed = (f"main() returned the codes in the order the answers arrived ({value}); "
-                    f"the answers came for i = {', '.join(map(str, order))} in that order")
+        observed = _("main() returned the codes in the order the answers arrived ({value}); "
+                     "the answers came for i = {order} in that order").format(
+            value=value, order=", ".join(map(str, order)))
     else:
-        observed = f"main() returned {value}"
+        observed = _("main() returned {value}").format(value=value)
     raise Feedback(
         observed, expected,
-        "asyncio.gather returns results in the order of its arguments; with tasks, read "
-        "them in the order you created them ([t.result() for t in tasks]) rather than "
-        "appending each result when it finishes",
+        _("asyncio.gather returns results in the order of its arguments; with tasks, read "
+          "them in the order you created them ([t.result() for t in tasks]) rather than "
+          "appending each result when it finishes"),
     )
 
 
@@ -448,28 +487,33 @@ def test_statuses_ordered_by_i(student):
 def test_long_func_works_alone(student):
     """long_func(i) with one argument, outside main, sends its request and returns the code"""
     for i, status, run, web in two_alone(student):
-        call = f"await long_func({i}) on its own"
+        call = _("await long_func({i}) on its own").format(i=i)
         exc = run.error
         if exc is not None and exc.is_a("TypeError") and "argument" in exc.message:
             raise Feedback(
-                f"{call} raised TypeError: {exc.message}",
-                "long_func(i) to work with one argument, outside main()",
-                "give extra parameters a default (e.g. session=None) and, when no session is "
-                "given, open one: `async with aiohttp.ClientSession() as session:`",
+                _("{call} raised TypeError: {error}").format(call=call, error=exc.message),
+                _("long_func(i) to work with one argument, outside main()"),
+                _("give extra parameters a default (e.g. session=None) and, when no session is "
+                  "given, open one: `async with aiohttp.ClientSession() as session:`"),
             )
         if run.failed:
-            raise_student_error(run, f"long_func({i}) on its own")
+            raise_student_error(run, _("long_func({i}) on its own").format(i=i))
         value = run.value
         expect(web.served,
-               observed=f"{call} returned {short(value)} without sending a request to URL"
-                        + (f" (only {wrong_urls(web)})" if web.requests else ""),
-               expected="one GET to URL and its status code returned",
-               hint="send the request with aiohttp inside long_func and return response.status")
+               observed=_("{call} returned {value} without sending a request to URL "
+                          "(only {requests})").format(
+                   call=call, value=short(value), requests=wrong_urls(web)) if web.requests
+               else _("{call} returned {value} without sending a request to URL").format(
+                   call=call, value=short(value)),
+               expected=_("one GET to URL and its status code returned"),
+               hint=_("send the request with aiohttp inside long_func and return "
+                      "response.status"))
         expect(isinstance(value, int) and not isinstance(value, bool) and value == status,
-               observed=f"{call} returned {short(value)} when the server answered {status}",
-               expected=f"the status code {status} (an int)",
-               hint="return response.status, read inside "
-                    "`async with session.get(URL) as response:`")
+               observed=_("{call} returned {value} when the server answered {status}").format(
+                   call=call, value=short(value), status=status),
+               expected=_("the status code {status} (an int)").format(status=status),
+               hint=_("return response.status, read inside "
+                      "`async with session.get(URL) as response:`"))
 
 
 @pytest.mark.points(1)
@@ -484,94 +528,108 @@ def test_prints_i(student):
             continue
         other = [line for line in lines if line]
         if count > 1:
-            observed = f"long_func({i}) on its own printed the line {i} {count} times"
-            hint = "print(i) once per call"
+            observed = ngettext("long_func({i}) on its own printed the line {i} {count} times",
+                                "long_func({i}) on its own printed the line {i} {count} times",
+                                count).format(i=i, count=count)
+            hint = _("print(i) once per call")
         elif any(str(i) in line for line in other):
-            observed = (f"long_func({i}) on its own printed {i}, but not on a line of its own: "
-                        f"{short(next(x for x in other if str(i) in x))}")
-            hint = "print(i) with the default end='\\n', one number per line"
+            observed = _("long_func({i}) on its own printed {i}, but not on a line of its own: "
+                         "{line}").format(i=i, line=short(next(x for x in other if str(i) in x)))
+            hint = _("print(i) with the default end='\\n', one number per line")
         elif other:
-            observed = f"long_func({i}) on its own printed {short(other[0])} instead of {i}"
-            hint = "print(i) exactly, like the lecture: the line must be just the number"
+            observed = _("long_func({i}) on its own printed {line} instead of {i}").format(
+                i=i, line=short(other[0]))
+            hint = _("print(i) exactly, like the lecture: the line must be just the number")
         else:
-            observed = f"long_func({i}), called on its own, printed nothing"
-            hint = ("put print(i) inside long_func (not in main), like the lecture's version")
-        raise Feedback(observed, "long_func(i) to print i on a line of its own", hint)
-    run, _, _ = run_main(student)
+            observed = _("long_func({i}), called on its own, printed nothing").format(i=i)
+            hint = _("put print(i) inside long_func (not in main), like the lecture's version")
+        raise Feedback(observed, _("long_func(i) to print i on a line of its own"), hint)
+    run, _web, _replied = run_main(student)
     counts = Counter(printed_lines(run))
     wrong = [i for i in range(N) if counts[str(i)] != 1]
     if not wrong:
         return
     i = wrong[0]
     if counts[str(i)] > 1:
-        observed = f"during main() the line {i} was printed {counts[str(i)]} times"
+        observed = ngettext("during main() the line {i} was printed {count} times",
+                            "during main() the line {i} was printed {count} times",
+                            counts[str(i)]).format(i=i, count=counts[str(i)])
     else:
-        observed = f"during main() no line was just {i}"
-    also = f" ({len(wrong)} of the numbers 0 … 14 affected)" if len(wrong) > 1 else ""
-    fail(run, observed + also, "each of 0 … 14 printed exactly once, each on a line of its own",
-         "main calls long_func(i) once for each i in range(15), and long_func prints i")
+        observed = _("during main() no line was just {i}").format(i=i)
+    also = (_(" ({count} of the numbers 0 … 14 affected)").format(count=len(wrong))
+            if len(wrong) > 1 else "")
+    fail(run, observed + also,
+         _("each of 0 … 14 printed exactly once, each on a line of its own"),
+         _("main calls long_func(i) once for each i in range(15), and long_func prints i"))
 
 
 @pytest.mark.points(1)
 def test_sends_one_get_to_url(student):
     """Each long_func(i) sends exactly one GET to URL: 15 in all from main"""
-    run, web, _ = run_main(student)
+    run, web, _replied = run_main(student)
     if not web.requests and run.failed:
         raise_student_error(run)
     elsewhere = wrong_urls(web)
     expect(not elsewhere,
-           observed=f"main() sent requests the site does not serve: {elsewhere}",
-           expected=f"GET requests to URL ({URL}) only",
-           hint="use session.get(URL) with the URL constant, unchanged")
+           observed=_("main() sent requests the site does not serve: {requests}").format(
+               requests=elsewhere),
+           expected=_("GET requests to URL ({url}) only").format(url=URL),
+           hint=_("use session.get(URL) with the URL constant, unchanged"))
     for request in web.served:
         expect(request.method == "GET" and not request.url.query_string,
-               observed=f"main() sent {request.method} {request.url}",
-               expected=f"a GET to URL ({URL}), nothing added to it",
-               hint="use session.get(URL) with the URL constant, no params")
+               observed=_("main() sent {method} {url}").format(
+                   method=request.method, url=request.url),
+               expected=_("a GET to URL ({url}), nothing added to it").format(url=URL),
+               hint=_("use session.get(URL) with the URL constant, no params"))
     count = len(web.served)
     if count != N:
-        fail(run, f"main() sent {count} request{'s' if count != 1 else ''} to URL",
-             "exactly 15: one GET from each of long_func(0) … long_func(14)",
-             "main should call long_func(i) once for each i in range(15), "
-             "and long_func should send one request")
+        fail(run, ngettext("main() sent {count} request to URL",
+                           "main() sent {count} requests to URL", count).format(count=count),
+             _("exactly 15: one GET from each of long_func(0) … long_func(14)"),
+             _("main should call long_func(i) once for each i in range(15), "
+               "and long_func should send one request"))
     i = RANDOM.randrange(N)
     alone, alone_web = run_alone(student, i, RANDOM.choice(SUCCESS))
     if alone.failed:
         return  # long_func cannot run on its own: charged to long_func_works_alone
     count = len(alone_web.requests)
     expect(count == 1,
-           observed=f"await long_func({i}) on its own sent {count} requests",
-           expected="exactly one GET to URL per call",
-           hint="send one request in long_func: `async with session.get(URL) as response:`")
+           observed=ngettext("await long_func({i}) on its own sent {count} requests",
+                             "await long_func({i}) on its own sent {count} requests",
+                             count).format(i=i, count=count),
+           expected=_("exactly one GET to URL per call"),
+           hint=_("send one request in long_func: `async with session.get(URL) as response:`"))
 
 
 @pytest.mark.points(1)
 def test_sessions_closed(student):
     """Every aiohttp.ClientSession opened by main or by long_func alone is closed"""
-    run, web, _ = run_main(student)
+    run, web, _replied = run_main(student)
     answered = [r for r in web.served if r.answered_at is not None]
     if not answered and run.failed:
         raise_student_error(run)
     expect(answered,
-           observed="main() sent no request to URL that was answered",
-           expected="requests sent and their sessions closed "
-                    "(this point counts only once requests are sent)",
-           hint=GATHER_HINT)
+           observed=_("main() sent no request to URL that was answered"),
+           expected=_("requests sent and their sessions closed "
+                      "(this point counts only once requests are sent)"),
+           hint=_(GATHER_HINT))
     checks = [(run, web, "main()")]
     if not hung(run):
         alone, alone_web = run_alone(student, RANDOM.randrange(N), RANDOM.choice(SUCCESS))
         if alone_web.served:
-            checks.append((alone, alone_web, "long_func(i) on its own"))
+            checks.append((alone, alone_web, _("long_func(i) on its own")))
     for each, _web, what in checks:
         still = each.open_connections
         if still == 0:
             continue
         told = each.reported.unclosed_sessions
-        sessions = (f" (the worker saw {told} aiohttp.ClientSession"
-                    f"{'s' if told != 1 else ''} never closed)") if told else ""
+        sessions = ngettext(" (the worker saw {count} aiohttp.ClientSession never closed)",
+                            " (the worker saw {count} aiohttp.ClientSessions never closed)",
+                            told).format(count=told) if told else ""
         raise Feedback(
-            f"{still} connection{'s were' if still != 1 else ' was'} still open after "
-            f"{what} returned{sessions}",
-            "every session you open closed before the call returns", SESSION_HINT)
+            ngettext("{count} connection was still open after {what} returned{sessions}",
+                     "{count} connections were still open after {what} returned{sessions}",
+                     still).format(count=still, what=what, sessions=sessions),
+            _("every session you open closed before the call returns"), _(SESSION_HINT))
     if run.failed:
         raise_student_error(run)
