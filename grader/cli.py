@@ -41,7 +41,14 @@ DEFAULT_JOBS = os.cpu_count() or 1
 
 
 def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
-    return i18n.use(value)
+    """Speak `value` (else GRADER_LANG, else the course's); GRADER_LANG then says it too.
+
+    The hidden suites are collected in this process by a plugin that reads
+    GRADER_LANG: without it, `--lang en` would end up speaking the default.
+    """
+    language = i18n.use(value)
+    os.environ[i18n.ENV] = language
+    return language
 
 
 # click's own words in the help: its headings and the help of -h/--help (click speaks English)
@@ -69,7 +76,8 @@ class _Formatter(click.HelpFormatter):
     """click's help layout with its headings ("Usage:", "Options") in the chosen language."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, f"{_(prefix or 'Usage:')} ")
+        usage = _(prefix or "Usage:")
+        super().write_usage(prog, args, f"{usage} ")
 
     @contextlib.contextmanager
     def section(self, name: str) -> Iterator[None]:
@@ -130,7 +138,8 @@ class _Option(_TranslatedHelp, click.Option):
         if record is None:
             return None
         names, text = record
-        return names, text.replace("[default: ", f"[{_(_DEFAULT)} ")
+        default = _(_DEFAULT)
+        return names, text.replace("[default: ", f"[{default} ")
 
 
 class _Command(_TranslatedHelp, click.Command):
@@ -146,6 +155,17 @@ class _Group(_TranslatedHelp, click.Group):
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _translated_help_option(super().get_help_option(ctx))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; GRADER_LANG, set for it by --lang, is as it was afterwards."""
+        before = os.environ.get(i18n.ENV)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            if before is None:
+                os.environ.pop(i18n.ENV, None)
+            else:
+                os.environ[i18n.ENV] = before
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
