@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import click
 
@@ -24,6 +27,7 @@ from grader import (
     selfcheck,
     trusted_limits,
 )
+from grader.i18n import N_, _, ngettext
 from grader.reports import ci as ci_report
 from grader.reports import escape, store
 from grader.reports.feedback import render_check, render_summary_line
@@ -43,65 +47,201 @@ DEFAULT_JOBS = min(4 * (os.cpu_count() or 1), 12)
 
 
 def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
-    return i18n.use(value)
+    """Speak `value` (else GRADER_LANG, else the course's); GRADER_LANG then says it too.
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="grader")
-@click.option("--lang", type=click.Choice(i18n.LANGUAGES), envvar=i18n.ENV, is_eager=True,
-              expose_value=False, callback=_set_language,
-              help=f"Language of every report (default: the course's, {i18n.COURSE_LANGUAGE}).")
-def main() -> None:
-    """Grade the asyncio course's exercises (`grader list` shows them) and explain every lost point.
-
-    \b
-    Students:  grader check            grade the current folder, with hints
-    Teachers:  grader grade all DIR    grade a whole class into ./grading-results
-    CI:        grader ci               grade the folders a pull request changed
+    The hidden suites are collected in this process by a plugin that reads
+    GRADER_LANG: without it, `--lang en` would end up speaking the default.
     """
+    language = i18n.use(value)
+    os.environ[i18n.ENV] = language
+    return language
+
+
+# click's own words in the help: its headings and the help of -h/--help (click speaks English)
+_CLICK_WORDS = (N_("Usage:"), N_("Options"), N_("Commands"), N_("Positional arguments"))
+_HELP_HELP = N_("Show this message and exit.")
+_DEFAULT = N_("default:")
+
+
+def _lang_in(args: Sequence[str]) -> str | None:
+    """The --lang given before the command's name, read before click parses anything.
+
+    `grader -h --lang ru` would otherwise print the help before --lang is seen.
+    """
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+class _Formatter(click.HelpFormatter):
+    """click's help layout with its headings ("Usage:", "Options") in the chosen language."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        usage = _(prefix or "Usage:")
+        super().write_usage(prog, args, f"{usage} ")
+
+    @contextlib.contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        with super().section(_(name)):
+            yield
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _TranslatedHelp:
+    """Help texts marked N_() where the command is declared, translated when shown.
+
+    click reads them at import, before `--lang` chose a language: storing the
+    English and translating on each read makes `grader --lang ru check -h` Russian.
+    """
+
+    _help: str | None = None
+    _short_help: str | None = None
+    _help_values: Mapping[str, str] = MappingProxyType({})  # {placeholders} of the help
+
+    @property
+    def help(self) -> str | None:
+        if not self._help:
+            return self._help
+        text = _(self._help)
+        return text.format(**self._help_values) if self._help_values else text
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help = value
+
+    @property
+    def short_help(self) -> str | None:
+        return _(self._short_help) if self._short_help else self._short_help
+
+    @short_help.setter
+    def short_help(self, value: str | None) -> None:
+        self._short_help = value
+
+
+def _translated_help_option(shown: click.Option | None) -> click.Option | None:
+    """-h/--help, made by click with its English help: said in the chosen language."""
+    if shown is not None:
+        shown.help = _(_HELP_HELP)
+    return shown
+
+
+class _Option(_TranslatedHelp, click.Option):
+    def __init__(self, *args: Any, help_values: Mapping[str, str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._help_values = help_values or {}
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        names, text = record
+        default = _(_DEFAULT)
+        return names, text.replace("[default: ", f"[{default} ")
+
+
+class _Command(_TranslatedHelp, click.Command):
+    context_class = _Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _translated_help_option(super().get_help_option(ctx))
+
+
+class _Group(_TranslatedHelp, click.Group):
+    context_class = _Context
+    command_class = _Command
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _translated_help_option(super().get_help_option(ctx))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command; GRADER_LANG, set for it by --lang, is as it was afterwards."""
+        before = os.environ.get(i18n.ENV)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            if before is None:
+                os.environ.pop(i18n.ENV, None)
+            else:
+                os.environ[i18n.ENV] = before
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        if parent is None:  # the top command: speak --lang (or GRADER_LANG) from the start
+            i18n.use(_lang_in(args))
+        return super().make_context(info_name, args, parent, **extra)
+
+
+option = functools.partial(click.option, cls=_Option)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             help=N_("Grade the asyncio course's exercises (`grader list` shows them) and "
+                     """explain every lost point.
+
+\b
+Students:  grader check            grade the current folder, with hints
+Teachers:  grader grade all DIR    grade a whole class into ./grading-results
+CI:        grader ci               grade the folders a pull request changed"""))
+@click.version_option(__version__, prog_name="grader", cls=_Option,
+                      help=N_("Show the version and exit."))
+@option("--lang", type=click.Choice(i18n.LANGUAGES), envvar=i18n.ENV, is_eager=True,
+        expose_value=False, callback=_set_language,
+        help=N_("Language of every report (default: the course's, ru)."))
+def main() -> None:
+    """The command group: each command below does one thing."""
 
 
 def _out_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
+    return option(
         "--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
-        show_default=True, help="Folder for results.json and gradebook.csv.",
+        show_default=True, help=N_("Folder for results.json and gradebook.csv."),
     )(f)
 
 
 def _force_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
+    return option(
         "--force", is_flag=True,
-        help="Grade again even the submissions OUT already holds a result for (same files, "
-             "same suites).",
+        help=N_("Grade again even the submissions OUT already holds a result for (same files, "
+                "same suites)."),
     )(f)
 
 
 def _jobs_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
+    return option(
         "-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
-        help="Test processes to run at once (any positive number; default: 4 per core, at most "
-             "12, since grading mostly waits on held answers).",
+        help=N_("Test processes to run at once (any positive number; default: 4 per core, at "
+                "most 12, since grading mostly waits on held answers)."),
     )(f)
 
 
 def _isolation_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
+    return option(
         "--require-isolation", "require", type=click.Choice(sandbox.REQUIREMENTS),
         default=None,
-        help="Refuse to grade unless student code can run at least this isolated "
-             f"({' > '.join(sandbox.LEVELS)}); LEVEL+seccomp also demands the syscall filter.",
+        help=N_("Refuse to grade unless student code can run at least this isolated "
+                "({levels}); LEVEL+seccomp also demands the syscall filter."),
+        help_values={"levels": " > ".join(sandbox.LEVELS)},
     )(f)
 
 
 def _require_isolation(required: str | None) -> None:
     """Stop before grading when the machine cannot give the isolation asked for, or none."""
     if not posix.can_grade():
-        raise click.UsageError(posix.CANNOT_GRADE)
+        raise click.UsageError(_(posix.CANNOT_GRADE))
     if required is not None and not sandbox.at_least(required):
-        raise click.UsageError(
-            f"this machine gives only `{sandbox.isolation()}`, below the required "
-            f"`{required}`. Install bubblewrap and libseccomp2 (Debian: apt-get install "
-            "bubblewrap libseccomp2) or lower --require-isolation.")
+        raise click.UsageError(_(
+            "this machine gives only `{isolation}`, below the required `{required}`. Install "
+            "bubblewrap and libseccomp2 (Debian: apt-get install bubblewrap libseccomp2) or "
+            "lower --require-isolation.").format(isolation=sandbox.isolation(), required=required))
 
 
 def _in_github_actions() -> bool:
@@ -155,7 +295,10 @@ class _Problems:
 
     def exit_if_any(self) -> None:
         if self.found:
-            _say(f"grader: {len(self.found)} reporting problem(s); see above.", err=True)
+            count = len(self.found)
+            _say(ngettext("grader: {count} reporting problem; see above.",
+                          "grader: {count} reporting problems; see above.", count
+                          ).format(count=count), err=True)
             sys.exit(1)
 
 
@@ -165,33 +308,33 @@ def _parse_shard(value: str | None) -> tuple[int, int] | None:
     try:
         k, n = (int(part) for part in value.split("/"))
     except ValueError:
-        raise click.BadParameter("use K/N, e.g. 2/4") from None
+        raise click.BadParameter(_("use K/N, e.g. 2/4")) from None
     if not 1 <= k <= n:
-        raise click.BadParameter("K must be between 1 and N")
+        raise click.BadParameter(_("K must be between 1 and N"))
     return k, n
 
 
-@main.command(short_help="Grade a class or named submissions into OUT.")
+@main.command(short_help=N_("Grade a class or named submissions into OUT."), help=N_("""\
+Grade submissions and write OUT/results.json and OUT/gradebook.csv.
+
+\b
+grader grade all            the demo class shipped with the grader
+grader grade all DIR        every folder or .zip directly inside DIR
+grader grade A B.zip ...    only the named submissions
+A folder literally named "all" is graded with `grader grade ./all`.
+
+OUT keeps every student graded into it: a submission whose files and
+hidden suites are unchanged since it was stored is not graded again
+(--force grades it again), and the others' results stay."""))
 @click.argument("targets", nargs=-1, required=True, metavar="all [DIR] | FOLDER...")
 @_out_option
 @_jobs_option
-@click.option("--shard", metavar="K/N", help="Grade only the K-th of N slices of the class.")
+@option("--shard", metavar="K/N", help=N_("Grade only the K-th of N slices of the class."))
 @_force_option
 @_isolation_option
 def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None, force: bool,
           require: str | None) -> None:
-    """Grade submissions and write OUT/results.json and OUT/gradebook.csv.
-
-    \b
-    grader grade all            the demo class shipped with the grader
-    grader grade all DIR        every folder or .zip directly inside DIR
-    grader grade A B.zip ...    only the named submissions
-    A folder literally named "all" is graded with `grader grade ./all`.
-
-    OUT keeps every student graded into it: a submission whose files and
-    hidden suites are unchanged since it was stored is not graded again
-    (--force grades it again), and the others' results stay.
-    """
+    """`grader grade`: its help (above) is what a teacher reads."""
     submissions = _targets(targets)
     _require_isolation(require)
     sliced = _parse_shard(shard)
@@ -202,9 +345,10 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None, for
     with _output_folder(out, submissions, force, problems) as results_file, _commands_stopped():
         results, kept = _grade_with_progress(submissions, results_file, jobs, problems, force)
         graded = len(results) - len(kept)
-        click.echo(f"Graded {graded} submission(s), kept {len(kept)} unchanged; "
-                   f"{out}/results.json and {out}/gradebook.csv list "
-                   f"{len(results_file.results)} student(s)")
+        click.echo(_("Graded {graded} submission(s), kept {kept} unchanged; "
+                     "{out}/results.json and {out}/gradebook.csv list {students} student(s)"
+                     ).format(graded=graded, kept=len(kept), out=out,
+                              students=len(results_file.results)))
         _report_internal_errors(results, problems)
     problems.exit_if_any()
 
@@ -225,7 +369,7 @@ def _output_folder(out: Path, targets: Sequence[Submission], force: bool,
                 try:
                     results_file.flush()
                 except OSError as exc:
-                    problems.add(f"could not write {out}: {exc}")
+                    problems.add(_("could not write {out}: {error}").format(out=out, error=exc))
                 problems.add(results_file.write_report())
     except store.OutputBusy as exc:
         raise click.UsageError(_shown(str(exc))) from None
@@ -242,16 +386,17 @@ def _settle_stale(results_file: ResultsFile, targets: set[str], force: bool) -> 
         return
     out = results_file.out_dir
     shown = ", ".join(escape.terminal(name) for name in left[:10])
-    more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+    more = _(" and {count} more").format(count=len(left) - 10) if len(left) > 10 else ""
     if not force:
-        raise click.UsageError(_shown(
-            f"{out} holds {len(left)} student(s) graded with other hidden suites or another "
-            f"grader version, not graded in this run: {shown}{more}. Grade them again into it "
-            f"(grader grade all CLASS --out {out}), choose another --out, or add --force to "
-            "drop them."))
+        raise click.UsageError(_shown(_(
+            "{out} holds {count} student(s) graded with other hidden suites or another "
+            "grader version, not graded in this run: {names}{more}. Grade them again into it "
+            "(grader grade all CLASS --out {out}), choose another --out, or add --force to "
+            "drop them.").format(out=out, count=len(left), names=shown, more=more)))
     results_file.forget(left)
-    _say(f"grader: dropped {len(left)} student(s) graded with other suites from {out} "
-         f"(--force): {shown}{more}", err=True)
+    _say(_("grader: dropped {count} student(s) graded with other suites from {out} "
+           "(--force): {names}{more}").format(count=len(left), out=out, names=shown, more=more),
+         err=True)
 
 
 def _report_internal_errors(results: list[SubmissionResult], problems: _Problems) -> None:
@@ -259,18 +404,18 @@ def _report_internal_errors(results: list[SubmissionResult], problems: _Problems
     failed = grading.internal_errors(results)
     if failed:
         shown = ", ".join(escape.terminal(name) for name in failed[:10])
-        problems.add(f"the grader itself failed on {len(failed)} assignment(s): {shown}; "
-                     "their results say why.")
+        problems.add(_("the grader itself failed on {count} assignment(s): {names}; "
+                       "their results say why.").format(count=len(failed), names=shown))
 
 
 def _targets(targets: tuple[str, ...]) -> list[Submission]:
     try:
         if targets[0] == "all":
             if len(targets) > 2:
-                raise click.UsageError("`grade all` takes at most one folder")
+                raise click.UsageError(_("`grade all` takes at most one folder"))
             folder = Path(targets[1]) if len(targets) == 2 else _demo_class()
             if not folder.is_dir():
-                raise click.UsageError(f"{folder} is not a folder")
+                raise click.UsageError(_("{folder} is not a folder").format(folder=folder))
             return discover(folder)
         for target in targets:
             _refuse_class_folder(Path(target))
@@ -283,9 +428,10 @@ def _refuse_class_folder(target: Path) -> None:
     """`grader grade CLASS` (without `all`) would grade the class as one student: stop, hint."""
     students = layout.class_size(target)
     if students:
-        raise click.UsageError(_shown(
-            f"{target} holds {students} submissions, not one: to grade the class, run "
-            f"`grader grade all {target}`; to grade some students, name their folders."))
+        raise click.UsageError(_shown(_(
+            "{target} holds {count} submissions, not one: to grade the class, run "
+            "`grader grade all {target}`; to grade some students, name their folders."
+        ).format(target=target, count=students)))
 
 
 def _demo_class() -> Path:
@@ -293,7 +439,8 @@ def _demo_class() -> Path:
     try:
         return catalog.demo_class_dir()
     except catalog.CourseFolderMissing as exc:
-        raise click.UsageError(_shown(f"{exc} Or name the class: grader grade all DIR.")) from None
+        raise click.UsageError(_shown(_("{problem} Or name the class: grader grade all DIR.")
+                                      .format(problem=exc))) from None
 
 
 def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
@@ -340,13 +487,16 @@ def _grade_with_progress(
         problems.add(results_file.record(result))
         try:
             line = render_summary_line(result)
-            return f"{line} (unchanged: kept)" if result.student in kept else line
+            if result.student in kept:
+                return _("{line} (unchanged: kept)").format(line=line)
+            return line
         except Exception as exc:  # noqa: BLE001 - a progress line is not worth a batch
-            problems.add(f"could not print the result of {result.student!r}: {exc}")
+            problems.add(_("could not print the result of {student}: {error}").format(
+                student=repr(result.student), error=exc))
             return escape.terminal(result.student)
 
     if sys.stderr.isatty():
-        with click.progressbar(length=total, label="Grading", file=sys.stderr,
+        with click.progressbar(length=total, label=_("Grading"), file=sys.stderr,
                                show_pos=True) as bar:
             def on_result(result: SubmissionResult) -> None:
                 record(result)
@@ -362,22 +512,22 @@ def _grade_with_progress(
     return grading.grade(submissions, jobs=jobs, on_result=log_line, reuse=reuse), kept
 
 
-@main.command(short_help="Grade one folder and explain every lost point.")
+@main.command(short_help=N_("Grade one folder and explain every lost point."), help=N_("""\
+Grade one folder (default: the current one) and explain every lost point.
+
+In the kit of `grader handout` (each assignment's file in its own folder)
+the files are found there."""))
 @click.argument("folder", default=".", type=click.Path(path_type=Path))
-@click.option("--min-score", type=float, help="Exit with status 1 below this total.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also keep the result in this folder (results.json, gradebook.csv); an "
-                   "unchanged folder is then not graded again.")
+@option("--min-score", type=float, help=N_("Exit with status 1 below this total."))
+@option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help=N_("Also keep the result in this folder (results.json, gradebook.csv); an "
+                "unchanged folder is then not graded again."))
 @_force_option
 @_jobs_option
 @_isolation_option
 def check(folder: Path, min_score: float | None, out: Path | None, force: bool, jobs: int,
           require: str | None) -> None:
-    """Grade one folder (default: the current one) and explain every lost point.
-
-    In the kit of `grader handout` (each assignment's file in its own folder)
-    the files are found there.
-    """
+    """`grader check`: its help (above) is what a student reads."""
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
@@ -402,11 +552,13 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
             color = sys.stdout.isatty() and not _in_github_actions()  # _say would show ESC
             _say(render_check(result, color=color))
             if kept:
-                _say(f"Unchanged since it was graded ({result.graded_at}): this is the result "
-                     f"kept in {out}; --force grades it again.")
+                _say(_("Unchanged since it was graded ({graded_at}): this is the result "
+                       "kept in {out}; --force grades it again.").format(
+                           graded_at=result.graded_at, out=out))
         except Exception as exc:  # noqa: BLE001 - say the score even if the report broke
             _say(render_summary_line(result))
-            problems.add(f"could not write the full report: {type(exc).__name__}: {exc}")
+            problems.add(_("could not write the full report: {error}").format(
+                error=f"{type(exc).__name__}: {exc}"))
     problems.exit_if_any()
     if min_score is not None and result.score < min_score:
         sys.exit(1)
@@ -415,9 +567,9 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
 def _from_kit(folder: Path, scratch: Path) -> Submission:
     """The kit's assignment files gathered into one submission, said before grading."""
     copy = layout.gather_kit(folder, scratch)
-    found = ", ".join(escape.terminal(name) for name in copy.taken) or "none of them"
-    _say(f"This is the course kit: grading each assignment's file where the kit keeps it "
-         f"({found}).")
+    found = ", ".join(escape.terminal(name) for name in copy.taken) or _("none of them")
+    _say(_("This is the course kit: grading each assignment's file where the kit keeps it "
+           "({found}).").format(found=found))
     return copy.submission
 
 
@@ -433,28 +585,34 @@ def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
     return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse), kept
 
 
-@main.command(name="list")
+@main.command(name="list", help=N_("List the assignments: files, points and what each asks."))
 def list_assignments() -> None:
-    """List the assignments: files, points and what each asks."""
+    """`grader list`."""
+    russian = i18n.language() == "ru"
     for a in catalog.assignments():
-        click.echo(f"{a.slug:<11} {a.file:<14} {a.points:>3} pts  {a.summary_en}")
-    click.echo(f"{'total':<11} {'':<14} {catalog.max_total():>3} pts")
+        summary = a.summary_ru if russian else a.summary_en
+        click.echo(_("{slug:<11} {file:<14} {points:>3} pts  {summary}").format(
+            slug=a.slug, file=a.file, points=a.points, summary=summary))
+    click.echo(_("{slug:<11} {file:<14} {points:>3} pts  {summary}").format(
+        slug=_("total"), file="", points=catalog.max_total(), summary="").rstrip())
 
 
-@main.command(name="selfcheck", short_help="References must score full marks, stubs 0.")
+@main.command(name="selfcheck", short_help=N_("References must score full marks, stubs 0."),
+              help=N_("""\
+Grade the reference solutions (must be full marks) and the stubs (must be 0).
+
+The solutions are read from the course folder (a clone, or $GRADER_COURSE_DIR),
+never from an installed wheel, which does not hold them."""))
 @_jobs_option
 def selfcheck_command(jobs: int) -> None:
-    """Grade the reference solutions (must be full marks) and the stubs (must be 0).
-
-    The solutions are read from the course folder (a clone, or $GRADER_COURSE_DIR),
-    never from an installed wheel, which does not hold them.
-    """
+    """`grader selfcheck`: a course author's check of the suites."""
     try:
         missing = [str(a.solution) for a in catalog.assignments() if not a.solution.is_file()]
     except catalog.CourseFolderMissing as exc:
         raise click.UsageError(_shown(str(exc))) from None
     if missing:
-        raise click.UsageError(_shown(f"no reference solution at {', '.join(missing)}"))
+        raise click.UsageError(_shown(_("no reference solution at {paths}").format(
+            paths=", ".join(missing))))
     _require_isolation(None)
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
@@ -463,28 +621,30 @@ def selfcheck_command(jobs: int) -> None:
         sys.exit(1)
 
 
-@main.command(name="handout", short_help="Write the student kit into OUT.")
+@main.command(name="handout", short_help=N_("Write the student kit into OUT."), help=N_(
+    "Write the student kit into OUT: statements, stubs, public examples, CI workflow."))
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def handout_command(out: Path) -> None:
-    """Write the student kit into OUT: statements, stubs, public examples, CI workflow."""
+    """`grader handout`."""
     written = handout.write(out)
-    click.echo(f"Wrote {len(written)} files into {out}")
+    click.echo(_("Wrote {count} files into {out}").format(count=len(written), out=out))
 
 
-@main.command(name="ci", short_help="Grade the submissions a pull request changed.")
-@click.option("--base", default=None, help="Git ref to diff against [default: the PR's base].")
-@click.option("--submissions", "submissions_dir", type=click.Path(path_type=Path),
+@main.command(name="ci", short_help=N_("Grade the submissions a pull request changed."),
+              help=N_("Grade the submission folders changed since BASE, for a pull request."))
+@option("--base", default=None, help=N_("Git ref to diff against [default: the PR's base]."))
+@option("--submissions", "submissions_dir", type=click.Path(path_type=Path),
               default=Path("submissions"), show_default=True,
-              help="Folder holding one sub-folder per student.")
-@click.option("--min-score", type=float, help="Fail the job when a submission scores below.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a JUnit XML report here.")
+        help=N_("Folder holding one sub-folder per student."))
+@option("--min-score", type=float, help=N_("Fail the job when a submission scores below."))
+@option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+        help=N_("Also write a JUnit XML report here."))
 @_out_option
 @_jobs_option
 @_isolation_option
 def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
                junit: Path | None, out: Path, jobs: int, require: str | None) -> None:
-    """Grade the submission folders changed since BASE, for a pull request."""
+    """`grader ci`: grading in a pull request's job."""
     from grader import changes
 
     _require_isolation(require)
@@ -494,17 +654,18 @@ def ci_command(base: str | None, submissions_dir: Path, min_score: float | None,
     except changes.GitError as exc:
         raise click.UsageError(_shown(str(exc))) from None
     if not submissions:
-        click.echo(f"No submission under {submissions_dir}/ changed since {base_ref}.")
+        click.echo(_("No submission under {folder}/ changed since {base}.").format(
+            folder=submissions_dir, base=base_ref))
         return
     problems = _Problems()
     with _output_folder(out, submissions, False, problems) as results_file, _commands_stopped():
-        results, _ = _grade_with_progress(submissions, results_file, jobs, problems)
+        results, _kept = _grade_with_progress(submissions, results_file, jobs, problems)
         _publish_summary(results, problems)
         _report_internal_errors(results, problems)
         below = [r for r in results if min_score is not None and r.score < min_score]
         for r in below:
-            _say(f"below the minimum {min_score:g}: {escape.terminal(r.student)} "
-                 f"scored {r.score:g}", err=True)
+            _say(_("below the minimum {minimum:g}: {student} scored {score:g}").format(
+                minimum=min_score, student=escape.terminal(r.student), score=r.score), err=True)
     in_repo = Path(os.path.relpath(os.path.realpath(submissions_dir),
                                    os.path.realpath(changes.repo_root())))
     _publish_annotations(results, junit, problems, in_repo.as_posix())
@@ -524,7 +685,7 @@ def _publish_summary(results: list[SubmissionResult], problems: _Problems) -> No
         else:
             _say(summary)
     except (OSError, ValueError) as exc:
-        problems.add(f"could not write the job summary: {exc}")
+        problems.add(_("could not write the job summary: {error}").format(error=exc))
 
 
 def _publish_annotations(results: list[SubmissionResult], junit: Path | None,
@@ -541,20 +702,20 @@ def _publish_annotations(results: list[SubmissionResult], junit: Path | None,
         try:
             ci_report.write_junit(results, junit)
         except (OSError, ValueError) as exc:
-            problems.add(f"could not write {junit}: {exc}")
+            problems.add(_("could not write {out}: {error}").format(out=junit, error=exc))
 
 
-@main.command(name="merge", short_help="Combine the OUT folders of sharded runs.")
+@main.command(name="merge", short_help=N_("Combine the OUT folders of sharded runs."), help=N_("""\
+Combine OUT folders (of `grade all --shard K/N` runs, late or re-graded submissions).
+
+A student found in several keeps the newest result (the latest graded_at);
+outputs graded with different hidden suites or grader versions are refused."""))
 @click.argument("outputs", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the combined results.json and gradebook.csv.")
+@option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+        help=N_("Folder for the combined results.json and gradebook.csv."))
 def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
-    """Combine OUT folders (of `grade all --shard K/N` runs, late or re-graded submissions).
-
-    A student found in several keeps the newest result (the latest graded_at);
-    outputs graded with different hidden suites or grader versions are refused.
-    """
+    """`grader merge`."""
     try:
         meta, results = merge_with_meta(list(outputs))
         with store.lock(out):
@@ -566,5 +727,5 @@ def merge_command(outputs: tuple[Path, ...], out: Path) -> None:
             problems.add(merged.write_report())
     except (ValueError, store.OutputBusy) as exc:
         raise click.UsageError(_shown(str(exc))) from None
-    click.echo(f"Merged {len(results)} submission(s) into {out}")
+    click.echo(_("Merged {count} submission(s) into {out}").format(count=len(results), out=out))
     problems.exit_if_any()

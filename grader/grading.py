@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader import catalog, runner, sandbox, test_launch
+from grader import catalog, i18n, runner, sandbox, test_launch
 from grader.catalog import Assignment
+from grader.i18n import N_, _
 from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, content_hash, prepare
 
@@ -33,7 +34,8 @@ OnResult = Callable[[SubmissionResult], None]
 # (student, content hash) -> a result already held for exactly that content, or None
 Reuse = Callable[[str, str], SubmissionResult | None]
 INTERNAL_ERROR = runner.INTERNAL_ERROR
-UNREADABLE_MESSAGE = "the submission could not be read"  # gradebook.csv's `unreadable` finds it
+# gradebook.csv's `unreadable` finds it (in any language: `begins_with`)
+UNREADABLE_MESSAGE = N_("the submission could not be read")
 
 
 @dataclass
@@ -78,16 +80,18 @@ def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work
 def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
     """One assignment of one submission; a grader fault costs this pair only."""
     if work.prepared is None:
-        message = f"{UNREADABLE_MESSAGE}: {work.problem}"
-        return runner.not_graded(assignment, "error", message)
+        marker = _(UNREADABLE_MESSAGE)
+        return runner.not_graded(assignment, "error", f"{marker}: {work.problem}")
     try:
         return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")
     except MemoryError:  # the parent at its own limit (grader/trusted_limits.py)
-        return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: the grader process "
-                                 "ran out of memory (its RLIMIT_DATA) while grading this")
+        marker, detail = _(INTERNAL_ERROR), _("the grader process ran out of memory (its "
+                                              "RLIMIT_DATA) while grading this")
+        return runner.not_graded(assignment, "error", f"{marker}: {detail}")
     except Exception:  # noqa: BLE001 - one broken pair must not end the batch
+        marker = _(INTERNAL_ERROR)
         detail = traceback.format_exc(limit=3).strip().splitlines()[-1]
-        return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: {detail}")
+        return runner.not_graded(assignment, "error", f"{marker}: {detail}")
     finally:  # the run's own copy and its trusted files: not needed once it is graded
         shutil.rmtree(work.scratch / "runs" / assignment.slug, ignore_errors=True)
 
@@ -191,4 +195,19 @@ def grade(
 def internal_errors(results: Iterable[SubmissionResult]) -> list[str]:
     """`student/slug` of every pair the grader itself failed on (exit status 1)."""
     return [f"{r.student}/{slug}" for r in results for slug, a in r.assignments.items()
-            if a.message.startswith(INTERNAL_ERROR)]
+            if begins_with(a.message, INTERNAL_ERROR)]
+
+
+def begins_with(message: str, marker: str) -> bool:
+    """Whether `message` opens with `marker` (a message constant) in any language.
+
+    A stored message keeps the language it was graded in, and results.json is
+    read again later in another (`grader grade` in English, `check` in Russian):
+    code that sorts messages matches every language's form, never the current one.
+    """
+    return any(message.startswith(form) for form in _forms(marker))
+
+
+def _forms(marker: str) -> set[str]:
+    return {marker} | {i18n.translations(language).gettext(marker) for language in i18n.LANGUAGES}
+

@@ -27,19 +27,46 @@ PYTEST_INI = """\
 asyncio_default_fixture_loop_scope = function
 """
 
+# The kit's README, in the course's language first (the lecture, statements and stubs
+# are Russian), then in English: one file for every student, whatever `--lang` says.
 README = """\
-# {title}
+# {title_ru}
 
-Four exercises of the lecture "Асинхронность". For each one this kit holds the
-statement (Russian and English), the stub file to fill in and a small public
-example test.
+Четыре задания к лекции «Асинхронность». Для каждого в этом наборе есть папка
+с условием (на русском и английском), заготовкой файла, который нужно заполнить,
+и небольшим открытым тестом-примером.
 
-| assignment | file | points |
-|---|---|---|
-{rows}
+| задание | файл | баллы | что сделать |
+|---|---|---|---|
+{rows_ru}
 
-1. Put your four files in one folder named after you (e.g. `ivanov_ivan/`).
-2. Run the example tests: `pytest test_example_long_func.py` (needs
+1. Заполните заготовки прямо в их папках (`long_func/long_func.py`, ...) или
+   сложите все четыре файла в одну папку, названную вашим именем
+   (например, `ivanov_ivan/`).
+2. Запустите тесты-примеры: `pytest long_func/test_example_long_func.py`
+   (нужно `pip install aiohttp aioresponses pytest pytest-asyncio`).
+3. Если в вашем курсе есть grader: `grader check` в этой папке покажет ваши баллы
+   и подсказку к каждому потерянному баллу.
+4. Сдайте папку (или её `.zip`) либо, если курс проверяет работы в CI, откройте
+   pull request, добавляющий её в `submissions/`: через несколько минут баллы
+   появятся в комментарии к pull request (`.github/workflows/`: `submission.yml`
+   упаковывает вашу папку, `grade.yml` проверяет её в песочнице).
+
+---
+
+# {title_en}
+
+Four exercises of the lecture "Асинхронность". For each one this kit holds a
+folder with the statement (Russian and English), the stub file to fill in and a
+small public example test.
+
+| assignment | file | points | what to do |
+|---|---|---|---|
+{rows_en}
+
+1. Fill the stubs in where they are (`long_func/long_func.py`, ...), or put your
+   four files in one folder named after you (e.g. `ivanov_ivan/`).
+2. Run the example tests: `pytest long_func/test_example_long_func.py` (needs
    `pip install aiohttp aioresponses pytest pytest-asyncio`).
 3. If your course gives you the grader: `grader check` in that folder shows your
    score and a hint for every lost point.
@@ -59,16 +86,18 @@ def _copy(source: Path, target: Path, written: list[Path]) -> None:
 def write(out: Path) -> list[Path]:
     """Write statements, stubs, public examples, a README and the CI workflows into `out`."""
     written: list[Path] = []
-    rows = []
+    rows_ru, rows_en = [], []
     for a in catalog.assignments():
         for path in sorted(a.folder.iterdir()):
             if path.name.startswith(("statement.", "test_example")) or path.name == a.file:
                 _copy(path, out / a.slug / path.name, written)
-        rows.append(f"| {a.slug} | `{a.file}` | {a.points} |")
+        rows_ru.append(f"| {a.slug} | `{a.slug}/{a.file}` | {a.points} | {a.summary_ru} |")
+        rows_en.append(f"| {a.slug} | `{a.slug}/{a.file}` | {a.points} | {a.summary_en} |")
     readme = out / "README.md"
     readme.parent.mkdir(parents=True, exist_ok=True)
-    readme.write_text(README.format(title="Asyncio: four exercises", rows="\n".join(rows)),
-                      encoding="utf-8")
+    readme.write_text(README.format(
+        title_ru="Асинхронность: четыре задания", rows_ru="\n".join(rows_ru),
+        title_en="Asyncio: four exercises", rows_en="\n".join(rows_en)), encoding="utf-8")
     pytest_ini = out / "pytest.ini"
     pytest_ini.write_text(PYTEST_INI, encoding="utf-8")
     for name, text in workflows().items():

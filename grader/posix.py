@@ -13,6 +13,8 @@ import os
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from grader.i18n import N_
+
 
 def _optional(name: str) -> ModuleType | None:
     try:
@@ -41,7 +43,7 @@ def can_grade() -> bool:
     return all(_AVAILABLE.values()) and hasattr(os, "fork")
 
 
-CANNOT_GRADE = (
+CANNOT_GRADE = N_(
     "grading runs student code in processes of its own with limits, which needs Linux or "
     "macOS; this system has no fork() or no resource/fcntl modules (Windows). Run the grader "
     "in WSL (Windows Subsystem for Linux) or a Linux machine; `grader list` and `grader "

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from grader import catalog, grading
+from grader.i18n import _
 from grader.reports.feedback import render_check
 from grader.results import SubmissionResult
 from grader.submission import Submission
@@ -29,10 +30,12 @@ def _problems(result: SubmissionResult, expect_full: bool) -> list[str]:
     problems = []
     for slug, a in result.assignments.items():
         if expect_full and a.score != a.max_score:
-            problems.append(f"reference {slug}: {a.score:g}/{a.max_score:g}, expected full marks")
+            problems.append(_("reference {slug}: {score:g}/{max_score:g}, expected full marks")
+                            .format(slug=slug, score=a.score, max_score=a.max_score))
         if not expect_full and (a.score != 0 or a.status != "graded"):
-            problems.append(f"stub {slug}: {a.score:g}/{a.max_score:g} ({a.status}), "
-                            "expected 0 and an importable stub")
+            problems.append(_("stub {slug}: {score:g}/{max_score:g} ({status}), expected 0 and "
+                              "an importable stub").format(slug=slug, score=a.score,
+                                                           max_score=a.max_score, status=a.status))
     return problems
 
 
@@ -43,12 +46,14 @@ def run(jobs: int = 2) -> tuple[str, bool]:
         results = {r.student: r for r in grading.grade(kits, jobs=jobs)}
     problems = _problems(results["reference"], True) + _problems(results["stubs"], False)
     lines = [
-        f"reference solutions: {results['reference'].score:g}/{catalog.max_total()}",
-        f"stubs:               {results['stubs'].score:g}/{catalog.max_total()}",
+        _("reference solutions: {score:g}/{total}").format(
+            score=results["reference"].score, total=catalog.max_total()),
+        _("stubs:               {score:g}/{total}").format(
+            score=results["stubs"].score, total=catalog.max_total()),
     ]
     if problems:
-        lines += ["", "Problems:", *(f"  - {p}" for p in problems), "",
+        lines += ["", _("Problems:"), *(f"  - {p}" for p in problems), "",
                   render_check(results["reference"], color=False)]
     else:
-        lines.append("selfcheck passed: references get full marks, stubs get 0")
+        lines.append(_("selfcheck passed: references get full marks, stubs get 0"))
     return "\n".join(lines), not problems

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from grader import catalog
+from grader.i18n import _
 
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 20 << 20
@@ -87,8 +88,8 @@ def discover(directory: Path) -> list[Submission]:
     try:
         names = sorted(entry.name for entry in os.scandir(directory))
     except OSError as exc:
-        raise SubmissionError(f"cannot read the folder {_display(str(directory))}: "
-                              f"{exc.strerror}") from exc
+        raise SubmissionError(_("cannot read the folder {folder}: {error}").format(
+            folder=_display(str(directory)), error=exc.strerror)) from exc
     found = [s for name in names if not name.startswith(".")
              if (s := _as_submission(directory / name)) is not None]
     return distinct(found)
@@ -97,11 +98,13 @@ def discover(directory: Path) -> list[Submission]:
 def submission_for(path: Path) -> Submission:
     """The submission at `path` (a folder, a .zip or a link to refuse); `.` gets its real name."""
     if not os.path.lexists(path):
-        raise SubmissionError(f"no such folder or .zip archive: {_display(str(path))}")
+        raise SubmissionError(_("no such folder or .zip archive: {path}").format(
+            path=_display(str(path))))
     path = Path(os.path.abspath(path))  # "." and ".." get their real names
     submission = _as_submission(path, path.name or path.resolve().name or "submission")
     if submission is None:
-        raise SubmissionError(f"{_display(str(path))} is neither a folder nor a .zip archive")
+        raise SubmissionError(_("{path} is neither a folder nor a .zip archive").format(
+            path=_display(str(path))))
     return submission
 
 
@@ -244,11 +247,13 @@ class _Listing:
             return False
         if "__pycache__" in parts:
             cache = parts[: parts.index("__pycache__") + 1]
-            self.note(f"dropped {_show(cache)}/: compiled files are rebuilt from the sources")
+            self.note(_("dropped {path}/: compiled files are rebuilt from the sources").format(
+                path=_show(cache)))
             return False
         name = parts[-1]
         if not is_dir and (name in HIJACK_FILES or name.endswith(HIJACK_SUFFIXES)):
-            self.note(f"dropped {_show(parts)}: it could change how Python or pytest runs")
+            self.note(_("dropped {path}: it could change how Python or pytest runs").format(
+                path=_show(parts)))
             return False
         self._check_depth(parts, is_dir)
         return True
@@ -260,31 +265,34 @@ class _Listing:
     def add_file(self, parts: tuple[str, ...], size: int,
                  opener: Callable[[], IO[bytes]]) -> None:
         if size > MAX_FILE_BYTES:
-            self.note(f"skipped {_show(parts)}: {_mb(size)} is over the {_mb(MAX_FILE_BYTES)} "
-                      "limit for one file")
+            self.note(_("skipped {path}: {size} is over the {limit} limit for one file").format(
+                path=_show(parts), size=_mb(size), limit=_mb(MAX_FILE_BYTES)))
             return
         self.files += 1
         self.bytes += size
         if self.files > MAX_FILES:
-            raise SubmissionError(f"submission too large: {self.label} holds more than "
-                                  f"{MAX_FILES} files")
+            raise SubmissionError(_("submission too large: {label} holds more than {limit} "
+                                    "files").format(label=self.label, limit=MAX_FILES))
         if self.bytes > MAX_TOTAL_BYTES:
-            raise SubmissionError(f"submission too large: {self.label} holds more than "
-                                  f"{_mb(MAX_TOTAL_BYTES)} of files")
+            raise SubmissionError(_("submission too large: {label} holds more than {limit} of "
+                                    "files").format(label=self.label, limit=_mb(MAX_TOTAL_BYTES)))
         self.entries.append(_Entry(parts, False, size, opener))
 
     def all_notes(self) -> list[str]:
         notes = list(self.notes)
         if self.hidden:
             shown = list(self.hidden)[:10]
-            more = f" and {len(self.hidden) - 10} more" if len(self.hidden) > 10 else ""
-            notes.append(f"skipped hidden files and folders: {', '.join(shown)}{more}")
+            left = len(self.hidden) - 10
+            more = _(" and {count} more").format(count=left) if left > 0 else ""
+            notes.append(_("skipped hidden files and folders: {paths}{more}").format(
+                paths=", ".join(shown), more=more))
         return notes
 
     def _check_depth(self, parts: tuple[str, ...], is_dir: bool) -> None:
         if len(parts) - (0 if is_dir else 1) > MAX_DEPTH:
-            raise SubmissionError(f"submission too large: {self.label} nests folders more than "
-                                  f"{MAX_DEPTH} levels deep")
+            raise SubmissionError(_("submission too large: {label} nests folders more than "
+                                    "{limit} levels deep").format(label=self.label,
+                                                                  limit=MAX_DEPTH))
 
 
 def _show(parts: Iterable[str]) -> str:
@@ -292,7 +300,7 @@ def _show(parts: Iterable[str]) -> str:
 
 
 def _mb(size: int) -> str:
-    return f"{size / (1 << 20):.1f} MB"
+    return _("{megabytes:.1f} MB").format(megabytes=size / (1 << 20))
 
 
 # --------------------------------------------------------------------------- scanning a folder
@@ -307,9 +315,13 @@ def _scan_folder(root: Path, label: str) -> _Listing:
             raise PermissionError(13, "permission denied")
         _walk(real_root, real_root, (), listing)
     except OSError as exc:
-        raise SubmissionError(f"cannot read the submission {label}: "
-                              f"{exc.strerror or exc}") from exc
+        raise SubmissionError(_cannot_read(label, exc)) from exc
     return listing
+
+
+def _cannot_read(label: str, exc: OSError) -> str:
+    return _("cannot read the submission {label}: {error}").format(
+        label=label, error=exc.strerror or exc)
 
 
 def _real_folder(root: Path) -> Path:
@@ -334,7 +346,7 @@ def _walk(real_root: Path, folder: Path, parts: tuple[str, ...], listing: _Listi
         try:
             _visit(real_root, Path(child.path), child_parts, listing)
         except PermissionError:
-            listing.note(f"skipped {_show(child_parts)}: it cannot be read")
+            listing.note(_("skipped {path}: it cannot be read").format(path=_show(child_parts)))
 
 
 def _visit(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listing) -> None:
@@ -345,7 +357,8 @@ def _visit(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listin
         if not listing.admit(parts, True):
             return
         if (path / "pyvenv.cfg").exists():
-            listing.note(f"skipped {_show(parts)}/: a virtual environment is not part of the work")
+            listing.note(_("skipped {path}/: a virtual environment is not part of the work")
+                         .format(path=_show(parts)))
             return
         listing.add_dir(parts)
         _walk(real_root, path, parts, listing)
@@ -353,7 +366,7 @@ def _visit(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listin
         if listing.admit(parts, False):
             listing.add_file(parts, info.st_size, _file_opener(path))
     elif listing.admit(parts, False):
-        listing.note(f"skipped {_show(parts)}: not a regular file")
+        listing.note(_("skipped {path}: not a regular file").format(path=_show(parts)))
 
 
 def _visit_link(real_root: Path, path: Path, parts: tuple[str, ...], listing: _Listing) -> None:
@@ -363,12 +376,15 @@ def _visit_link(real_root: Path, path: Path, parts: tuple[str, ...], listing: _L
     try:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):
-        listing.note(f"skipped the symlink {_show(parts)}: it is broken or loops")
+        listing.note(_("skipped the symlink {path}: it is broken or loops").format(
+            path=_show(parts)))
         return
     if not target.is_relative_to(real_root) or target == real_root:
-        listing.note(f"skipped the symlink {_show(parts)}: it points outside the submission")
+        listing.note(_("skipped the symlink {path}: it points outside the submission").format(
+            path=_show(parts)))
     elif not target.is_file():
-        listing.note(f"skipped the symlink {_show(parts)}: it does not point to a file")
+        listing.note(_("skipped the symlink {path}: it does not point to a file").format(
+            path=_show(parts)))
     else:
         listing.add_file(parts, target.stat().st_size, _file_opener(target))
 
@@ -385,7 +401,7 @@ def _file_opener(path: Path) -> Callable[[], BinaryIO]:
             raise _Unreadable(exc.strerror or str(exc)) from exc
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             os.close(fd)
-            raise _Unreadable("it is no longer a regular file")
+            raise _Unreadable(_("it is no longer a regular file"))
         return os.fdopen(fd, "rb")
 
     return opener
@@ -398,11 +414,13 @@ def _scan_zip(archive: zipfile.ZipFile, label: str) -> _Listing:
     """List an archive, refusing it whole if any entry is unsafe or it is too big."""
     infos = archive.infolist()
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise SubmissionError(f"submission too large: {label} has {len(infos)} entries "
-                              f"(limit {MAX_ZIP_ENTRIES})")
+        raise SubmissionError(_("submission too large: {label} has {count} entries (limit "
+                                "{limit})").format(label=label, count=len(infos),
+                                                   limit=MAX_ZIP_ENTRIES))
     named = [(info, _zip_parts(info, label)) for info in infos]
     if any(info.flag_bits & _ENCRYPTED_FLAG for info in infos):
-        raise SubmissionError(f"{label} is password-protected: pack it again without a password")
+        raise SubmissionError(_("{label} is password-protected: pack it again without a "
+                                "password").format(label=label))
     _refuse_duplicates(named, label)
     listing = _Listing(label)
     for info, parts in named:
@@ -425,11 +443,13 @@ def _refuse_duplicates(named: list[tuple[zipfile.ZipInfo, tuple[str, ...]]], lab
         shown = _display(_zip_name(info))
         key = tuple(unicodedata.normalize("NFC", part.casefold()) for part in parts)
         if key in seen:
-            same = (f"the entry {shown!r} twice" if seen[key] == shown else
-                    f"the entries {seen[key]!r} and {shown!r}, which land on the same file")
-            raise SubmissionError(f"{label} is ambiguous: it holds {same} (unzip keeps the last "
-                                  "copy, the grader would read the first); pack it again with "
-                                  "one copy of each file")
+            same = (_("the entry {entry} twice").format(entry=repr(shown))
+                    if seen[key] == shown else
+                    _("the entries {first} and {second}, which land on the same file").format(
+                        first=repr(seen[key]), second=repr(shown)))
+            raise SubmissionError(_("{label} is ambiguous: it holds {same} (unzip keeps the last "
+                                    "copy, the grader would read the first); pack it again "
+                                    "with one copy of each file").format(label=label, same=same))
         seen[key] = shown
 
 
@@ -440,11 +460,12 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: tuple[str
     if not listing.admit(parts, is_dir):
         return
     if stat.S_ISLNK(mode):
-        listing.note(f"skipped the symlink {_show(parts)} stored in the archive")
+        listing.note(_("skipped the symlink {path} stored in the archive").format(
+            path=_show(parts)))
     elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
-        listing.note(f"skipped {_show(parts)}: not a regular file")
+        listing.note(_("skipped {path}: not a regular file").format(path=_show(parts)))
     elif "\0" in "".join(parts):
-        listing.note(f"skipped {_show(parts)}: its name is not valid")
+        listing.note(_("skipped {path}: its name is not valid").format(path=_show(parts)))
     elif is_dir:
         listing.add_dir(parts)
     else:
@@ -455,12 +476,13 @@ def _zip_parts(info: zipfile.ZipInfo, label: str) -> tuple[str, ...]:
     """The entry's path as safe components; an absolute or `..` path rejects the archive."""
     name = _zip_name(info).replace("\\", "/")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":" and name[0].isalpha()):
-        raise SubmissionError(f"{label} is unsafe: the entry {_display(name)!r} has an "
-                              "absolute path")
+        raise SubmissionError(_("{label} is unsafe: the entry {entry} has an absolute path")
+                              .format(label=label, entry=repr(_display(name))))
     parts = tuple(part for part in name.split("/") if part not in ("", "."))
     if ".." in parts:
-        raise SubmissionError(f"{label} is unsafe: the entry {_display(name)!r} points "
-                              "outside the archive with '..'")
+        raise SubmissionError(_("{label} is unsafe: the entry {entry} points outside the "
+                                "archive with '..'").format(label=label,
+                                                            entry=repr(_display(name))))
     return parts
 
 
@@ -507,14 +529,15 @@ def prepare(submission: Submission, dest: Path) -> Prepared:
     label = _display(source.name)
     _refuse_link(source, label)
     if not source.exists():
-        raise SubmissionError(f"the submission {label} does not exist")
+        raise SubmissionError(_("the submission {label} does not exist").format(label=label))
     if source.is_dir():
         return _finish(_scan_folder(source, label), Path(dest))
     with _open_file(source, label) as stream, _open_zip(stream, label) as archive:
         try:
             return _finish(_scan_zip(archive, label), Path(dest))
         except _ZIP_ERRORS as exc:
-            raise SubmissionError(f"{label} is damaged: {exc}") from exc
+            raise SubmissionError(_("{label} is damaged: {error}").format(
+                label=label, error=exc)) from exc
 
 
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error,
@@ -536,9 +559,10 @@ def _refuse_link(source: Path, label: str) -> None:
         target = "?"
     if len(target) > _LINK_SHOWN:
         target = target[:_LINK_SHOWN] + "..."
-    raise SubmissionError(f"refused: {label} is a symbolic link (to {target!r}), not a folder "
-                          "or .zip archive of its own; links are never followed, so no one is "
-                          "graded on another student's files. Hand in the real folder.")
+    raise SubmissionError(_(
+        "refused: {label} is a symbolic link (to {target}), not a folder or .zip archive of its "
+        "own; links are never followed, so no one is graded on another student's files. Hand "
+        "in the real folder.").format(label=label, target=repr(target)))
 
 
 def _open_file(source: Path, label: str) -> BinaryIO:
@@ -548,11 +572,11 @@ def _open_file(source: Path, label: str) -> BinaryIO:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             _refuse_link(source, label)
-        raise SubmissionError(f"cannot read the submission {label}: "
-                              f"{exc.strerror or exc}") from exc
+        raise SubmissionError(_cannot_read(label, exc)) from exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise SubmissionError(f"{label} is neither a folder nor a .zip archive")
+        raise SubmissionError(_("{path} is neither a folder nor a .zip archive").format(
+            path=label))
     return os.fdopen(fd, "rb")
 
 
@@ -561,10 +585,10 @@ def _open_zip(stream: BinaryIO, label: str) -> zipfile.ZipFile:
         _check_directory(stream, label)
         return zipfile.ZipFile(stream)
     except OSError as exc:
-        raise SubmissionError(f"cannot read the submission {label}: "
-                              f"{exc.strerror or exc}") from exc
+        raise SubmissionError(_cannot_read(label, exc)) from exc
     except _ZIP_ERRORS as exc:
-        raise SubmissionError(f"{label} is not a valid zip archive: {exc}") from exc
+        raise SubmissionError(_("{label} is not a valid zip archive: {error}").format(
+            label=label, error=exc)) from exc
 
 
 # The records zipfile reads first (APPNOTE.TXT 4.3.12-16), and where it looks for them.
@@ -594,24 +618,27 @@ def _check_directory(stream: BinaryIO, label: str) -> None:
     """
     size = stream.seek(0, os.SEEK_END)
     if size > MAX_ZIP_BYTES:
-        raise SubmissionError(f"submission too large: {label} is {_mb(size)}, over the "
-                              f"{_mb(MAX_ZIP_BYTES)} limit for an archive")
+        raise SubmissionError(_("submission too large: {label} is {size}, over the {limit} "
+                                "limit for an archive").format(label=label, size=_mb(size),
+                                                               limit=_mb(MAX_ZIP_BYTES)))
     found = _directory_record(stream, size)
     if found is None:
         return
     declared, directory_size, start = found
     if declared > MAX_ZIP_ENTRIES:
-        raise SubmissionError(f"submission too large: {label} declares {declared} entries "
-                              f"(limit {MAX_ZIP_ENTRIES})")
+        raise SubmissionError(_("submission too large: {label} declares {count} entries (limit "
+                                "{limit})").format(label=label, count=declared,
+                                                   limit=MAX_ZIP_ENTRIES))
     if directory_size > MAX_ZIP_DIRECTORY_BYTES:
-        raise SubmissionError(f"submission too large: {label} has a {_mb(directory_size)} "
-                              f"list of entries (limit {_mb(MAX_ZIP_DIRECTORY_BYTES)})")
+        raise SubmissionError(_("submission too large: {label} has a {size} list of entries "
+                                "(limit {limit})").format(label=label, size=_mb(directory_size),
+                                                          limit=_mb(MAX_ZIP_DIRECTORY_BYTES)))
     if start >= 0:
         stream.seek(start)
         entries = _count_entries(stream.read(directory_size))
         if entries > MAX_ZIP_ENTRIES:
-            raise SubmissionError(f"submission too large: {label} has more than "
-                                  f"{MAX_ZIP_ENTRIES} entries")
+            raise SubmissionError(_("submission too large: {label} has more than {limit} "
+                                    "entries").format(label=label, limit=MAX_ZIP_ENTRIES))
 
 
 def _directory_record(stream: BinaryIO, size: int) -> tuple[int, int, int] | None:
@@ -675,7 +702,8 @@ def _finish(listing: _Listing, dest: Path) -> Prepared:
     notes = listing.all_notes()
     prefix = _wrapper_prefix(listing.entries)
     if prefix:
-        notes.append(f"graded the folder {_show(prefix)}/: the submission held nothing else")
+        notes.append(_("graded the folder {path}/: the submission held nothing else").format(
+            path=_show(prefix)))
     entries = [_Entry(e.parts[len(prefix):], e.is_dir, e.size, e.open) for e in listing.entries
                if e.parts[: len(prefix)] == prefix and len(e.parts) > len(prefix)]
     entries = [e for e in entries if not _shadows(e, notes)]
@@ -688,7 +716,7 @@ def _finish(listing: _Listing, dest: Path) -> Prepared:
 def _wrapper_prefix(entries: list[_Entry]) -> tuple[str, ...]:
     """While the level holds nothing but one folder, descend into it (bounded)."""
     prefix: tuple[str, ...] = ()
-    for _ in range(MAX_UNWRAP):
+    for _level in range(MAX_UNWRAP):
         depth = len(prefix)
         below = [e for e in entries if e.parts[:depth] == prefix and len(e.parts) > depth]
         names = {e.parts[depth] for e in below}
@@ -715,8 +743,8 @@ def _shadows(entry: _Entry, notes: list[str]) -> bool:
     if module not in PROTECTED_MODULES:
         return False
     shown = f"{_display(name)}/" if entry.is_dir or len(entry.parts) > 1 else _display(name)
-    text = (f"dropped {shown}: it would shadow the module {module!r} that Python or "
-            "the tests import")
+    text = _("dropped {path}: it would shadow the module {module} that Python or the tests "
+             "import").format(path=shown, module=repr(module))
     if text not in notes:
         notes.append(text)
     return True
@@ -734,15 +762,18 @@ def _write_all(entries: list[_Entry], root: Path, notes: list[str], label: str) 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _write_file(entry, target, budget, label)
         except FileExistsError:
-            notes.append(f"skipped {_show(entry.parts)}: the archive holds it twice")
+            notes.append(_("skipped {path}: the archive holds it twice").format(
+                path=_show(entry.parts)))
         except (NotADirectoryError, IsADirectoryError):
-            notes.append(f"skipped {_show(entry.parts)}: a file and a folder share its name")
+            notes.append(_("skipped {path}: a file and a folder share its name").format(
+                path=_show(entry.parts)))
         except _Unreadable as exc:
-            notes.append(f"skipped {_show(entry.parts)}: {exc}")
+            notes.append(_("skipped {path}: {reason}").format(path=_show(entry.parts), reason=exc))
         except OSError as exc:
             if exc.errno != errno.ENAMETOOLONG:
                 raise  # the grader's own disk: not the student's fault
-            notes.append(f"skipped {_show(entry.parts)}: its name is too long")
+            notes.append(_("skipped {path}: its name is too long").format(
+                path=_show(entry.parts)))
 
 
 def _write_file(entry: _Entry, target: Path, budget: list[int], label: str) -> None:
@@ -755,8 +786,8 @@ def _write_file(entry: _Entry, target: Path, budget: list[int], label: str) -> N
                 written += len(chunk)
                 budget[0] -= len(chunk)
                 if written > MAX_FILE_BYTES or budget[0] < 0:
-                    raise SubmissionError(f"submission too large: {label} unpacks to more "
-                                          "than it declares")
+                    raise SubmissionError(_("submission too large: {label} unpacks to more "
+                                            "than it declares").format(label=label))
                 out.write(chunk)
 
 

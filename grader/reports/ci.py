@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from grader import catalog
+from grader.i18n import N_, _, ngettext
 from grader.reports import escape
 from grader.reports.feedback import (
     assignment_problem,
@@ -33,6 +34,18 @@ MAX_ERRORS = 10
 MAX_WARNINGS = 10
 _md = escape.markdown
 T = TypeVar("T")
+# a status as a person reads it (results.json keeps the English word)
+_STATUS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"),
+           "timeout": N_("timeout"), "skipped": N_("skipped"), "missing": N_("missing"),
+           "graded": N_("graded")}
+
+
+def _status(status: str) -> str:
+    return _(_STATUS[status]) if status in _STATUS else status
+
+
+def _no_details() -> str:
+    return _("no details")
 
 
 def _per_student(result: SubmissionResult, render: Callable[[SubmissionResult], T],
@@ -41,8 +54,9 @@ def _per_student(result: SubmissionResult, render: Callable[[SubmissionResult], 
     try:
         return render(result)
     except Exception as exc:  # noqa: BLE001 - a report bug must not end the whole report
-        return instead(f"the report for this student failed ({type(exc).__name__}: {exc})",
-                       result)
+        why = _("the report for this student failed ({error})").format(
+            error=f"{type(exc).__name__}: {exc}")
+        return instead(why, result)
 
 
 # --- job summary ---------------------------------------------------------------------------
@@ -56,13 +70,13 @@ def _cell(assignment: AssignmentResult | None) -> str:
     if assignment is None:
         return "—"
     text = score_text(assignment.score, assignment.max_score)
-    return text if assignment.status == "graded" else f"{text} ({assignment.status})"
+    return text if assignment.status == "graded" else f"{text} ({_status(assignment.status)})"
 
 
 def _table(results: list[SubmissionResult]) -> list[str]:
     slugs = [a.slug for a in catalog.assignments()]
     lines = [
-        _row(["Student", "Total", *(f"`{slug}`" for slug in slugs)]),
+        _row([_("Student"), _("Total"), *(f"`{slug}`" for slug in slugs)]),
         _row(["---", "---:", *("---:" for _ in slugs)]),
     ]
     for result in results:
@@ -98,7 +112,7 @@ def _grouped(assignment: AssignmentResult) -> list[_Problem]:
     """The assignment's failed tests, one group per (status, message, hint, place)."""
     groups: dict[tuple[str, str, str, str, int], _Problem] = {}
     for test in problem_tests(assignment):
-        message = plain_message(test.message) or "no details"
+        message = plain_message(test.message) or _no_details()
         key = (test.status, message, plain_message(test.hint), test.file, test.line)
         if key not in groups:
             groups[key] = _Problem(assignment.slug, test.status, message, key[2], [],
@@ -108,16 +122,20 @@ def _grouped(assignment: AssignmentResult) -> list[_Problem]:
 
 
 def _group_item(problem: _Problem) -> str:
-    hint = f"<br>Hint: {_md(problem.hint)}" if problem.hint else ""
+    hint = "<br>" + _("Hint: {hint}").format(hint=_md(problem.hint)) if problem.hint else ""
+    status = _status(problem.status)
     if len(problem.tests) == 1:
         test = problem.tests[0]
         title = f" — {_md(test.title)}<br>" if test.title else ": "
-        return f"- **{_md(test.id)}** {problem.status}{title}{_md(problem.message)}{hint}"
+        return f"- **{_md(test.id)}** {status}{title}{_md(problem.message)}{hint}"
     names = ", ".join(_md(t.heading) for t in problem.tests[:_NAMES_SHOWN])
-    more = f" and {len(problem.tests) - _NAMES_SHOWN} more" if len(problem.tests) > \
-        _NAMES_SHOWN else ""
-    return (f"- **{_md(problem.slug)}** {len(problem.tests)} tests {problem.status}: "
-            f"{_md(problem.message)}{hint}<br>Tests: {names}{more}")
+    left = len(problem.tests) - _NAMES_SHOWN
+    more = _(" and {count} more").format(count=left) if left > 0 else ""
+    count = len(problem.tests)
+    said = ngettext("{count} test {status}", "{count} tests {status}", count).format(
+        count=count, status=status)
+    tests = _("Tests: {names}{more}").format(names=names, more=more)
+    return f"- **{_md(problem.slug)}** {said}: {_md(problem.message)}{hint}<br>{tests}"
 
 
 def _problem_items(result: SubmissionResult) -> list[str]:
@@ -126,33 +144,35 @@ def _problem_items(result: SubmissionResult) -> list[str]:
     for assignment in in_course_order(result):
         if assignment.status != "graded":  # one cause: its tests would only repeat it
             problem = _md(assignment_problem(assignment))
-            items.append(f"- **{_md(assignment.slug)}** {assignment.status}: {problem}")
+            items.append(f"- **{_md(assignment.slug)}** {_status(assignment.status)}: {problem}")
             continue
         items += [_group_item(problem) for problem in _grouped(assignment)]
     return items
 
 
 def _details(results: list[SubmissionResult]) -> list[str]:
-    lines = ["", "### Problems", ""]
+    lines = ["", "### " + _("Problems"), ""]
     listed = 0
     for result in results:
         items = _per_student(result, _problem_items, lambda why, _r: [f"- {_md(why)}"])
         if not items:
             continue
         if listed >= _MAX_DETAIL_ITEMS:
-            lines.append("_More problems are not listed here: see results.json._")
+            lines.append("_" + _("More problems are not listed here: see results.json.") + "_")
             break
-        summary = f"{escape.html(result.student)} — {len(items)} problem(s)"
+        summary = _("{student} — {count} problem(s)").format(
+            student=escape.html(result.student), count=len(items))
         lines += [f"<details><summary>{summary}</summary>", "", *items, "", "</details>"]
         listed += len(items)
-    return lines if listed else [*lines, "No failed tests."]
+    return lines if listed else [*lines, _("No failed tests.")]
 
 
 def job_summary_markdown(results: list[SubmissionResult]) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY: a score table, then each student's failed tests."""
+    heading = "## " + _("Grading results")
     if not results:
-        return "## Grading results\n\nNo submissions were graded.\n"
-    return "\n".join(["## Grading results", "", *_table(results), *_details(results)]) + "\n"
+        return f"{heading}\n\n" + _("No submissions were graded.") + "\n"
+    return "\n".join([heading, "", *_table(results), *_details(results)]) + "\n"
 
 
 # --- workflow annotations ------------------------------------------------------------------
@@ -162,7 +182,7 @@ def job_summary_markdown(results: list[SubmissionResult]) -> str:
 class Annotation:
     """One workflow annotation: what it says, where on the diff, and what it is worth."""
 
-    level: str  # "error" or "warning"
+    level: str  # "error", "warning" or "notice"
     title: str
     message: str
     points: float  # the points it explains: the most valuable are shown first
@@ -179,9 +199,9 @@ class Annotation:
 
 def _test_message(test: TestResult) -> str:
     """What was observed (and a hint), under the test's title when it has one."""
-    message = plain_message(test.message) or "no details"
+    message = plain_message(test.message) or _no_details()
     if test.hint:
-        message = f"{message}\nHint: {plain_message(test.hint)}"
+        message += "\n" + _("Hint: {hint}").format(hint=plain_message(test.hint))
     return f"{test.title}\n{message}" if test.title else message
 
 
@@ -199,7 +219,7 @@ def _student_candidates(result: SubmissionResult, submissions: str) -> list[Anno
         own_file = _path(submissions, result.student, file_of(assignment.slug))
         if assignment.status != "graded":
             level = "warning" if assignment.status == "missing" else "error"
-            title = f"{result.student}: {assignment.slug} {assignment.status}"
+            title = f"{result.student}: {assignment.slug} {_status(assignment.status)}"
             where = own_file if assignment.status == "error" else ""
             found.append(Annotation(level, title, assignment_problem(assignment),
                                     assignment.max_score, where))
@@ -208,11 +228,16 @@ def _student_candidates(result: SubmissionResult, submissions: str) -> list[Anno
             test = problem.tests[0]
             file = _path(submissions, result.student, problem.file) if problem.file else own_file
             if len(problem.tests) == 1:
-                title, message = f"{result.student}: {test.id} {test.status}", _test_message(test)
+                title = f"{result.student}: {test.id} {_status(test.status)}"
+                message = _test_message(test)
             else:
-                title = f"{result.student}: {assignment.slug}, {len(problem.tests)} tests " \
-                        f"{problem.status}"
-                message = problem.message + (f"\nHint: {problem.hint}" if problem.hint else "")
+                count = len(problem.tests)
+                said = ngettext("{count} test {status}", "{count} tests {status}", count).format(
+                    count=count, status=_status(problem.status))
+                title = f"{result.student}: {assignment.slug}, {said}"
+                message = problem.message
+                if problem.hint:
+                    message += "\n" + _("Hint: {hint}").format(hint=problem.hint)
             found.append(Annotation("error", title, message, problem.points, file, problem.line))
     return found
 
@@ -239,8 +264,10 @@ def annotations(results: list[SubmissionResult], submissions: str = "submissions
             shown.append(annotation.command())
     left = len(found) - len(shown)
     if left:
-        shown.append(f"::notice title=More problems::{left} more problem(s) are not annotated "
-                     "(GitHub shows 10 errors and 10 warnings per step): see the job summary.")
+        more = Annotation("notice", _("More problems"), _(
+            "{count} more problem(s) are not annotated (GitHub shows 10 errors and 10 warnings "
+            "per step): see the job summary.").format(count=left), 0)
+        shown.append(more.command())
     return shown
 
 
@@ -259,7 +286,7 @@ def _element(tag: str, text: str = "", **attributes: str) -> ET.Element:
 def _verdict(test: TestResult) -> ET.Element | None:
     """The child saying why a test case did not pass; None when it passed."""
     body = _test_message(test)
-    first_line = (plain_message(test.message) or "no details").splitlines()[0]
+    first_line = (plain_message(test.message) or _no_details()).splitlines()[0]
     if test.status in ("failed", "timeout"):
         return _element("failure", body, message=first_line, type=test.status)
     if test.status == "error":
@@ -281,7 +308,8 @@ def _status_case(classname: str, assignment: AssignmentResult) -> ET.Element:
     message = assignment_problem(assignment)
     tag = "failure" if assignment.status == "missing" else "error"
     verdict = _element(tag, message, message=message, type=assignment.status)
-    return _test_case(classname, f"{file_of(assignment.slug)} present and importable", verdict)
+    name = _("{file} present and importable").format(file=file_of(assignment.slug))
+    return _test_case(classname, name, verdict)
 
 
 def _count(element: ET.Element, cases: list[ET.Element]) -> None:

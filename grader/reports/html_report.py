@@ -23,7 +23,8 @@ from typing import Any
 
 import jinja2
 
-from grader import catalog
+from grader import catalog, i18n
+from grader.i18n import N_, _
 from grader.reports import charts, escape
 from grader.reports.atomic import write_atomic
 from grader.reports.feedback import (
@@ -106,12 +107,17 @@ def histograms(results: list[SubmissionResult], cols: list[Column]) -> list[dict
         scores = [r.assignments[col.slug].score for r in results if col.slug in r.assignments]
         pictures.append({"title": col.slug, "max": col.max_score, "count": len(scores),
                          "svg": charts.histogram(scores, col.max_score,
-                                                 label=f"{col.slug}: scores")})
+                                                 label=_scores_label(col.slug))})
     most = max((r.max_score for r in results), default=float(catalog.max_total()))
-    pictures.append({"title": "total", "max": most, "count": len(results),
+    total = _("total")
+    pictures.append({"title": total, "max": most, "count": len(results),
                      "svg": charts.histogram([r.score for r in results], most,
-                                             label="total: scores")})
+                                             label=_scores_label(total))})
     return pictures
+
+
+def _scores_label(title: str) -> str:
+    return _("{title}: scores").format(title=title)
 
 
 def timelines(result: SubmissionResult) -> dict[str, list[dict[str, Any]]]:
@@ -129,7 +135,18 @@ def _timeline_view(test: TestResult) -> dict[str, Any]:
     timeline = test.timeline or []
     return {"heading": test.heading, "requests": len(timeline),
             "peak": charts.peak_in_flight(timeline),
-            "svg": charts.timeline_svg(timeline, label=f"{test.heading}: requests over time")}
+            "svg": charts.timeline_svg(timeline, label=_("{heading}: requests over time").format(
+                heading=test.heading))}
+
+
+# a status as a person reads it; the class names and results.json keep the English word
+_STATUS_WORDS = {"passed": N_("passed"), "failed": N_("failed"), "error": N_("error"),
+                 "timeout": N_("timeout"), "skipped": N_("skipped"), "missing": N_("missing"),
+                 "graded": N_("graded")}
+
+
+def _status_word(status: str) -> str:
+    return _(_STATUS_WORDS[status]) if status in _STATUS_WORDS else status
 
 
 def _status_class(status: str) -> str:
@@ -148,7 +165,12 @@ def _environment() -> jinja2.Environment:
         autoescape=True,  # every template here is HTML: never rely on file extensions
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # `_` and `ngettext` read the language chosen when called, so one cached environment serves
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the extension
+        i18n._, i18n.ngettext, newstyle=True)
+    env.filters["status_word"] = _status_word
     env.filters["shown"] = lambda text: escape.visible(str(text), multiline=True)
     env.filters["points"] = format_points
     env.filters["sort_number"] = _sort_number
@@ -186,6 +208,7 @@ def render(results: list[SubmissionResult], meta: dict[str, Any]) -> str:
         script=script,
         script_source=script_hash(script),
         style=_style(),
+        lang=i18n.language(),
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from grader import __version__, catalog
-from grader.grading import INTERNAL_ERROR, UNREADABLE_MESSAGE
+from grader.grading import INTERNAL_ERROR, UNREADABLE_MESSAGE, begins_with
 from grader.reports import escape, html_report
 from grader.reports.atomic import remove_leftovers, write_atomic
 from grader.reports.feedback import format_points
@@ -172,9 +172,9 @@ def status_cell(assignment: AssignmentResult | None) -> str:
     the result has no such assignment."""
     if assignment is None:
         return ""
-    if assignment.message.startswith(INTERNAL_ERROR):
+    if begins_with(assignment.message, INTERNAL_ERROR):
         return GRADER_ERROR
-    if assignment.message.startswith(UNREADABLE_MESSAGE):
+    if begins_with(assignment.message, UNREADABLE_MESSAGE):
         return UNREADABLE
     return assignment.status
 
@@ -318,7 +318,7 @@ class ResultsFile:
             return None
         if set(known.assignments) != {a.slug for a in catalog.assignments()}:
             return None
-        if any(a.message.startswith(INTERNAL_ERROR) for a in known.assignments.values()):
+        if any(begins_with(a.message, INTERNAL_ERROR) for a in known.assignments.values()):
             return None
         return known
 

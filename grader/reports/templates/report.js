@@ -43,8 +43,9 @@
       row.hidden = !match;
       if (match) { shown += 1; }
     });
-    document.getElementById("shown-count").textContent =
-      shown + " of " + body.rows.length + " shown";
+    var count = document.getElementById("shown-count");
+    count.textContent = count.getAttribute("data-template")
+      .replace("{shown}", String(shown)).replace("{total}", String(body.rows.length));
   }
 
   headers.forEach(function (th) {
