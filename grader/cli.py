@@ -446,15 +446,17 @@ def _demo_class() -> Path:
 def _reuse(results_file: ResultsFile, force: bool, kept: set[str]) -> grading.Reuse:
     """What grading asks before grading a submission: OUT's result for the same content.
 
-    None with `force`, or when that result's code ran under another isolation than
-    this machine gives now (a class graded under rlimits is graded again in bwrap);
-    each student whose result is reused is added to `kept`.
+    None with `force`, when that result's code ran under another isolation than
+    this machine gives now (a class graded under rlimits is graded again in bwrap),
+    or when its messages are in another language than this run's; each student
+    whose result is reused is added to `kept`.
     """
-    here = (sandbox.level(), sandbox.syscall_filter())
+    here = (sandbox.level(), sandbox.syscall_filter(), i18n.language())
 
     def reuse(student: str, content: str) -> SubmissionResult | None:
         result = None if force else results_file.reusable(student, content)
-        if result is not None and (result.isolation, result.syscall_filter) != here:
+        if result is not None and (
+                result.isolation, result.syscall_filter, result.language) != here:
             result = None
         if result is not None:
             kept.add(student)

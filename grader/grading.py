@@ -56,7 +56,7 @@ class _Work:
         message = "; ".join([self.problem, *notes] if self.problem else notes)
         return SubmissionResult(self.submission.student, ordered, message, sandbox.level(),
                                 sandbox.syscall_filter(), content_hash=self.content,
-                                graded_at=graded_now())
+                                graded_at=graded_now(), language=i18n.language())
 
 
 def graded_now() -> str:

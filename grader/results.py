@@ -134,6 +134,7 @@ class SubmissionResult:
     # the UTC time the grading finished. Empty when unknown (older files, unreadable hand-ins).
     content_hash: str = ""
     graded_at: str = ""
+    language: str = ""  # the language its messages are in (i18n); "" in older files
 
     def __post_init__(self) -> None:
         self.student = cap(self.student, NAME_LIMIT)
@@ -157,6 +158,7 @@ class SubmissionResult:
             **({"syscall_filter": self.syscall_filter} if self.syscall_filter else {}),
             **({"content_hash": self.content_hash} if self.content_hash else {}),
             **({"graded_at": self.graded_at} if self.graded_at else {}),
+            **({"language": self.language} if self.language else {}),
             "assignments": {slug: a.to_dict() for slug, a in self.assignments.items()},
         }
 
@@ -169,6 +171,7 @@ class SubmissionResult:
             syscall_filter=data.get("syscall_filter", ""),
             content_hash=data.get("content_hash", ""),
             graded_at=data.get("graded_at", ""),
+            language=data.get("language", ""),
             assignments={
                 slug: AssignmentResult.from_dict(slug, a)
                 for slug, a in data["assignments"].items()

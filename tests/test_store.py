@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import catalog, runner, sandbox
+from grader import catalog, i18n, runner, sandbox
 from grader.cli import main
 from grader.grading import INTERNAL_ERROR
 from grader.reports import store
@@ -158,6 +158,22 @@ def test_a_result_graded_under_other_isolation_is_graded_again(
     grade("all", klass, "--out", out)
     assert fake.graded() == {"a"}
     assert submissions(out)["a"]["isolation"] == weaker
+
+
+def test_a_result_graded_in_another_language_is_graded_again(
+        tmp_path: Path, fake: FakeSuites, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its messages would be in the other language: reuse only what reads in this run's."""
+    klass = make_class(tmp_path / "class", "a")
+    out = tmp_path / "out"
+    grade("all", klass, "--out", out)
+    fake.graded()
+    assert submissions(out)["a"]["language"] == "en"
+    monkeypatch.setenv(i18n.ENV, "ru")
+    grade("all", klass, "--out", out)
+    assert fake.graded() == {"a"}
+    assert submissions(out)["a"]["language"] == "ru"
+    grade("all", klass, "--out", out)  # the same language again: kept
+    assert fake.graded() == set()
 
 
 def test_grading_one_student_into_a_class_output_keeps_the_others(
