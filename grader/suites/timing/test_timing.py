@@ -57,6 +57,7 @@ from typing import Any
 
 import pytest
 
+from grader.i18n import N_, _, ngettext
 from grader.suites.checks import describe_call, printed_seconds, seconds_fit, short
 from grader.suites.feedback import Feedback, expect
 from grader.suites.harness import Decorated, Run, StudentCode
@@ -86,15 +87,15 @@ STAGGERED = (0.7, 0.3, 0.75)
 # last) was printed after its answer.
 STARTS = (0.0, 0.2, 0.3)
 
-AWAIT_HINT = (
+AWAIT_HINT = N_(
     "inside the wrapper write `result = await func(*args, **kwargs)`: calling func "
     "without await only creates a coroutine, nothing in it runs"
 )
-PRINT_HINT = (
+PRINT_HINT = N_(
     'after the await print one line: print(f"Время выполнения {func.__name__}: '
     '{elapsed:.4f} секунд")'
 )
-TIMER_HINT = (
+TIMER_HINT = N_(
     "take the start time inside the wrapper, right before `await func(*args, **kwargs)`, "
     "and the end right after it: start = time.perf_counter(); result = await func(...); "
     "elapsed = time.perf_counter() - start"
@@ -218,16 +219,17 @@ def decorate(student: StudentCode, **spec: Any) -> Decorated:
     timed = student.decorate("async_timeit", TargetSpec(**{"name": NAME, **spec}))
     if timed.kind == "coroutine":
         raise Feedback(
-            "async_timeit(f) returned a coroutine, not a function: async_timeit itself "
-            "is declared `async def`",
-            "a plain `def async_timeit(func)` that returns an `async def` wrapper",
-            "only the wrapper inside is `async def`; async_timeit just builds and returns it",
+            _("async_timeit(f) returned a coroutine, not a function: async_timeit itself "
+              "is declared `async def`"),
+            _("a plain `def async_timeit(func)` that returns an `async def` wrapper"),
+            _("only the wrapper inside is `async def`; async_timeit just builds and returns it"),
         )
     expect(
         timed.kind == "callable",
-        observed=f"async_timeit(f) returned {short(timed.value)}, not a function",
-        expected="the decorated function (the wrapper)",
-        hint="end async_timeit with `return wrapper`",
+        observed=_("async_timeit(f) returned {value}, not a function").format(
+            value=short(timed.value)),
+        expected=_("the decorated function (the wrapper)"),
+        hint=_("end async_timeit with `return wrapper`"),
     )
     return timed
 
@@ -245,10 +247,12 @@ def answered(run: Run, web: FakeWeb, what: str) -> list[Request]:
     done = [r for r in web.served if r.answered_at is not None]
     if not done:
         names = sorted(set(run.reported.unawaited) | set(run.reported.coroutines))
-        observed = f"{what}: the decorated function never ran (it sent no request)"
+        observed = _("{what}: the decorated function never ran (it sent no request)").format(
+            what=what)
         if names:
-            observed += f"; the coroutine {', '.join(names)} was never awaited"
-        raise Feedback(observed, "the wrapper to await the function once", AWAIT_HINT)
+            observed += _("; the coroutine {names} was never awaited").format(
+                names=", ".join(names))
+        raise Feedback(observed, _("the wrapper to await the function once"), _(AWAIT_HINT))
     return done
 
 
@@ -258,10 +262,11 @@ def value_or_raise(run: Run) -> Any:
     if error is not None and error.is_a("RuntimeError") and "running event loop" in error.message:
         where = f" ({error.where})" if error.where else ""
         raise Feedback(
-            f"the decorated call raised RuntimeError: {error.message[:200]}{where}",
-            "a decorated function that can be awaited inside a running event loop",
-            "asyncio.run starts an event loop of its own and cannot run inside one: make the "
-            "wrapper `async def` and `await func(*args, **kwargs)` in it",
+            _("the decorated call raised RuntimeError: {error}").format(
+                error=error.message[:200]) + where,
+            _("a decorated function that can be awaited inside a running event loop"),
+            _("asyncio.run starts an event loop of its own and cannot run inside one: make the "
+              "wrapper `async def` and `await func(*args, **kwargs)` in it"),
         )
     return run.value_or_raise()
 
@@ -279,17 +284,18 @@ def require_timed(student: StudentCode, run: Run, web: FakeWeb, clause: str) -> 
             return
     lines = printed_lines(run)
     if not done:
-        observed = "the decorated call never ran the function (no request reached the web)"
+        observed = _("the decorated call never ran the function (no request reached the web)")
     elif lines:
-        observed = (f"the call printed only before the function's work had finished "
-                    f"({show(lines)}): the time was taken before the call was awaited")
+        observed = _("the call printed only before the function's work had finished "
+                     "({lines}): the time was taken before the call was awaited").format(
+            lines=show(lines))
     else:
-        observed = "the decorated call printed nothing"
+        observed = _("the decorated call printed nothing")
     raise Feedback(
-        f"{observed}, so it was not timed, and '{clause}' earns points only for a "
-        "decorator that times the call",
-        "a line with the elapsed seconds printed after the awaited call",
-        AWAIT_HINT if not done or lines else PRINT_HINT,
+        _("{observed}, so it was not timed, and '{clause}' earns points only for a "
+          "decorator that times the call").format(observed=observed, clause=clause),
+        _("a line with the elapsed seconds printed after the awaited call"),
+        _(AWAIT_HINT if not done or lines else PRINT_HINT),
     )
 
 
@@ -305,29 +311,32 @@ def check_time(student: StudentCode, run: Run, request: Request, high: float, wh
     if not later:
         if everything:
             raise Feedback(
-                f"{what} printed {show(everything)} before its work had finished (its page "
-                f"was held {request.hold:.2f} s), and nothing after it",
-                "the elapsed seconds printed after the awaited call",
-                "print after `await func(*args, **kwargs)`: calling func(...) without await "
-                "only creates the coroutine, and its work runs later",
+                _("{what} printed {lines} before its work had finished (its page "
+                  "was held {hold:.2f} s), and nothing after it").format(
+                    what=what, lines=show(everything), hold=request.hold),
+                _("the elapsed seconds printed after the awaited call"),
+                _("print after `await func(*args, **kwargs)`: calling func(...) without await "
+                  "only creates the coroutine, and its work runs later"),
             )
-        raise Feedback(f"{what} printed nothing", "one line with the elapsed seconds",
-                       PRINT_HINT)
+        raise Feedback(_("{what} printed nothing").format(what=what),
+                       _("one line with the elapsed seconds"), _(PRINT_HINT))
     found = [(n, scale) for line in later for n, scale in readings(line.text)]
     if not found:
-        raise Feedback(f"{what} printed {show(later)}, with no decimal number in it",
-                       "the elapsed seconds as a decimal number, such as 0.4012", PRINT_HINT)
-    shown = ", ".join(dict.fromkeys(n for n, _ in found[:6]))
+        raise Feedback(
+            _("{what} printed {lines}, with no decimal number in it").format(
+                what=what, lines=show(later)),
+            _("the elapsed seconds as a decimal number, such as 0.4012"), _(PRINT_HINT))
+    shown = ", ".join(dict.fromkeys(n for n, _scale in found[:6]))
     if all(float(number.replace(",", ".")) / scale < low for number, scale in found):
-        hint = ("the time must cover the whole awaited call: " + TIMER_HINT)
+        hint = _("the time must cover the whole awaited call: {advice}")
     else:
-        hint = ("the clock started before this call (when the function was decorated, or "
-                "at an earlier call): " + TIMER_HINT)
+        hint = _("the clock started before this call (when the function was decorated, or "
+                 "at an earlier call): {advice}")
     raise Feedback(
-        f"{what} lasted between {low:.3f} and {high:.3f} s (measured by the grader) but "
-        f"printed {shown}",
-        "the elapsed seconds of that call",
-        hint,
+        _("{what} lasted between {low:.3f} and {high:.3f} s (measured by the grader) but "
+          "printed {numbers}").format(what=what, low=low, high=high, numbers=shown),
+        _("the elapsed seconds of that call"),
+        hint.format(advice=_(TIMER_HINT)),
     )
 
 
@@ -360,13 +369,13 @@ def refuse_unwrapped_timing(student: StudentCode) -> None:
     shown = unwrapped_prints(student)
     if shown:
         raise Feedback(
-            f"lines with seconds were printed for a function your decorator never wrapped "
-            f"({shown}): the time must come from async_timeit",
-            "a time line only from the wrapper that async_timeit returns, and nothing "
-            "printed by functions it never wrapped",
-            "time the call inside the wrapper: start = time.perf_counter(); "
-            "result = await func(*args, **kwargs); print the elapsed seconds; leave the "
-            "grader's own code alone",
+            _("lines with seconds were printed for a function your decorator never wrapped "
+              "({lines}): the time must come from async_timeit").format(lines=shown),
+            _("a time line only from the wrapper that async_timeit returns, and nothing "
+              "printed by functions it never wrapped"),
+            _("time the call inside the wrapper: start = time.perf_counter(); "
+              "result = await func(*args, **kwargs); print the elapsed seconds; leave the "
+              "grader's own code alone"),
         )
 
 
@@ -375,13 +384,20 @@ def timed_call(student: StudentCode, timed: Decorated, clause: str, *args: Any,
     """Call a fetching target and require that the call was timed (the gate)."""
     web = page_web(delay)
     run = student.call(timed.handle, *args, web=web, **kwargs)
-    answered(run, web, f"the decorated call {describe_call(NAME, args, kwargs)}")
+    answered(run, web, _("the decorated call {call}").format(
+        call=describe_call(NAME, args, kwargs)))
     require_timed(student, run, web, clause)
     return run, web
 
 
 def token() -> str:
     return secrets.token_hex(8)
+
+
+def together_words() -> str:
+    """The GATHERED calls of a test, named for the student (in the chosen language)."""
+    return ngettext("{count} decorated call awaited together",
+                    "{count} decorated calls awaited together", GATHERED).format(count=GATHERED)
 
 
 # ---------------------------------------------------------------- the essence: 13 points
@@ -393,8 +409,8 @@ def test_prints_time_of_awaited_call(student):
     timed = fetching(student, returns=token())
     web = page_web(0.4)
     run = student.call(timed.handle, web=web)
-    request = answered(run, web, "the decorated call")[-1]
-    check_time(student, run, request, run.seconds, "a call decorated 0.5 s earlier")
+    request = answered(run, web, _("the decorated call"))[-1]
+    check_time(student, run, request, run.seconds, _("a call decorated 0.5 s earlier"))
 
 
 @pytest.mark.points(4)
@@ -406,33 +422,34 @@ def test_times_each_call_again(student):
             time.sleep(PAUSE)
         web = page_web(delay)
         run = student.call(timed.handle, number, web=web)
-        request = answered(run, web, f"call {number} of the same decorated function")[-1]
+        request = answered(run, web, _("call {number} of the same decorated function").format(
+            number=number))[-1]
         check_time(student, run, request, run.seconds,
-                   f"call {number} of the same decorated function (0.5 s after the last)")
+                   _("call {number} of the same decorated function (0.5 s after the last)")
+                   .format(number=number))
 
 
 @pytest.mark.points(4)
 def test_times_overlapping_calls_separately(student):
     """Times overlapping calls each on its own"""
     timed = fetching(student, returns=token())
-    tokens = [token() for _ in STAGGERED]
+    tokens = [token() for _hold in STAGGERED]
     web = paced_web(dict(zip(tokens, STAGGERED, strict=True)), GATHERED)
     starts = dict(zip(tokens, STARTS, strict=True))
     started = time.perf_counter()
     run = student.call(timed.handle, together=[((t,), {}, starts[t]) for t in tokens], web=web,
                        timeout=GATHER_TIMEOUT)
-    what = f"{GATHERED} decorated calls awaited together"
-    done = sorted(answered(run, web, what), key=lambda r: r.answered_at or 0.0)
+    done = sorted(answered(run, web, together_words()), key=lambda r: r.answered_at or 0.0)
     expect(
         len(done) == GATHERED,
-        observed=f"of {what}, {len(done)} reached the function's request",
-        expected=f"all {GATHERED} to run the function",
-        hint=AWAIT_HINT,
+        observed=_("of {count} decorated calls awaited together, {reached} reached the "
+                   "function's request").format(count=GATHERED, reached=len(done)),
+        expected=_("all {count} to run the function").format(count=GATHERED),
+        hint=_(AWAIT_HINT),
     )
     lines = [line for line in printed_lines(run) if readings(line.text)]
     held = ", ".join(f"{s:.2f}" for s in STAGGERED)
-    what = (f"of {what} (started {', '.join(f'{s:.2f}' for s in STARTS)} s in, answers "
-            f"held {held} s)")
+    begun = ", ".join(f"{s:.2f}" for s in STARTS)
 
     def read_by(line: Printed) -> float:
         # A line was read here before any answer released after it was printed, or
@@ -480,7 +497,9 @@ def test_times_overlapping_calls_separately(student):
     for request, line in zip(done, best[1], strict=True):
         if line is not None and mine(request, line):
             continue
-        about = f"{what}, the one held {request.hold:.2f} s"
+        about = _("of {count} decorated calls awaited together (started {starts} s in, answers "
+                  "held {holds} s), the one held {hold:.2f} s").format(
+            count=GATHERED, starts=begun, holds=held, hold=request.hold)
         if line is not None:
             check_time(student, run, request, bounds(request, line)[1], about, lines=[line])
         own = [other for other in lines
@@ -488,10 +507,10 @@ def test_times_overlapping_calls_separately(student):
         if not own:
             check_time(student, run, request, run.seconds, about, lines=[])
         raise Feedback(
-            f"{about} had no time line of its own: the lines printed after its answer "
-            f"({show(own)}) are the times of the other calls",
-            "one line with the elapsed seconds for each call",
-            PRINT_HINT,
+            _("{what} had no time line of its own: the lines printed after its answer "
+              "({lines}) are the times of the other calls").format(what=about, lines=show(own)),
+            _("one line with the elapsed seconds for each call"),
+            _(PRINT_HINT),
         )
     raise AssertionError("unreachable: some call lacks a fitting line")
 
@@ -504,24 +523,27 @@ def test_gathered_calls_overlap(student):
     """Decorated calls awaited together run at the same time"""
     timed = decorate(student, fetch=URL, returns=token())
     web = serve(FakeWeb(expect_in_flight=GATHERED))
-    run = student.call(timed.handle, together=[((token(),), {}) for _ in range(GATHERED)],
+    run = student.call(timed.handle, together=[((token(),), {}) for _call in range(GATHERED)],
                        web=web,
                        timeout=GATHER_TIMEOUT)
-    what = f"of {GATHERED} decorated calls awaited together with asyncio.gather"
-    hint = ("the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
-            "a thread's .result(), asyncio.run, run_until_complete, a lock held across the "
-            "await) stops the other calls until it returns")
+    hint = _("the wrapper must only `await` the call: waiting in a blocking way (time.sleep, "
+             "a thread's .result(), asyncio.run, run_until_complete, a lock held across the "
+             "await) stops the other calls until it returns")
     if not (run.timed_out and web.served):
-        answered(run, web, f"{GATHERED} decorated calls awaited together")
+        answered(run, web, together_words())
     expect(
         web.max_in_flight == GATHERED,
-        observed=f"{what}, only {web.max_in_flight} had its request out at once"
-        + (f", and together they did not finish within {GATHER_TIMEOUT:.0f} s"
-           if run.timed_out else ""),
-        expected=f"all {GATHERED} requests out at the same time",
+        observed=_("of {count} decorated calls awaited together with asyncio.gather, only "
+                   "{in_flight} had its request out at once").format(
+            count=GATHERED, in_flight=web.max_in_flight)
+        + (_(", and together they did not finish within {timeout:.0f} s").format(
+            timeout=GATHER_TIMEOUT) if run.timed_out else ""),
+        expected=ngettext("all {count} request out at the same time",
+                          "all {count} requests out at the same time", GATHERED).format(
+            count=GATHERED),
         hint=hint,
     )
-    require_timed(student, run, web, "gathered calls overlap")
+    require_timed(student, run, web, _("gathered calls overlap"))
 
 
 # ---------------------------------------------------------------- gated clauses: 10 points
@@ -538,21 +560,25 @@ def test_passes_every_argument(student):
     shown = describe_call(NAME, args, kwargs)
     if run.error is not None and run.error.is_a("TypeError") and not web.served:
         raise Feedback(
-            f"calling the decorated function as {shown} raised TypeError: "
-            f"{run.error.message[:200]}",
-            "every positional and keyword argument passed on to the function",
-            "define the wrapper as `async def wrapper(*args, **kwargs)` and call "
-            "`await func(*args, **kwargs)`",
+            _("calling the decorated function as {call} raised TypeError: {error}").format(
+                call=shown, error=run.error.message[:200]),
+            _("every positional and keyword argument passed on to the function"),
+            _("define the wrapper as `async def wrapper(*args, **kwargs)` and call "
+              "`await func(*args, **kwargs)`"),
         )
-    answered(run, web, f"the decorated call {shown}")
-    require_timed(student, run, web, "passes every argument")
+    answered(run, web, _("the decorated call {call}").format(call=shown))
+    require_timed(student, run, web, _("passes every argument"))
     calls = [wire_call(r) for r in web.served]
     expect(
         calls == [(args, kwargs)],
-        observed=(f"called as {shown}, the function ran {len(calls)} time(s), as "
-                  + "; ".join(describe_call(NAME, *c) if c else "?" for c in calls[:3])),
-        expected=f"one call, as {shown}",
-        hint="await func(*args, **kwargs) exactly once and pass on everything the wrapper got",
+        observed=ngettext("called as {call}, the function ran {count} time(s), as {calls}",
+                          "called as {call}, the function ran {count} time(s), as {calls}",
+                          len(calls)).format(
+            call=shown, count=len(calls),
+            calls="; ".join(describe_call(NAME, *c) if c else "?" for c in calls[:3])),
+        expected=_("one call, as {call}").format(call=shown),
+        hint=_("await func(*args, **kwargs) exactly once and pass on everything the wrapper "
+               "got"),
     )
 
 
@@ -561,15 +587,15 @@ def test_returns_result(student):
     """Returns the function's result unchanged"""
     result = {"report": token(), "rows": [0, 1, 2]}
     timed = decorate(student, fetch=URL, returns=result)
-    run, _web = timed_call(student, timed, "returns the result")
+    run, _web = timed_call(student, timed, _("returns the result"))
     value = run.value
     expect(
         value == result,
-        observed=f"the function returned {short(result)}, the decorated call returned "
-                 f"{short(value)}",
-        expected="the function's result, unchanged",
-        hint="end the wrapper with `return result`, where "
-             "`result = await func(*args, **kwargs)`",
+        observed=_("the function returned {result}, the decorated call returned "
+                   "{value}").format(result=short(result), value=short(value)),
+        expected=_("the function's result, unchanged"),
+        hint=_("end the wrapper with `return result`, where "
+               "`result = await func(*args, **kwargs)`"),
     )
 
 
@@ -577,27 +603,30 @@ def test_returns_result(student):
 def test_lets_exceptions_out(student):
     """Lets the function's exception out unchanged"""
     timed_call(student, decorate(student, fetch=URL, returns=token()),
-               "lets exceptions out")
+               _("lets exceptions out"))
     message, error_class = token(), f"ReportError{secrets.token_hex(3)}"
     failing = decorate(student, raises=message, error_class=error_class)
     run = student.call(failing.handle)
     if run.timed_out or run.crashed:
         value_or_raise(run)
-    hint = ("do not catch the exception in the wrapper, or re-raise it with a bare `raise`; "
-            "to print the time anyway, use try/finally")
+    hint = _("do not catch the exception in the wrapper, or re-raise it with a bare `raise`; "
+             "to print the time anyway, use try/finally")
     error = run.error
     if error is None:
         raise Feedback(
-            f"the function raised {error_class}, but the decorated call returned "
-            f"{short(run.value)} instead",
-            f"the same {error_class} to come out of the decorated call",
+            _("the function raised {error_class}, but the decorated call returned "
+              "{value} instead").format(error_class=error_class, value=short(run.value)),
+            _("the same {error_class} to come out of the decorated call").format(
+                error_class=error_class),
             hint,
         )
     expect(
         error.type == error_class and error.message == message,
-        observed=f"the function raised {error_class}: {message}, the decorated call raised "
-                 f"{error.type}: {error.message[:200]}",
-        expected="the same exception to come out",
+        observed=_("the function raised {error_class}: {message}, the decorated call raised "
+                   "{got_class}: {got_message}").format(
+            error_class=error_class, message=message, got_class=error.type,
+            got_message=error.message[:200]),
+        expected=_("the same exception to come out"),
         hint=hint,
     )
 
@@ -608,47 +637,53 @@ def test_prints_one_line_with_name_and_seconds(student):
     timed = decorate(student, fetch=URL, returns=token())
     web = page_web()
     run = student.call(timed.handle, web=web)
-    request = answered(run, web, "the decorated call")[-1]
+    request = answered(run, web, _("the decorated call"))[-1]
     lines = printed_lines(run)
-    expect(lines, observed="the call printed nothing",
-           expected="one line with the function's name and the seconds", hint=PRINT_HINT)
+    expect(lines, observed=_("the call printed nothing"),
+           expected=_("one line with the function's name and the seconds"), hint=_(PRINT_HINT))
     expect(
         len(lines) == 1,
-        observed=f"one call printed {len(lines)} lines: {show(lines)}",
-        expected="exactly one line per call",
-        hint="print once, after the await; leave out extra prints such as 'start'",
+        observed=ngettext("one call printed {count} line: {lines}",
+                          "one call printed {count} lines: {lines}", len(lines)).format(
+            count=len(lines), lines=show(lines)),
+        expected=_("exactly one line per call"),
+        hint=_("print once, after the await; leave out extra prints such as 'start'"),
     )
     line = lines[0].text
+    printed = repr(line[:120])
     expect(
         NAME in line,
-        observed=f"the printed line {line[:120]!r} does not hold the function's name {NAME!r}",
-        expected="the name of the called function in the line",
-        hint="use func.__name__ in the message",
+        observed=_("the printed line {line} does not hold the function's name {name}").format(
+            line=printed, name=repr(NAME)),
+        expected=_("the name of the called function in the line"),
+        hint=_("use func.__name__ in the message"),
     )
     found = printed_seconds(line, NAME)
     whole = whole_milliseconds(line)
     if whole and not found:
         raise Feedback(
-            f"the printed line {line[:120]!r} gives the time as {whole[0]} milliseconds",
-            "the time in seconds, as a decimal number such as 0.3012",
-            "print seconds, not milliseconds: do not multiply by 1000, format with "
-            "{elapsed:.4f}",
+            _("the printed line {line} gives the time as {number} milliseconds").format(
+                line=printed, number=whole[0]),
+            _("the time in seconds, as a decimal number such as 0.3012"),
+            _("print seconds, not milliseconds: do not multiply by 1000, format with "
+              "{elapsed:.4f}"),
         )
     expect(
         len(found) == 1,
-        observed=(f"the printed line {line[:120]!r} holds {len(found)} decimal numbers"
-                  + (f" ({', '.join(found[:4])})" if found else "")),
-        expected="one decimal number, the seconds, such as 0.3012",
-        hint="format the seconds with a dot and digits after it, e.g. {elapsed:.4f}, and "
-             "print no other number with a dot",
+        observed=(_("the printed line {line} holds {count} decimal numbers").format(
+            line=printed, count=len(found)) + (f" ({', '.join(found[:4])})" if found else "")),
+        expected=_("one decimal number, the seconds, such as 0.3012"),
+        hint=_("format the seconds with a dot and digits after it, e.g. {elapsed:.4f}, and "
+               "print no other number with a dot"),
     )
     low = (request.answered_at or 0.0) - request.arrived_at
     in_ms = seconds_fit(found[0], low * 1000, run.seconds * 1000)
     expect(
         not in_ms or seconds_fit(found[0], low, run.seconds),
-        observed=f"a call of {low:.3f}-{run.seconds:.3f} s printed {found[0]}: milliseconds",
-        expected="the time in seconds",
-        hint="print seconds: do not multiply by 1000",
+        observed=_("a call of {low:.3f}-{high:.3f} s printed {number}: milliseconds").format(
+            low=low, high=run.seconds, number=found[0]),
+        expected=_("the time in seconds"),
+        hint=_("print seconds: do not multiply by 1000"),
     )
 
 
@@ -656,22 +691,25 @@ def test_prints_one_line_with_name_and_seconds(student):
 def test_is_coroutine_function(student):
     """The decorated function is a coroutine function"""
     timed = decorate(student, fetch=URL, returns=token())
-    timed_call(student, timed, "is a coroutine function")
+    timed_call(student, timed, _("is a coroutine function"))
     if timed.coroutine_function:
         return
-    kind = f"a plain function ({timed.name or '?'})"
-    hint = ("define the wrapper inside async_timeit with `async def wrapper(*args, **kwargs)` "
-            "and `await func(*args, **kwargs)` in it")
+    observed = _("inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator "
+                 "returned a plain function ({name})")
+    hint = _("define the wrapper inside async_timeit with `async def wrapper(*args, **kwargs)` "
+             "and `await func(*args, **kwargs)` in it")
     if not timed.is_function and timed.async_call:
-        kind = (f"an object of class {timed.type} with an async __call__, which "
-                "inspect.iscoroutinefunction does not count")
-        hint = ("return an `async def` wrapper function from async_timeit (decorated with "
-                "@functools.wraps(func)) instead of a class instance")
+        observed = _("inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator "
+                     "returned an object of class {type} with an async __call__, which "
+                     "inspect.iscoroutinefunction does not count")
+        hint = _("return an `async def` wrapper function from async_timeit (decorated with "
+                 "@functools.wraps(func)) instead of a class instance")
     elif not timed.is_function:
-        kind = f"an object of class {timed.type}"
+        observed = _("inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator "
+                     "returned an object of class {type}")
     raise Feedback(
-        f"inspect.iscoroutinefunction(async_timeit(f)) is False: the decorator returned {kind}",
-        "a coroutine function, as the function it wraps",
+        observed.format(name=timed.name or "?", type=timed.type),
+        _("a coroutine function, as the function it wraps"),
         hint,
     )
 
@@ -680,18 +718,21 @@ def test_is_coroutine_function(student):
 def test_keeps_metadata(student):
     """Keeps the function's name, qualified name and docstring (functools.wraps)"""
     timed = decorate(student, fetch=URL, returns=token(), **REPORT)
-    timed_call(student, timed, "keeps metadata")
-    wrong = [f"{attr} is {got!r}" for attr, got, want in (
+    timed_call(student, timed, _("keeps metadata"))
+    wrong = [_("{attribute} is {value}").format(attribute=attr, value=repr(got))
+             for attr, got, want in (
         ("__name__", timed.name, REPORT["name"]),
         ("__qualname__", timed.qualname, REPORT["qualname"]),
         ("__doc__", timed.doc, REPORT["doc"]),
     ) if got != want]
     if not timed.wrapped_is_target:
-        wrong.append("__wrapped__ is missing or is not the original function")
+        wrong.append(_("__wrapped__ is missing or is not the original function"))
     expect(
         not wrong,
-        observed="the decorated function's " + ", ".join(wrong),
-        expected=(f"__name__ {REPORT['name']!r}, __qualname__ {REPORT['qualname']!r}, "
-                  f"__doc__ {REPORT['doc']!r} and __wrapped__ set to the original function"),
-        hint="put @functools.wraps(func) on the wrapper",
+        observed=_("the decorated function's {problems}").format(problems=", ".join(wrong)),
+        expected=_("__name__ {name}, __qualname__ {qualname}, __doc__ {doc} and __wrapped__ "
+                   "set to the original function").format(
+            name=repr(REPORT["name"]), qualname=repr(REPORT["qualname"]),
+            doc=repr(REPORT["doc"])),
+        hint=_("put @functools.wraps(func) on the wrapper"),
     )
