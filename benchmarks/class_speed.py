@@ -8,7 +8,8 @@
    round-robin over its kinds; 10% hostile: the plain attacks of
    tests/adversarial, those without `kind`, placeholders, links, zip or encoding);
 2. grades it with the real command, `grader grade all CLASS --out OUT`, and
-   measures that process tree: wall, CPU (RUSAGE_CHILDREN after wait) and peak
+   measures that process tree: wall, CPU (the run's cgroup: cpuacct.usage in v1,
+   cpu.stat in v2; RUSAGE_CHILDREN after wait without one) and peak
    memory (a memory cgroup made for the run when cgroupfs is writable, else the
    summed PSS of the tree sampled every 50 ms; the one used is printed);
 3. measures the baselines of the issue in the same run: N bare Pythons
@@ -203,6 +204,7 @@ class MemoryGroup:
                 continue
             group = cls(parent / name, version)
             if group.peak() is not None:
+                group.add_cpu_accounting()
                 return group
             group.remove()
         return None
@@ -210,6 +212,40 @@ class MemoryGroup:
     def join_self(self) -> None:
         """Called between fork and exec: the child (and all it starts) is in the cgroup."""
         (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        if self.cpuacct is not None:
+            (self.cpuacct / "cgroup.procs").write_text(str(os.getpid()))
+
+    cpuacct: Path | None = None  # v1: a cpuacct group beside the memory one
+
+    def add_cpu_accounting(self) -> None:
+        """v1 keeps CPU time in its own hierarchy: make the same group there too."""
+        if self.version != 1:
+            return
+        base = Path("/sys/fs/cgroup/cpuacct")
+        parent = base / _own_cgroup().get("cpuacct", "/").lstrip("/")
+        try:
+            (parent / self.path.name).mkdir()
+            self.cpuacct = parent / self.path.name
+        except OSError:
+            self.cpuacct = None
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time of every process that ever ran in the group (reaped by anyone or not).
+
+        RUSAGE_CHILDREN misses what the grader's fork server reaps after the grader
+        is gone; the cgroup counts it all.
+        """
+        try:
+            if self.version == 1:
+                if self.cpuacct is None:
+                    return None
+                return int((self.cpuacct / "cpuacct.usage").read_text()) / 1e9
+            for line in (self.path / "cpu.stat").read_text().splitlines():
+                if line.startswith("usage_usec "):
+                    return int(line.split()[1]) / 1e6
+        except (OSError, ValueError):
+            return None
+        return None
 
     def _read(self, v1: str, v2: str) -> int | None:
         try:
@@ -251,6 +287,8 @@ class MemoryGroup:
                     pass
             try:
                 self.path.rmdir()
+                if self.cpuacct is not None:
+                    self.cpuacct.rmdir()
                 return
             except FileNotFoundError:
                 return
@@ -382,6 +420,9 @@ def measure(commands: Iterator[list[str]] | list[list[str]], *, env: dict[str, s
         stop.set()
         sampler.join()
         result.cpu = cpu_children() - cpu_before
+        counted = group.cpu_seconds() if group is not None else None
+        if counted is not None:  # the cgroup's count: also what the fork server reaped
+            result.cpu = counted
         if group is not None:
             result.peak = group.peak() or 0
             group.remove()
