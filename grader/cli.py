@@ -15,6 +15,7 @@ import click
 from grader import (
     __version__,
     catalog,
+    gradescope,
     grading,
     handout,
     i18n,
@@ -431,6 +432,31 @@ def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
         problems.add(results_file.record(result))
 
     return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse), kept
+
+
+@main.command(name="gradescope", short_help="Grade inside Gradescope's autograder container.")
+@click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
+              default=gradescope.SUBMISSION_DIR, show_default=True,
+              help="The student's files, as Gradescope places them.")
+@click.option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=gradescope.RESULTS_PATH, show_default=True,
+              help="Where Gradescope reads results.json.")
+@_jobs_option
+@_isolation_option
+def gradescope_command(submission_dir: Path, results_path: Path, jobs: int,
+                       require: str | None) -> None:
+    """Grade one submission and write Gradescope's results.json (run_autograder runs this).
+
+    A submission that cannot be read still gets a results.json: score 0 and why.
+    """
+    _require_isolation(require)
+    trusted_limits.limit_parent(jobs)
+    try:
+        outcome = gradescope.run(submission_dir, results_path, jobs)
+    except OSError as exc:
+        raise click.ClickException(_shown(f"could not write {results_path}: {exc}")) from None
+    _say(escape.terminal(outcome.problem) if outcome.problem else
+         f"{results_path}: {outcome.score:g}")
 
 
 @main.command(name="list")

@@ -6,12 +6,15 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from grader import catalog
+from grader import catalog, kit_install
 
 # The CI workflows, shipped as files of the package (grader/handout_files/workflows/):
 # submission.yml packs a pull request's folders without secrets, grade.yml grades them
 # from the default branch (docs/ci-threat-model.md says why the split is safe).
 WORKFLOWS = resources.files("grader") / "handout_files" / "workflows"
+# Gradescope's autograder (setup.sh, run_autograder): zipped with the grader's wheel by the
+# teacher (docs/cli.md, "Gradescope"); run_autograder must be executable.
+GRADESCOPE = resources.files("grader") / "handout_files" / "gradescope"
 
 
 def workflows() -> dict[str, str]:
@@ -40,7 +43,7 @@ example test.
 
 1. Put your four files in one folder named after you (e.g. `ivanov_ivan/`).
 2. Run the example tests: `pytest test_example_long_func.py` (needs
-   `pip install aiohttp aioresponses pytest pytest-asyncio`).
+   `{install}`).
 3. If your course gives you the grader: `grader check` in that folder shows your
    score and a hint for every lost point.
 4. Hand the folder in (or a `.zip` of it), or open a pull request adding it under
@@ -67,8 +70,8 @@ def write(out: Path) -> list[Path]:
         rows.append(f"| {a.slug} | `{a.file}` | {a.points} |")
     readme = out / "README.md"
     readme.parent.mkdir(parents=True, exist_ok=True)
-    readme.write_text(README.format(title="Asyncio: four exercises", rows="\n".join(rows)),
-                      encoding="utf-8")
+    readme.write_text(README.format(title="Asyncio: four exercises", rows="\n".join(rows),
+                                    install=kit_install.install_line()), encoding="utf-8")
     pytest_ini = out / "pytest.ini"
     pytest_ini.write_text(PYTEST_INI, encoding="utf-8")
     for name, text in workflows().items():
@@ -76,4 +79,10 @@ def write(out: Path) -> list[Path]:
         workflow.parent.mkdir(parents=True, exist_ok=True)
         workflow.write_text(text, encoding="utf-8")
         written.append(workflow)
+    for entry in sorted(GRADESCOPE.iterdir(), key=lambda e: e.name):
+        script = out / "gradescope" / entry.name
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+        script.chmod(0o755)
+        written.append(script)
     return [*written, readme, pytest_ini]
