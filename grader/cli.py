@@ -18,6 +18,7 @@ import click
 from grader import (
     __version__,
     catalog,
+    gradescope,
     grading,
     handout,
     i18n,
@@ -585,6 +586,31 @@ def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
         problems.add(results_file.record(result))
 
     return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse), kept
+
+
+@main.command(name="gradescope", short_help=N_("Grade inside Gradescope's autograder container."),
+              help=N_("Grade one submission and write Gradescope's results.json (run_autograder "
+                      "runs this).\n\nA submission that cannot be read still gets a "
+                      "results.json: score 0 and why."))
+@option("--submission", "submission_dir", type=click.Path(path_type=Path),
+              default=gradescope.SUBMISSION_DIR, show_default=True,
+              help=N_("The student's files, as Gradescope places them."))
+@option("--results", "results_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=gradescope.RESULTS_PATH, show_default=True,
+              help=N_("Where Gradescope reads results.json."))
+@_jobs_option
+@_isolation_option
+def gradescope_command(submission_dir: Path, results_path: Path, jobs: int,
+                       require: str | None) -> None:
+    _require_isolation(require)
+    trusted_limits.limit_parent(jobs)
+    try:
+        outcome = gradescope.run(submission_dir, results_path, jobs)
+    except OSError as exc:
+        raise click.ClickException(_shown(_("could not write {path}: {error}").format(
+            path=results_path, error=exc))) from None
+    _say(escape.terminal(outcome.problem) if outcome.problem else
+         f"{results_path}: {outcome.score:g}")
 
 
 @main.command(name="list", help=N_("List the assignments: files, points and what each asks."))

@@ -6,12 +6,15 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from grader import catalog
+from grader import catalog, kit_install
 
 # The CI workflows, shipped as files of the package (grader/handout_files/workflows/):
 # submission.yml packs a pull request's folders without secrets, grade.yml grades them
 # from the default branch (docs/ci-threat-model.md says why the split is safe).
 WORKFLOWS = resources.files("grader") / "handout_files" / "workflows"
+# Gradescope's autograder (setup.sh, run_autograder): zipped with the grader's wheel by the
+# teacher (docs/cli.md, "Gradescope"); run_autograder must be executable.
+GRADESCOPE = resources.files("grader") / "handout_files" / "gradescope"
 
 
 def workflows() -> dict[str, str]:
@@ -44,7 +47,7 @@ README = """\
    сложите все четыре файла в одну папку, названную вашим именем
    (например, `ivanov_ivan/`).
 2. Запустите тесты-примеры: `pytest long_func/test_example_long_func.py`
-   (нужно `pip install aiohttp aioresponses pytest pytest-asyncio`).
+   (нужно `{install}`).
 3. Если в вашем курсе есть grader: `grader check` в этой папке покажет ваши баллы
    и подсказку к каждому потерянному баллу.
 4. Сдайте папку (или её `.zip`) либо, если курс проверяет работы в CI, откройте
@@ -67,7 +70,7 @@ small public example test.
 1. Fill the stubs in where they are (`long_func/long_func.py`, ...), or put your
    four files in one folder named after you (e.g. `ivanov_ivan/`).
 2. Run the example tests: `pytest long_func/test_example_long_func.py` (needs
-   `pip install aiohttp aioresponses pytest pytest-asyncio`).
+   `{install}`).
 3. If your course gives you the grader: `grader check` in that folder shows your
    score and a hint for every lost point.
 4. Hand the folder in (or a `.zip` of it), or open a pull request adding it under
@@ -97,7 +100,8 @@ def write(out: Path) -> list[Path]:
     readme.parent.mkdir(parents=True, exist_ok=True)
     readme.write_text(README.format(
         title_ru="Асинхронность: четыре задания", rows_ru="\n".join(rows_ru),
-        title_en="Asyncio: four exercises", rows_en="\n".join(rows_en)), encoding="utf-8")
+        title_en="Asyncio: four exercises", rows_en="\n".join(rows_en),
+        install=kit_install.install_line()), encoding="utf-8")
     pytest_ini = out / "pytest.ini"
     pytest_ini.write_text(PYTEST_INI, encoding="utf-8")
     for name, text in workflows().items():
@@ -105,4 +109,10 @@ def write(out: Path) -> list[Path]:
         workflow.parent.mkdir(parents=True, exist_ok=True)
         workflow.write_text(text, encoding="utf-8")
         written.append(workflow)
+    for entry in sorted(GRADESCOPE.iterdir(), key=lambda e: e.name):
+        script = out / "gradescope" / entry.name
+        script.parent.mkdir(parents=True, exist_ok=True)
+        script.write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+        script.chmod(0o755)
+        written.append(script)
     return [*written, readme, pytest_ini]

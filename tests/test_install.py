@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from grader import catalog
-from tests.conftest import Installed, reference_submission
+from tests.conftest import ROOT, Installed, reference_submission
 
 pytestmark = pytest.mark.slow  # builds a wheel and a venv
 
@@ -31,6 +34,8 @@ def test_the_wheel_holds_the_course_but_no_solution(installed: Installed) -> Non
             assert f"grader/assignments/{a.slug}/{file}" in names
         assert f"grader/suites/{a.slug}/test_{a.slug}.py" in names
     assert [n for n in names if n.split("/")[0] in ("solutions", "examples", "tests")] == []
+    for script in ("setup.sh", "run_autograder"):  # `grader handout` writes them from the wheel
+        assert f"grader/handout_files/gradescope/{script}" in names
     with zipfile.ZipFile(installed.wheel) as wheel:
         inside = {hashlib.sha256(wheel.read(n)).hexdigest() for n in names}
     solutions = {hashlib.sha256(a.solution.read_bytes()).hexdigest(): a.slug
@@ -79,3 +84,18 @@ def test_selfcheck_names_a_missing_reference_solution(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert f"no reference solution at {course / 'solutions' / 'req' / 'req.py'}" in run.stderr
+
+
+def test_installed_handout_pins_the_kit_as_the_wheel_does(
+        installed: Installed, tmp_path: Path) -> None:
+    """The kit's install line is read from the installed grader's metadata, not from a clone."""
+    made = installed.run("handout", str(tmp_path / "kit"), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert os.access(tmp_path / "kit" / "gradescope" / "run_autograder", os.X_OK)
+    readme = (tmp_path / "kit" / "README.md").read_text(encoding="utf-8")
+    shown = {Requirement(r).name: Requirement(r).specifier
+             for r in re.findall(r'"([^"]+)"', readme.split("pip install ", 1)[1].split("`")[0])}
+    declared = {Requirement(r).name: Requirement(r).specifier
+                for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+                    "dependencies"]}
+    assert shown and all(declared[name] == specifier for name, specifier in shown.items())

@@ -97,8 +97,8 @@ def test_every_rewrite_validates_and_holds_everything_added(tmp_path: Path) -> N
     assert [r.student for r in out.results] == ["Ivanov", "petrov", "sidorov"]
     assert data["suite_hash"] == HASH and data["isolation"] == "bwrap"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["generated_at"])
-    assert sorted(p.name for p in out.out_dir.iterdir()) == ["gradebook.csv", "results.json",
-                                                             "store"]
+    assert sorted(p.name for p in out.out_dir.iterdir()) == ["gradebook.csv", "grades-lms.csv",
+                                                             "results.json", "store"]
     assert len(list((out.out_dir / "store").iterdir())) == 3  # one file per student
 
 
@@ -133,8 +133,8 @@ def test_interrupted_rewrite_leaves_the_previous_valid_files(
     validate(data)
     assert [s["student"] for s in data["submissions"]] == ["a", "b"]
     assert [row[0] for row in read_csv(tmp_path / "gradebook.csv")[1:]] == ["a", "b"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv", "results.json",
-                                                          "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.csv", "grades-lms.csv",
+                                                          "results.json", "store"]
 
 
 def test_add_refuses_a_malformed_result_and_keeps_the_files(tmp_path: Path) -> None:

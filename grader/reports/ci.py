@@ -19,6 +19,7 @@ from grader.reports import escape
 from grader.reports.feedback import (
     assignment_problem,
     file_of,
+    format_points,
     in_course_order,
     plain_message,
     problem_tests,
@@ -296,20 +297,34 @@ def _verdict(test: TestResult) -> ET.Element | None:
     return None
 
 
-def _test_case(classname: str, name: str, verdict: ET.Element | None) -> ET.Element:
+def _points(points: float, max_points: float) -> ET.Element:
+    """The test's points as JUnit properties (read by Jenkins, GitLab and pytest's own format);
+    they come first in the test case, as the JUnit schema orders them."""
+    properties = ET.Element("properties")
+    for name, value in (("points", points), ("max_points", max_points)):
+        properties.append(_element("property", name=name, value=format_points(value)))
+    return properties
+
+
+def _test_case(classname: str, name: str, verdict: ET.Element | None,
+               points: float, max_points: float) -> ET.Element:
     case = _element("testcase", classname=classname, name=name)
+    case.append(_points(points, max_points))
     if verdict is not None:
         case.append(verdict)
     return case
 
 
 def _status_case(classname: str, assignment: AssignmentResult) -> ET.Element:
-    """A missing or broken file as a test case of its own, so it shows in the counts."""
+    """A missing or broken file as a test case of its own, so it shows in the counts; its
+    max_points are what the assignment's listed tests do not already carry (the sum stays)."""
     message = assignment_problem(assignment)
     tag = "failure" if assignment.status == "missing" else "error"
     verdict = _element(tag, message, message=message, type=assignment.status)
+    unlisted = assignment.max_score - sum(t.max_points for t in assignment.tests)
     name = _("{file} present and importable").format(file=file_of(assignment.slug))
-    return _test_case(classname, name, verdict)
+    return _test_case(classname, name, verdict,
+                      0.0, max(unlisted, 0.0))  # the points its own test cases do not carry
 
 
 def _count(element: ET.Element, cases: list[ET.Element]) -> None:
@@ -322,7 +337,8 @@ def _suite(student: str, assignment: AssignmentResult) -> ET.Element:
     classname = f"{student}.{assignment.slug}"
     suite = _element("testsuite", name=classname, time=f"{assignment.duration:.3f}")
     cases = [_status_case(classname, assignment)] if assignment.status != "graded" else []
-    cases += [_test_case(classname, t.name, _verdict(t)) for t in assignment.tests]
+    cases += [_test_case(classname, t.name, _verdict(t), t.points, t.max_points)
+              for t in assignment.tests]
     suite.extend(cases)
     _count(suite, cases)
     return suite

@@ -25,7 +25,7 @@ from jsonschema import Draft202012Validator
 
 from grader import __version__, catalog
 from grader.grading import INTERNAL_ERROR, UNREADABLE_MESSAGE, begins_with
-from grader.reports import escape, html_report
+from grader.reports import escape, html_report, lms_csv
 from grader.reports.atomic import remove_leftovers, write_atomic
 from grader.reports.feedback import format_points
 from grader.reports.store import Store, file_name
@@ -238,7 +238,8 @@ class ResultsFile:
         self.problems: list[str] = []  # stored files that could not be used, said once
         self._behind = False  # results.json and gradebook.csv lag the store
         self._rebuilt_at = self._rebuild_cost = 0.0
-        remove_leftovers(self.out_dir, {RESULTS_NAME, GRADEBOOK_NAME, html_report.REPORT_NAME})
+        remove_leftovers(self.out_dir, {RESULTS_NAME, GRADEBOOK_NAME, lms_csv.LMS_NAME,
+                                        html_report.REPORT_NAME})
         self._store.remove_leftovers()
         self._load()
         if not self._stale:  # a kill may have come between a store write and the gradebook's
@@ -465,6 +466,7 @@ class ResultsFile:
         results = self.results
         write_atomic(self.json_path, escape.json_bytes(self.document(results)))
         write_atomic(self.csv_path, gradebook_csv(results).encode("utf-8"))
+        write_atomic(self.out_dir / lms_csv.LMS_NAME, lms_csv.lms_csv(results).encode("utf-8"))
         self._rebuilt_at = time.monotonic()
         self._rebuild_cost = self._rebuilt_at - started
         self._behind = False
