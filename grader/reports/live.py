@@ -194,8 +194,9 @@ def showing(view: CheckView | GradeView, console: Console | None) -> Iterator[On
     if console is None:
         yield None
         return
+    # What else is printed meanwhile (a reporting problem) goes above the view, not through it.
     with Live(view, console=console, transient=True, refresh_per_second=REFRESHES_PER_SECOND,
-              redirect_stdout=False, redirect_stderr=False):
+              redirect_stdout=True, redirect_stderr=True):
         yield view.update
 
 
