@@ -229,3 +229,24 @@ def test_the_estimate_is_time_per_assignment_times_those_left() -> None:
     _console(buffer).print(view)
     assert "1/3 students done" in buffer.getvalue() and "about 30 s left" in buffer.getvalue()
     assert live.duration(185) == "3 min 05 s"
+
+
+def test_grade_in_a_log_prints_plain_lines_then_the_closing_table(tmp_path: Path) -> None:
+    """Not a terminal: `[n/N]` lines, the table and the problems, and no control sequence."""
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    klass = tmp_path / "class"
+    klass.mkdir()
+    name = "mallory\x1b[2J\x1b]0;x\x07"
+    (klass / f"{name}.zip").write_bytes(b"PK\x03\x04 this is no archive")
+    result = CliRunner().invoke(main, ["grade", "all", str(klass), "--out", str(tmp_path / "o")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("[1/1] mallory\\x1b[2J")
+    row = next(line for line in lines if line.startswith("mallory"))
+    assert row.split()[-5:] == ["unreadable"] * 4 + ["0/100"]
+    assert "  - hand-ins that could not be read: 1 (mallory\\x1b[2J\\x1b]0;x\\x07)" in lines
+    assert "\x1b" not in result.output and "\x07" not in result.output
