@@ -93,8 +93,10 @@ def _grade_pair(work: _Work, assignment: Assignment, tracker: Tracker | None) ->
         message = f"{UNREADABLE_MESSAGE}: {work.problem}"
         return runner.not_graded(assignment, "error", message)
     try:
-        return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs",
-                                tracker)
+        folder, scratch = work.prepared.folder, work.scratch / "runs"
+        if tracker is None:
+            return runner.run_suite(assignment, folder, scratch)
+        return runner.run_suite(assignment, folder, scratch, tracker=tracker)
     except MemoryError:  # the parent at its own limit (grader/trusted_limits.py)
         return runner.not_graded(assignment, "error", f"{INTERNAL_ERROR}: the grader process "
                                  "ran out of memory (its RLIMIT_DATA) while grading this")

@@ -101,7 +101,7 @@ def collect(assignment: Assignment) -> list[TestSpec]:
         return _collected[key]
 
 
-def run_suite(assignment: Assignment, folder: Path, scratch: Path,
+def run_suite(assignment: Assignment, folder: Path, scratch: Path, *,
               tracker: Tracker | None = None) -> AssignmentResult:
     """Grade `folder` (a private copy) on one assignment; never raises for student faults.
 
