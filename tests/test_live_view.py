@@ -32,8 +32,8 @@ def test_the_tailer_sees_tests_start_and_finish_in_order_and_stops(tmp_path: Pat
     pieces = [_line({"event": "import_start"}),
               _line({"event": "start", "test": "t.py::a"})[:7],  # a line in two writes
               _line({"event": "start", "test": "t.py::a"})[7:],
-              b"x" * (MAX_LINE_BYTES + 10),  # over-long: skipped whole, with its end
-              b"yy\n",
+              b" " * (MAX_LINE_BYTES + 10),  # over-long: skipped whole, with its end
+              _line({"event": "start", "test": "t.py::sneaky"}),
               b"not json\n",
               b"[1, 2]\n",
               _line({"event": "result", "test": "t.py::a", "status": "passed"}),
