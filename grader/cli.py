@@ -6,6 +6,7 @@ import contextlib
 import functools
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,8 +30,9 @@ from grader import (
     trusted_limits,
 )
 from grader.i18n import N_, _, ngettext
+from grader.progress import OnProgress
 from grader.reports import ci as ci_report
-from grader.reports import escape, store
+from grader.reports import closing, escape, live, store
 from grader.reports.feedback import render_check, render_summary_line
 from grader.reports.merge import merge_with_meta
 from grader.reports.results_file import ResultsFile
@@ -345,6 +347,7 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None, for
     problems = _Problems()
     with _output_folder(out, submissions, force, problems) as results_file, _commands_stopped():
         results, kept = _grade_with_progress(submissions, results_file, jobs, problems, force)
+        _say_closing(results, kept)
         graded = len(results) - len(kept)
         click.echo(_("Graded {graded} submission(s), kept {kept} unchanged; "
                      "{out}/results.json and {out}/gradebook.csv list {students} student(s)"
@@ -352,6 +355,13 @@ def grade(targets: tuple[str, ...], out: Path, jobs: int, shard: str | None, for
                               students=len(results_file.results)))
         _report_internal_errors(results, problems)
     problems.exit_if_any()
+
+
+def _say_closing(results: list[SubmissionResult], kept: set[str]) -> None:
+    """The closing table and the problems seen, fitted to the terminal (plain text)."""
+    table = closing.render_closing(results, kept, shutil.get_terminal_size((100, 24)).columns)
+    if table:
+        _say(table)
 
 
 @contextlib.contextmanager
@@ -498,14 +508,16 @@ def _grade_with_progress(
                 student=repr(result.student), error=exc))
             return escape.terminal(result.student)
 
-    if sys.stderr.isatty():
-        with click.progressbar(length=total, label=_("Grading"), file=sys.stderr,
-                               show_pos=True) as bar:
+    console = live.terminal_console(sys.stderr.isatty())
+    if console is not None:
+        view = live.GradeView(total, len(catalog.assignments()))
+        with live.showing(view, console) as on_progress:
             def on_result(result: SubmissionResult) -> None:
                 record(result)
-                bar.update(1)
+                view.finished(kept=result.student in kept)
 
-            results = grading.grade(submissions, jobs=jobs, on_result=on_result, reuse=reuse)
+            results = grading.grade(submissions, jobs=jobs, on_result=on_result, reuse=reuse,
+                                    on_progress=on_progress)
             return results, kept
 
     def log_line(result: SubmissionResult) -> None:
@@ -546,11 +558,15 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
         if out is not None:
             results_file = stack.enter_context(_output_folder(out, [submission], force, problems))
         stack.enter_context(_commands_stopped())
-        if results_file is None:
-            [result] = grading.grade([submission], jobs=jobs)
-            kept: set[str] = set()
-        else:
-            [result], kept = _grade_quietly(submission, results_file, jobs, problems, force)
+        view = live.CheckView([a.slug for a in catalog.assignments()])
+        console = live.terminal_console(sys.stderr.isatty() and not _in_github_actions())
+        with live.showing(view, console) as on_progress:  # cleared before the report prints
+            if results_file is None:
+                [result] = grading.grade([submission], jobs=jobs, on_progress=on_progress)
+                kept: set[str] = set()
+            else:
+                [result], kept = _grade_quietly(submission, results_file, jobs, problems, force,
+                                                on_progress)
         try:
             color = sys.stdout.isatty() and not _in_github_actions()  # _say would show ESC
             _say(render_check(result, color=color))
@@ -577,7 +593,8 @@ def _from_kit(folder: Path, scratch: Path) -> Submission:
 
 
 def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
-                   problems: _Problems, force: bool) -> tuple[list[SubmissionResult], set[str]]:
+                   problems: _Problems, force: bool, on_progress: OnProgress | None = None,
+                   ) -> tuple[list[SubmissionResult], set[str]]:
     """One submission into OUT (reusing what it holds unless `force`), with no progress lines."""
     kept: set[str] = set()
     reuse = _reuse(results_file, force, kept)
@@ -585,7 +602,8 @@ def _grade_quietly(submission: Submission, results_file: ResultsFile, jobs: int,
     def on_result(result: SubmissionResult) -> None:
         problems.add(results_file.record(result))
 
-    return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse), kept
+    return grading.grade([submission], jobs=jobs, on_result=on_result, reuse=reuse,
+                         on_progress=on_progress), kept
 
 
 @main.command(name="gradescope", short_help=N_("Grade inside Gradescope's autograder container."),

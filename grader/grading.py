@@ -27,6 +27,7 @@ from pathlib import Path
 from grader import catalog, i18n, runner, sandbox, test_launch
 from grader.catalog import Assignment
 from grader.i18n import N_, _
+from grader.progress import OnProgress, Tracker
 from grader.results import AssignmentResult, SubmissionResult
 from grader.submission import Prepared, Submission, SubmissionError, content_hash, prepare
 
@@ -49,6 +50,7 @@ class _Work:
     problem: str = ""
     content: str = ""  # submission.content_hash of the copy; "" when it could not be made
     results: dict[str, AssignmentResult] = field(default_factory=dict)
+    on_progress: OnProgress | None = None
 
     def finish(self) -> SubmissionResult:
         ordered = {a.slug: self.results[a.slug] for a in self.assignments}
@@ -78,12 +80,25 @@ def _start(submission: Submission, assignments: tuple[Assignment, ...]) -> _Work
 
 
 def _grade_one(work: _Work, assignment: Assignment) -> AssignmentResult:
+    """One assignment of one submission, its progress told to `work.on_progress` if set."""
+    if work.on_progress is None:
+        return _grade_pair(work, assignment, None)
+    tracker = Tracker(work.submission.student, assignment.slug, work.on_progress)
+    result = _grade_pair(work, assignment, tracker)
+    tracker.finished(result.status)
+    return result
+
+
+def _grade_pair(work: _Work, assignment: Assignment, tracker: Tracker | None) -> AssignmentResult:
     """One assignment of one submission; a grader fault costs this pair only."""
     if work.prepared is None:
         marker = _(UNREADABLE_MESSAGE)
         return runner.not_graded(assignment, "error", f"{marker}: {work.problem}")
     try:
-        return runner.run_suite(assignment, work.prepared.folder, work.scratch / "runs")
+        folder, scratch = work.prepared.folder, work.scratch / "runs"
+        if tracker is None:
+            return runner.run_suite(assignment, folder, scratch)
+        return runner.run_suite(assignment, folder, scratch, tracker=tracker)
     except MemoryError:  # the parent at its own limit (grader/trusted_limits.py)
         marker, detail = _(INTERNAL_ERROR), _("the grader process ran out of memory (its "
                                               "RLIMIT_DATA) while grading this")
@@ -127,6 +142,7 @@ def grade(
     on_result: OnResult | None = None,
     only: Iterable[str] | None = None,
     reuse: Reuse | None = None,
+    on_progress: OnProgress | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission; results come back (and to `on_result`) as each finishes.
 
@@ -134,12 +150,15 @@ def grade(
     it: a file is graded in a process of its own, so the others cannot change).
     `reuse` is asked, once the private copy is made, for a result already held
     for that content; one it gives is handed on as it is, nothing is run.
+    `on_progress` hears each pair start, its tests start and finish, and its end
+    (grader/progress.py), from the grading threads: display only.
     """
     chosen = tuple(a for a in catalog.assignments() if only is None or a.slug in set(only))
     finished: list[SubmissionResult] = []
     works = []
     for submission in submissions:
         work = _start(submission, chosen)
+        work.on_progress = on_progress
         kept = reuse(work.submission.student, work.content) if reuse and work.content else None
         if kept is None:
             works.append(work)

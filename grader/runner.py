@@ -25,6 +25,7 @@ import pytest
 from grader import i18n, sandbox, test_launch, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
 from grader.i18n import _, first_line, language
+from grader.progress import Tailer, Tracker
 from grader.results import (
     HINT_LIMIT,
     MESSAGE_LIMIT,
@@ -100,8 +101,15 @@ def collect(assignment: Assignment) -> list[TestSpec]:
         return _collected[key]
 
 
-def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> AssignmentResult:
-    """Grade `folder` (a private copy) on one assignment; never raises for student faults."""
+def run_suite(assignment: Assignment, folder: Path, scratch: Path, *,
+              tracker: Tracker | None = None) -> AssignmentResult:
+    """Grade `folder` (a private copy) on one assignment; never raises for student faults.
+
+    A `tracker` hears each test start and finish while the run goes on (display
+    only: the result is read from the events file once the run has ended).
+    """
+    if tracker is not None:
+        tracker.started([spec.id for spec in collect(assignment)])
     if not (folder / assignment.file).is_file():
         return not_graded(assignment, "missing",
                           f"{assignment.file} is missing: copy the stub, fill it in and hand it in")
@@ -116,7 +124,11 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path) -> Assignment
                   suite_timeout=assignment.suite_timeout, home=workdir,
                   work=workdir / "trusted", lifetime=assignment.suite_timeout,
                   sandbox_setup=sandbox.export_setup(), language=i18n.language())
-    outcome = test_launch.run(run)
+    if tracker is None:
+        outcome = test_launch.run(run)
+    else:
+        with Tailer(report, tracker.event):
+            outcome = test_launch.run(run)
     return assemble(assignment, collect(assignment), read_events(report), outcome)
 
 
