@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from grader import (
     __version__,
@@ -47,6 +48,9 @@ DEFAULT_OUT = Path("grading-results")
 # core, at most 12 (about 600 MiB on any machine), keeps it well under 1 GiB; `grader check`
 # (4 assignments) runs them all at once from 1 core up.
 DEFAULT_JOBS = min(4 * (os.cpu_count() or 1), 12)
+# `check` grades one submission: by default enough test processes for every assignment's
+# suite to be split MAX_SHARDS ways (grading.shards_for), whatever the cores
+CHECK_JOBS = len(catalog.assignments()) * grading.MAX_SHARDS
 
 
 def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
@@ -543,6 +547,8 @@ the files are found there."""))
 def check(folder: Path, min_score: float | None, out: Path | None, force: bool, jobs: int,
           require: str | None) -> None:
     """`grader check`: its help (above) is what a student reads."""
+    if click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
+        jobs = max(jobs, CHECK_JOBS)  # one submission: its suites' waits overlap (shards)
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:

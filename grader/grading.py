@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from grader import catalog, i18n, runner, sandbox, test_launch
 from grader.catalog import Assignment
@@ -51,6 +52,7 @@ class _Work:
     content: str = ""  # submission.content_hash of the copy; "" when it could not be made
     results: dict[str, AssignmentResult] = field(default_factory=dict)
     on_progress: OnProgress | None = None
+    shards: int = 1  # test processes per assignment (runner.run_suite): free slots overlap waits
 
     def finish(self) -> SubmissionResult:
         ordered = {a.slug: self.results[a.slug] for a in self.assignments}
@@ -96,9 +98,12 @@ def _grade_pair(work: _Work, assignment: Assignment, tracker: Tracker | None) ->
         return runner.not_graded(assignment, "error", f"{marker}: {work.problem}")
     try:
         folder, scratch = work.prepared.folder, work.scratch / "runs"
-        if tracker is None:
-            return runner.run_suite(assignment, folder, scratch)
-        return runner.run_suite(assignment, folder, scratch, tracker=tracker)
+        extra: dict[str, Any] = {}  # only what is asked: stand-in run_suites take 3 arguments
+        if tracker is not None:
+            extra["tracker"] = tracker
+        if work.shards > 1:
+            extra["shards"] = work.shards
+        return runner.run_suite(assignment, folder, scratch, **extra)
     except MemoryError:  # the parent at its own limit (grader/trusted_limits.py)
         marker, detail = _(INTERNAL_ERROR), _("the grader process ran out of memory (its "
                                               "RLIMIT_DATA) while grading this")
@@ -135,6 +140,18 @@ def _ctrl_c_deferred() -> Iterator[None]:
             signal.raise_signal(signal.SIGINT)
 
 
+MAX_SHARDS = 3  # test processes per assignment at most: each costs a worker's start-up
+
+
+def shards_for(jobs: int, pairs: int) -> int:
+    """Test processes per assignment: the slots `jobs` leaves free once every pair has one.
+
+    A class fills every slot with pairs already (1); one submission in `check`
+    leaves most free, and its suites' waits then overlap instead of adding up.
+    """
+    return max(1, min(MAX_SHARDS, jobs // max(1, pairs)))
+
+
 def grade(
     submissions: Iterable[Submission],
     *,
@@ -168,6 +185,9 @@ def grade(
             finished.append(kept)
             if on_result is not None:
                 on_result(kept)
+    shards = shards_for(jobs, len(works) * len(chosen))
+    for work in works:
+        work.shards = shards
     if works:
         test_launch.warm()  # here: only the main thread can keep Ctrl-C from the zygote
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade")

@@ -16,6 +16,7 @@ import json
 import math
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class TestSpec:
     id: str
     points: float
     title: str = ""  # the first line of the test function's docstring: what the student reads
+    node: str = ""  # pytest's node id, relative to the suites' root: runs this test alone
 
 
 def title_of(item: pytest.Item) -> str:
@@ -77,7 +79,7 @@ class _Collector:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         from grader.suites.plugin import points_of, test_id
 
-        self.specs = [TestSpec(test_id(item), points_of(item), title_of(item))
+        self.specs = [TestSpec(test_id(item), points_of(item), title_of(item), item.nodeid)
                       for item in session.items]
 
 
@@ -102,20 +104,38 @@ def collect(assignment: Assignment) -> list[TestSpec]:
 
 
 def run_suite(assignment: Assignment, folder: Path, scratch: Path, *,
-              tracker: Tracker | None = None) -> AssignmentResult:
+              tracker: Tracker | None = None, shards: int = 1) -> AssignmentResult:
     """Grade `folder` (a private copy) on one assignment; never raises for student faults.
 
     A `tracker` hears each test start and finish while the run goes on (display
     only: the result is read from the events file once the run has ended).
+    `shards` > 1 splits the suite's tests over that many test processes run at
+    once, each with its own copy and its own worker (`combine`): the suite's
+    waits overlap, for a student waiting on `grader check`; the verdicts are
+    those of one process, since every test starts from the module as imported.
     """
+    specs = collect(assignment)
     if tracker is not None:
-        tracker.started([spec.id for spec in collect(assignment)])
+        tracker.started([spec.id for spec in specs])
     if not (folder / assignment.file).is_file():
         return not_graded(assignment, "missing",
                           f"{assignment.file} is missing: copy the stub, fill it in and hand it in")
-    workdir = scratch / assignment.slug
+    groups = [specs[i::shards] for i in range(max(1, min(shards, len(specs))))]
+    if len(groups) == 1:
+        return _run_part(assignment, folder, scratch / assignment.slug, specs, (), tracker)
+    with ThreadPoolExecutor(len(groups), thread_name_prefix=f"shard-{assignment.slug}") as pool:
+        parts = list(pool.map(
+            lambda n: _run_part(assignment, folder, scratch / assignment.slug / f"s{n}",
+                                groups[n], tuple(s.node for s in groups[n]), tracker),
+            range(len(groups))))
+    return combine(assignment, specs, parts)
+
+
+def _run_part(assignment: Assignment, folder: Path, workdir: Path, specs: list[TestSpec],
+              nodes: tuple[str, ...], tracker: Tracker | None) -> AssignmentResult:
+    """One test process over `nodes` (all of the suite when empty) on its own copy."""
     workdir.mkdir(parents=True, exist_ok=True)
-    own_copy = workdir / "submission"  # the worker's only writable place, for this suite alone
+    own_copy = workdir / "submission"  # the worker's only writable place, for this run alone
     shutil.copytree(folder, own_copy, symlinks=True)
     put_stand_ins(assignment, own_copy)
     report = workdir / "events.jsonl"
@@ -123,13 +143,34 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path, *,
                   report=report, test_timeout=assignment.test_timeout,
                   suite_timeout=assignment.suite_timeout, home=workdir,
                   work=workdir / "trusted", lifetime=assignment.suite_timeout,
-                  sandbox_setup=sandbox.export_setup(), language=i18n.language())
+                  sandbox_setup=sandbox.export_setup(), language=i18n.language(), tests=nodes)
     if tracker is None:
         outcome = test_launch.run(run)
     else:
         with Tailer(report, tracker.event):
             outcome = test_launch.run(run)
-    return assemble(assignment, collect(assignment), read_events(report), outcome)
+    return assemble(assignment, specs, read_events(report), outcome)
+
+
+def combine(assignment: Assignment, specs: list[TestSpec],
+            parts: list[AssignmentResult]) -> AssignmentResult:
+    """The shards of one suite as one result, as if one process had run them all.
+
+    A part that could not grade (an import error, a flooded web, the suite's
+    limit) speaks for the whole assignment, as it would have in one process.
+    """
+    by_id = {test.id: test for part in parts for test in part.tests}
+    tests = [by_id[spec.id] for spec in specs if spec.id in by_id]
+    duration = max(part.duration for part in parts)
+    broken = next((part for part in parts if part.status != "graded"), None)
+    if broken is not None:
+        tests = [_zeroed(t, broken.message) for t in tests]
+        return AssignmentResult(assignment.slug, 0, assignment.points, broken.status,
+                                broken.message, tests, duration)
+    message = next((part.message for part in parts if part.message), "")
+    score = round(sum(t.points for t in tests), 2)
+    return AssignmentResult(assignment.slug, score, assignment.points, "graded", message,
+                            tests, duration)
 
 
 def put_stand_ins(assignment: Assignment, own_copy: Path) -> None:

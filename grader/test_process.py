@@ -106,7 +106,8 @@ def _leave_the_zygotes_lifeline() -> None:
 
 def pytest_args(run: TestRun) -> list[str]:
     """The suite, its fixed configuration and plugins: nothing of the run but its timeout."""
-    return [str(run.suite), *pytest_args_without_suite(run.test_timeout)]
+    targets = [str(SUITES_DIR / node) for node in run.tests] or [str(run.suite)]
+    return [*targets, *pytest_args_without_suite(run.test_timeout)]
 
 
 def pytest_args_without_suite(timeout: float) -> list[str]:

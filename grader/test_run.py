@@ -31,6 +31,7 @@ class TestRun:
     lifetime: float  # wall-clock seconds one worker process may live
     sandbox_setup: str  # what the parent detected (sandbox.export_setup): never probed again
     language: str = "en"  # the language of the suite's messages (the parent's i18n choice)
+    tests: tuple[str, ...] = ()  # pytest node ids to run (a shard of the suite); () = all
 
     def env(self, python_bin: str) -> dict[str, str]:
         """The test process's whole environment: small, and nothing of the grader's own."""
