@@ -39,7 +39,7 @@ class FakeSuites:
         self.calls: list[tuple[str, str]] = []  # (student, slug)
         self.internal_error_for: set[str] = set()
 
-    def __call__(self, assignment, folder: Path, scratch: Path) -> AssignmentResult:
+    def __call__(self, assignment, folder: Path, scratch: Path, **_options) -> AssignmentResult:
         text = (folder / "req.py").read_text(encoding="utf-8")
         student = text.splitlines()[0].lstrip("# ")
         self.calls.append((student, assignment.slug))
