@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from grader.i18n import _
 from grader.worker.codec import Opaque
 
 CLOCK_SLACK = 0.002  # s: two clocks (time.time vs perf_counter) read a few µs apart
@@ -22,7 +23,7 @@ NUMBER = re.compile(r"\d+[.,]\d+(?:[eE][-+]?\d+)?")
 def short(value: Any, limit: int = 120) -> str:
     """A one-line repr of a student's value, cut at `limit` characters."""
     if isinstance(value, Opaque) and value.coroutine:
-        return "a coroutine object"
+        return _("a coroutine object")
     text = " ".join(repr(value).split())  # reprs such as ClientResponse's span lines
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
