@@ -23,11 +23,12 @@ only lie about its own behaviour.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from grader.i18n import _
-from grader.results import MESSAGE_LIMIT, cap
+from grader.results import MESSAGE_LIMIT, cap, location_of
+from grader.suites.checks import located
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo
@@ -63,6 +64,27 @@ def _read(request: Request[R], reply: dict[str, Any]) -> R:
             report=report.text[:200])) from None
     except ProtocolError as wrong:
         raise WorkerFault(str(wrong)) from None
+
+
+@dataclass
+class PlacedError(ErrorInfo):
+    """An exception of the student's as feedback shows it: `where` in the student's language.
+
+    The worker sends its place as `"req.py, line 27"` (it cannot translate);
+    `file` and `line` keep that place as data for the results.
+    """
+
+    file: str = ""
+    line: int = 0
+
+
+def placed(error: ErrorInfo) -> PlacedError:
+    """`error` with its place worded for the student (see PlacedError); idempotent."""
+    if isinstance(error, PlacedError):
+        return error
+    file, line = location_of(error.where)
+    kept = {f.name: getattr(error, f.name) for f in fields(ErrorInfo)}
+    return PlacedError(**{**kept, "where": located(error.where)}, file=file, line=line)
 
 
 class StudentFailure(Exception):
@@ -345,7 +367,7 @@ def _not_flooded(fake: FakeWeb) -> None:
 def _decorated(info: DecorateReply) -> Decorated:
     """A decorator that raised is the student's error; one that returned, what it made."""
     if info.error is not None:
-        raise StudentFailure(info.error)
+        raise StudentFailure(placed(info.error))
     made = info.made
     if made is None:
         raise WorkerFault(_("a reply to a decoration with neither what it made nor an error"))
@@ -362,7 +384,7 @@ def _run_of(reply: CallReply, *, stdout: str, seconds: float,
             open_connections: int) -> Run:
     return Run(
         value=reply.value,
-        error=reply.error,
+        error=placed(reply.error) if reply.error is not None else None,
         stdout=stdout,
         seconds=seconds,
         open_connections=open_connections,

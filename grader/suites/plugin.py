@@ -16,9 +16,9 @@ import pytest
 
 from grader import i18n
 from grader.i18n import N_, _
-from grader.results import MESSAGE_LIMIT, cap, location_of
+from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
-from grader.suites.harness import StudentCode, StudentFailure
+from grader.suites.harness import StudentCode, StudentFailure, placed
 from grader.suites.web import FakeWeb, WebServer
 from grader.test_run import TestRun
 from grader.worker.codec import ErrorInfo
@@ -176,9 +176,9 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, StudentFailure):
-        file, line = location_of(exc.error.where)
-        where = {"file": file, "line": line} if file else {}
-        return {"status": "failed", **describe_student_error(exc.error), **where}
+        error = placed(exc.error)
+        where = {"file": error.file, "line": error.line} if error.file else {}
+        return {"status": "failed", **describe_student_error(error), **where}
     if _is_timeout(exc):
         return {"status": "timeout", "message": _("the test did not finish in its time limit"),
                 "hint": _(TIMEOUT_HINT)}
@@ -206,8 +206,8 @@ def describe_student_exception(exc: BaseException | None, item: pytest.Item) -> 
 
 def describe_student_error(error: ErrorInfo) -> dict[str, str]:
     """Message and hint for an exception the student's code raised during a test."""
-    where = located(error.where)
-    suffix = f" ({where})" if where else ""
+    error = placed(error)
+    suffix = f" ({error.where})" if error.where else ""
     if error.is_a("NotImplementedError"):
         return {"message": _("still raises NotImplementedError{where}").format(where=suffix),
                 "hint": _("replace the stub's `raise NotImplementedError` with your code")}
@@ -215,23 +215,6 @@ def describe_student_error(error: ErrorInfo) -> dict[str, str]:
         return {"message": _("your code called sys.exit({code}){where}").format(
                     code=error.code, where=suffix),
                 "hint": _("return a value or raise an exception instead of exiting")}
-    return {"message": _("your code raised {error}").format(error=error_summary(error)),
+    return {"message": _("your code raised {error}").format(error=error.summary()),
             "hint": _("reproduce the call yourself and read the traceback")}
 
-
-def located(where: str) -> str:
-    """The worker's `"req.py, line 27"` in the student's language ("" for none).
-
-    The sandboxed worker cannot translate: it sends the place as data, worded here.
-    """
-    file, line = location_of(where)
-    if not file:
-        return where
-    return _("{file}, line {line}").format(file=file, line=line)
-
-
-def error_summary(error: ErrorInfo, limit: int = 300) -> str:
-    """`KeyError: 'x' (req.py, line 7)`, the place worded in the student's language."""
-    text = error.first_line(limit)
-    where = located(error.where)
-    return f"{error.type}{': ' + text if text else ''}{f' ({where})' if where else ''}"
