@@ -9,8 +9,11 @@ finds it by (grading.internal_errors), whatever the language.
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +22,9 @@ from babel.messages.pofile import read_po
 
 from grader import catalog, grading, i18n, runner, sandbox
 from grader.results import AssignmentResult, SubmissionResult
+from grader.suites import harness
+from grader.worker import main
+from grader.worker.protocol import ImportFailure, ImportReply
 
 POT = Path(i18n.LOCALE_DIR) / "grader.pot"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -148,3 +154,41 @@ def test_a_timeout_of_the_hidden_tests_is_said_in_russian(russian: None) -> None
         f"скрытые тесты упёрлись в свой лимит {assignment.suite_timeout:.0f} с, пока выполнялся "
         f"{name}: запуск остановлен")
     assert result.tests[2].message.startswith("не запускался: скрытые тесты упёрлись")
+
+
+@pytest.mark.parametrize(("source", "english", "russian"), [
+    ("def (:\n", "syntax error in req.py, line 1: invalid syntax",
+     "синтаксическая ошибка в req.py, строка 1: invalid syntax"),
+    ("x = 1/0\n", "importing it raised ZeroDivisionError: division by zero (req.py, line 1)",
+     "при импорте выброшено ZeroDivisionError: division by zero (req.py, строка 1)"),
+    ("import sys\nsys.exit(3)\n", "the module called sys.exit(3) while being imported",
+     "модуль вызвал sys.exit(3) во время импорта"),
+    ("import requests\n", "it imports requests, which is not available while grading: use "
+     "aiohttp, which does not block the event loop", "он импортирует requests, а эта "
+     "библиотека при проверке недоступна: используйте aiohttp, который не блокирует цикл событий"),
+    ("x = 1\ny = 2\nz = '\xe9'\n",
+     "req.py is not saved as UTF-8 (line 3): save it as UTF-8 in your editor",
+     "req.py сохранён не в UTF-8 (строка 3): сохраните его в UTF-8 в своём редакторе"),
+])
+def test_an_import_failure_is_worded_on_the_trusted_side(
+        source: str, english: str, russian: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker sends why the import failed as data (English too); the test process words it."""
+    (tmp_path / "req.py").write_bytes(source.encode("latin-1"))  # é: not UTF-8
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "req", raising=False)
+    monkeypatch.setitem(sys.modules, "requests", None)  # as in the sandbox: not installed
+    with pytest.raises(BaseException) as raised:  # noqa: PT011 - any failure of the import
+        importlib.import_module("req")
+    failure = main.import_failure(raised.value, str(tmp_path), "req")
+    reply = ImportReply.from_wire(json.loads(json.dumps(
+        ImportReply(main.describe_import_error(raised.value, str(tmp_path), "req"),
+                    failure).to_wire())))
+    assert reply.error == english == harness.import_words(reply)
+    i18n.use("ru")
+    try:
+        assert harness.import_words(reply) == russian
+    finally:
+        i18n.use("en")
+    unknown = ImportReply("what the worker said", ImportFailure("a kind of no sentence"))
+    assert harness.import_words(unknown) == "what the worker said"

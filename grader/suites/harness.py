@@ -37,6 +37,7 @@ from grader.worker.protocol import (
     CallRequest,
     DecorateReply,
     DecorateRequest,
+    ImportReply,
     ImportRequest,
     InspectReply,
     InspectRequest,
@@ -85,6 +86,12 @@ def placed(error: ErrorInfo) -> PlacedError:
     file, line = location_of(error.where)
     kept = {f.name: getattr(error, f.name) for f in fields(ErrorInfo)}
     return PlacedError(**{**kept, "where": located(error.where)}, file=file, line=line)
+
+
+def import_words(reply: ImportReply) -> str:
+    """Why the import failed, in the student's language: the worker sends it as data too."""
+    worded = reply.failure.words(_, located) if reply.failure is not None else ""
+    return worded or reply.error
 
 
 class StudentFailure(Exception):
@@ -240,7 +247,7 @@ class StudentCode:
             raise self._import_error from None
         if reply.error:
             # capped here, where it enters: every test of the module repeats it
-            self._import_error = StudentImportError(cap(reply.error, MESSAGE_LIMIT))
+            self._import_error = StudentImportError(cap(import_words(reply), MESSAGE_LIMIT))
             raise self._import_error
         self._imported_by = self.link.starts
 

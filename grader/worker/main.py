@@ -51,6 +51,7 @@ from .protocol import (
     DecorateReply,
     DecorateRequest,
     Described,
+    ImportFailure,
     ImportReply,
     ImportRequest,
     InspectReply,
@@ -188,7 +189,8 @@ class Worker:
                 warnings.simplefilter("ignore")
                 self.module = importlib.import_module(self.module_name)
         except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
-            return ImportReply(describe_import_error(exc, self.folder, self.module_name))
+            failure = import_failure(exc, self.folder, self.module_name)
+            return ImportReply(cap(failure.words(), ERROR_CHARS), failure)
         finally:
             _flush_stdout()
         return ImportReply("")
@@ -397,30 +399,31 @@ def student_location(exc: BaseException, folder: str) -> str:
 
 def describe_import_error(exc: BaseException, folder: str, module: str = "") -> str:
     """One sentence naming why importing the student's module failed, cut to a sendable size."""
-    return cap(_import_error_text(exc, folder, module), ERROR_CHARS)
+    return cap(import_failure(exc, folder, module).words(), ERROR_CHARS)
 
 
-def _import_error_text(exc: BaseException, folder: str, module: str) -> str:
+def import_failure(exc: BaseException, folder: str, module: str = "") -> ImportFailure:
+    """Why importing the student's module failed, as data (protocol.IMPORT_FAILURES words it)."""
     line = _first_non_utf8_line(Path(folder) / f"{module}.py") if module else None
     if isinstance(exc, SyntaxError | UnicodeDecodeError) and line is not None:
-        return (f"{module}.py is not saved as UTF-8 (line {line}): "
-                "save it as UTF-8 in your editor")
-    if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
-                                         or "Non-UTF-8" in str(exc.msg)):
-        return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
-                "save it as UTF-8 in your editor")
+        return ImportFailure("not_utf8", file=f"{module}.py", line=line)
     if isinstance(exc, SyntaxError):
-        return f"syntax error in {Path(exc.filename or '').name}, line {exc.lineno}: {exc.msg}"
+        file = Path(exc.filename or "").name
+        if "unicode error" in str(exc.msg) or "Non-UTF-8" in str(exc.msg):
+            return ImportFailure("not_utf8", file=file, line=_line(exc.lineno))
+        return ImportFailure("syntax", file=file, line=_line(exc.lineno),
+                             text=cap(str(exc.msg), ERROR_CHARS))
     if isinstance(exc, SystemExit):
-        return f"the module called sys.exit({exc.code!r}) while being imported"
+        return ImportFailure("sys_exit", text=cap(repr(exc.code), ERROR_CHARS))
     if isinstance(exc, ModuleNotFoundError) and exc.name in {"requests", "httpx"}:
-        return (
-            f"it imports {exc.name}, which is not available while grading: "
-            "use aiohttp, which does not block the event loop"
-        )
-    where = student_location(exc, folder)
-    suffix = f" ({where})" if where else ""
-    return f"importing it raised {type(exc).__name__}: {exc}{suffix}"
+        return ImportFailure("unavailable", name=exc.name)
+    return ImportFailure("raised", name=type(exc).__name__, text=cap(str(exc), ERROR_CHARS),
+                         where=student_location(exc, folder))
+
+
+def _line(number: object) -> int:
+    """A line number as the protocol carries it (0 when Python gave none)."""
+    return number if type(number) is int else 0
 
 
 def _first_non_utf8_line(path: Path) -> int | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import (
     Annotated,
@@ -144,9 +145,53 @@ class Request(Record, Generic[R]):
         return cast(R, self.reply.from_wire(data, "a reply"))
 
 
+def N_(message: str) -> str:
+    """Marks a text for the grader's catalog (grader/i18n.py); the worker cannot translate."""
+    return message
+
+
+# Why importing the student's module failed, by ImportFailure.kind: the worker words them in
+# English (the catalog's source), the trusted side in the student's language.
+IMPORT_FAILURES: dict[str, str] = {
+    "not_utf8": N_("{file} is not saved as UTF-8 (line {line}): save it as UTF-8 in your editor"),
+    "syntax": N_("syntax error in {file}, line {line}: {text}"),
+    "sys_exit": N_("the module called sys.exit({text}) while being imported"),
+    "unavailable": N_("it imports {name}, which is not available while grading: use aiohttp, "
+                      "which does not block the event loop"),
+    "raised": N_("importing it raised {name}: {text}{where}"),
+}
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class ImportFailure(Record):
+    """Why importing failed, as data: the worker cannot translate, the trusted side words it."""
+
+    kind: str  # a key of IMPORT_FAILURES
+    file: str = ""
+    line: int = 0
+    name: str = ""  # the exception's class, or the module it could not import
+    text: str = ""  # the exception's message, or sys.exit's code (a repr)
+    where: str = ""  # "req.py, line 12": the deepest frame in the student's folder
+
+    def words(self, translate: Callable[[str], str] = _as_is,
+              place: Callable[[str], str] = _as_is) -> str:
+        """The sentence for `kind` (English unless `translate`); "" for a kind not known."""
+        template = IMPORT_FAILURES.get(self.kind)
+        if template is None:
+            return ""
+        where = f" ({place(self.where)})" if self.where else ""
+        return translate(template).format(file=self.file, line=self.line, name=self.name,
+                                          text=self.text, where=where)
+
+
 @dataclass(frozen=True)
 class ImportReply(Record):
-    error: str  # why importing the student's module failed, or ""
+    error: str  # why importing the student's module failed, in English, or ""
+    failure: ImportFailure | None = None  # the same as data, for the student's language
 
 
 @dataclass(frozen=True)
