@@ -22,6 +22,8 @@ only lie about its own behaviour.
 
 from __future__ import annotations
 
+import functools
+import re
 import time
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -33,11 +35,11 @@ from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo
 from grader.worker.protocol import (
+    IMPORT_FAILURES,
     CallReply,
     CallRequest,
     DecorateReply,
     DecorateRequest,
-    ImportReply,
     ImportRequest,
     InspectReply,
     InspectRequest,
@@ -88,10 +90,34 @@ def placed(error: ErrorInfo) -> PlacedError:
     return PlacedError(**{**kept, "where": located(error.where)}, file=file, line=line)
 
 
-def import_words(reply: ImportReply) -> str:
-    """Why the import failed, in the student's language: the worker sends it as data too."""
-    worded = reply.failure.words(_, located) if reply.failure is not None else ""
-    return worded or reply.error
+_FIELDS = {"file": r"(?P<file>[^\n]*?)", "line": r"(?P<line>\d+)", "name": r"(?P<name>[\w.]+)",
+           "text": r"(?P<text>.*?)", "where": r"(?: \((?P<where>[^()\n]*, line \d+)\))?"}
+
+
+@functools.cache
+def _import_failures() -> list[tuple[str, re.Pattern[str]]]:
+    """Each of the worker's import sentences, and a pattern that reads its values back."""
+    patterns = []
+    for template in IMPORT_FAILURES.values():
+        parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ...
+        regex = "".join(_FIELDS[part] if n % 2 else re.escape(part) for n, part in enumerate(parts))
+        patterns.append((template, re.compile(regex, re.DOTALL)))
+    return patterns
+
+
+def import_words(error: str) -> str:
+    """The worker's reason an import failed, in the student's language (else as it came).
+
+    The sandboxed worker cannot translate: its English sentence is one of
+    IMPORT_FAILURES, whose values are read back and worded here.
+    """
+    for template, pattern in _import_failures():
+        match = pattern.fullmatch(error)
+        if match:
+            values = match.groupdict(default="")
+            where = values.pop("where", "")
+            return _(template).format(**values, where=f" ({located(where)})" if where else "")
+    return error
 
 
 class StudentFailure(Exception):
@@ -247,7 +273,7 @@ class StudentCode:
             raise self._import_error from None
         if reply.error:
             # capped here, where it enters: every test of the module repeats it
-            self._import_error = StudentImportError(cap(import_words(reply), MESSAGE_LIMIT))
+            self._import_error = StudentImportError(cap(import_words(reply.error), MESSAGE_LIMIT))
             raise self._import_error
         self._imported_by = self.link.starts
 

@@ -46,12 +46,12 @@ import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
 from .agent import Agent
 from .codec import ERROR_CHARS, REPR_CHARS, ErrorInfo, cap, decode, dumps, encode
 from .protocol import (
+    IMPORT_FAILURES,
     CallReply,
     CallRequest,
     DecorateReply,
     DecorateRequest,
     Described,
-    ImportFailure,
     ImportReply,
     ImportRequest,
     InspectReply,
@@ -189,8 +189,7 @@ class Worker:
                 warnings.simplefilter("ignore")
                 self.module = importlib.import_module(self.module_name)
         except BaseException as exc:  # noqa: BLE001 - sys.exit at import is the student's too
-            failure = import_failure(exc, self.folder, self.module_name)
-            return ImportReply(cap(failure.words(), ERROR_CHARS), failure)
+            return ImportReply(describe_import_error(exc, self.folder, self.module_name))
         finally:
             _flush_stdout()
         return ImportReply("")
@@ -398,27 +397,29 @@ def student_location(exc: BaseException, folder: str) -> str:
 
 
 def describe_import_error(exc: BaseException, folder: str, module: str = "") -> str:
-    """One sentence naming why importing the student's module failed, cut to a sendable size."""
-    return cap(import_failure(exc, folder, module).words(), ERROR_CHARS)
+    """One sentence naming why importing the student's module failed, cut to a sendable size.
 
-
-def import_failure(exc: BaseException, folder: str, module: str = "") -> ImportFailure:
-    """Why importing the student's module failed, as data (protocol.IMPORT_FAILURES words it)."""
+    In English, from protocol.IMPORT_FAILURES: the trusted side reads it back to translate it.
+    """
     line = _first_non_utf8_line(Path(folder) / f"{module}.py") if module else None
     if isinstance(exc, SyntaxError | UnicodeDecodeError) and line is not None:
-        return ImportFailure("not_utf8", file=f"{module}.py", line=line)
+        return _failure("not_utf8", file=f"{module}.py", line=line)
     if isinstance(exc, SyntaxError):
         file = Path(exc.filename or "").name
         if "unicode error" in str(exc.msg) or "Non-UTF-8" in str(exc.msg):
-            return ImportFailure("not_utf8", file=file, line=_line(exc.lineno))
-        return ImportFailure("syntax", file=file, line=_line(exc.lineno),
-                             text=cap(str(exc.msg), ERROR_CHARS))
+            return _failure("not_utf8", file=file, line=_line(exc.lineno))
+        return _failure("syntax", file=file, line=_line(exc.lineno), text=str(exc.msg))
     if isinstance(exc, SystemExit):
-        return ImportFailure("sys_exit", text=cap(repr(exc.code), ERROR_CHARS))
+        return _failure("sys_exit", text=repr(exc.code))
     if isinstance(exc, ModuleNotFoundError) and exc.name in {"requests", "httpx"}:
-        return ImportFailure("unavailable", name=exc.name)
-    return ImportFailure("raised", name=type(exc).__name__, text=cap(str(exc), ERROR_CHARS),
-                         where=student_location(exc, folder))
+        return _failure("unavailable", name=exc.name)
+    where = student_location(exc, folder)
+    return _failure("raised", name=type(exc).__name__, text=str(exc),
+                    where=f" ({where})" if where else "")
+
+
+def _failure(kind: str, **values: object) -> str:
+    return cap(IMPORT_FAILURES[kind].format(**values), ERROR_CHARS)
 
 
 def _line(number: object) -> int:

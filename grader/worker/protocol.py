@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import json
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import (
     Annotated,
@@ -150,8 +149,9 @@ def N_(message: str) -> str:
     return message
 
 
-# Why importing the student's module failed, by ImportFailure.kind: the worker words them in
-# English (the catalog's source), the trusted side in the student's language.
+# Why importing the student's module failed: the worker words it in English (the catalog's
+# source); the trusted side reads the values back and words it in the student's language
+# (grader/suites/harness.py, import_words). {where} is "" or " (req.py, line 12)".
 IMPORT_FAILURES: dict[str, str] = {
     "not_utf8": N_("{file} is not saved as UTF-8 (line {line}): save it as UTF-8 in your editor"),
     "syntax": N_("syntax error in {file}, line {line}: {text}"),
@@ -162,36 +162,9 @@ IMPORT_FAILURES: dict[str, str] = {
 }
 
 
-def _as_is(text: str) -> str:
-    return text
-
-
-@dataclass(frozen=True)
-class ImportFailure(Record):
-    """Why importing failed, as data: the worker cannot translate, the trusted side words it."""
-
-    kind: str  # a key of IMPORT_FAILURES
-    file: str = ""
-    line: int = 0
-    name: str = ""  # the exception's class, or the module it could not import
-    text: str = ""  # the exception's message, or sys.exit's code (a repr)
-    where: str = ""  # "req.py, line 12": the deepest frame in the student's folder
-
-    def words(self, translate: Callable[[str], str] = _as_is,
-              place: Callable[[str], str] = _as_is) -> str:
-        """The sentence for `kind` (English unless `translate`); "" for a kind not known."""
-        template = IMPORT_FAILURES.get(self.kind)
-        if template is None:
-            return ""
-        where = f" ({place(self.where)})" if self.where else ""
-        return translate(template).format(file=self.file, line=self.line, name=self.name,
-                                          text=self.text, where=where)
-
-
 @dataclass(frozen=True)
 class ImportReply(Record):
-    error: str  # why importing the student's module failed, in English, or ""
-    failure: ImportFailure | None = None  # the same as data, for the student's language
+    error: str  # why importing the student's module failed (IMPORT_FAILURES), or ""
 
 
 @dataclass(frozen=True)
