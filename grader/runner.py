@@ -25,7 +25,7 @@ import pytest
 
 from grader import i18n, sandbox, test_launch, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
-from grader.i18n import _, first_line, language
+from grader.i18n import N_, _, first_line, language
 from grader.progress import Tailer, Tracker
 from grader.results import (
     HINT_LIMIT,
@@ -45,7 +45,16 @@ from grader.test_run import TestRun
 # it is skipped unread, so a flood in the events file cannot flood the grader's memory.
 MAX_EVENT_BYTES = 256 * 1024
 
-INTERNAL_ERROR = "internal grader error, tell the teacher"  # grading.internal_errors finds it
+# Code finds the grader's own failures by this prefix (grading.internal_errors, the results
+# file), so a message starts with it in English whatever the language: see internal_error().
+INTERNAL_ERROR = N_("internal grader error, tell the teacher")
+
+
+def internal_error(detail: str) -> str:
+    """`INTERNAL_ERROR: detail`; in another language the prefix's translation follows it."""
+    said = _(INTERNAL_ERROR)
+    prefix = INTERNAL_ERROR if said == INTERNAL_ERROR else f"{INTERNAL_ERROR} ({said})"
+    return f"{prefix}: {detail}"
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,8 @@ def run_suite(assignment: Assignment, folder: Path, scratch: Path, *,
         tracker.started([spec.id for spec in specs])
     if not (folder / assignment.file).is_file():
         return not_graded(assignment, "missing",
-                          f"{assignment.file} is missing: copy the stub, fill it in and hand it in")
+                          _("{file} is missing: copy the stub, fill it in and hand it in").format(
+                              file=assignment.file))
     groups = [specs[i::shards] for i in range(max(1, min(shards, len(specs))))]
     if len(groups) == 1:
         return _run_part(assignment, folder, scratch / assignment.slug, specs, (), tracker)
@@ -236,7 +246,7 @@ def assemble(
     for event in events:
         kind = event["event"]
         if kind == "flooded":
-            flooded = str(event.get("message", ""))[:2000] or "the trusted web was flooded"
+            flooded = str(event.get("message", ""))[:2000] or _("the trusted web was flooded")
         elif kind == "start":
             running = str(event.get("test", ""))
         elif kind == "result":
@@ -278,11 +288,13 @@ def explain_full_disk(message: str) -> str:
     In the sandbox the run's folder, /tmp and /dev/shm are small tmpfs
     (sandbox.Limits: folder_bytes, file_bytes): only the run's own writes fill them.
     """
-    if not sandbox.folder_capped() or NO_SPACE not in message or "disk quota" in message:
-        return message
     limits = sandbox.Limits(wall_seconds=0)
-    return (f"{message} [disk quota: your code filled the space it may write to "
-            f"(its folder {limits.folder_bytes >> 20} MiB, /tmp {limits.file_bytes >> 20} MiB)]")
+    quota = _("disk quota: your code filled the space it may write to (its folder {folder} MiB, "
+              "/tmp {tmp} MiB)").format(folder=limits.folder_bytes >> 20,
+                                        tmp=limits.file_bytes >> 20)
+    if not sandbox.folder_capped() or NO_SPACE not in message or quota in message:
+        return message
+    return f"{message} [{quota}]"
 
 
 _TEST_STATUSES: tuple[TestStatus, ...] = ("passed", "failed", "error", "timeout", "skipped")
@@ -302,7 +314,8 @@ def _test_result(
 ) -> TestResult:
     if verdict is None:
         status: TestStatus = "timeout" if timed_out else "error"
-        note = unfinished if spec.id == running else f"not run: {unfinished}"
+        note = unfinished if spec.id == running else _("not run: {reason}").format(
+            reason=unfinished)
         return TestResult(spec.id, status, 0, spec.points, note, title=spec.title)
     status = _test_status(verdict.get("status"))
     points = spec.points if status == "passed" else 0
@@ -342,15 +355,20 @@ def _seconds(value: object) -> bool:
 
 
 def _unfinished_message(assignment: Assignment, outcome: sandbox.Outcome, running: str) -> str:
-    during = f" while {running.split('::')[-1]} was running" if running else ""
+    test = running.split("::")[-1]
     if outcome.timed_out:
-        return (f"the hidden tests hit their {assignment.suite_timeout:.0f} s limit{during}: "
-                "the run was stopped")
+        limit = _("the hidden tests hit their {seconds:.0f} s limit while {test} was running: "
+                  "the run was stopped") if running else \
+            _("the hidden tests hit their {seconds:.0f} s limit: the run was stopped")
+        return limit.format(seconds=assignment.suite_timeout, test=test)
     if outcome.killed_reason == "memory":  # what the worker sends is capped: ours to fix
-        limit = trusted_limits.out_of_memory_message(trusted_limits.TEST_PROCESS_BYTES)
-        return f"{INTERNAL_ERROR}: {limit}{during}"
-    reason = outcome.killed_reason or f"exit code {outcome.returncode}"
-    return f"the test process ended unexpectedly ({reason}){during}"
+        memory = trusted_limits.out_of_memory_message(trusted_limits.TEST_PROCESS_BYTES)
+        return internal_error(_("{problem} while {test} was running").format(
+            problem=memory, test=test) if running else memory)
+    reason = outcome.killed_reason or _("exit code {code}").format(code=outcome.returncode)
+    ended = _("the test process ended unexpectedly ({reason}) while {test} was running") \
+        if running else _("the test process ended unexpectedly ({reason})")
+    return ended.format(reason=reason, test=test)
 
 
 def _status(assignment: Assignment, import_state: str,
@@ -358,15 +376,16 @@ def _status(assignment: Assignment, import_state: str,
     """`error` when the module could not be imported at all, else `graded`."""
     file = assignment.file
     if import_state == "started":
-        return "error", (
-            f"importing {file} never finished: code at module level runs forever or blocks "
+        return "error", _(
+            "importing {file} never finished: code at module level runs forever or blocks "
             "(an infinite loop, input(), time.sleep...). Put such code under "
             '`if __name__ == "__main__":`'
-        )
+        ).format(file=file)
     if import_state == "":
-        return "error", f"the hidden tests could not start: {unfinished}"
+        return "error", _("the hidden tests could not start: {reason}").format(reason=unfinished)
     if import_state != "done":
-        return "error", f"could not import {file}: {import_state}"
+        return "error", _("could not import {file}: {error}").format(file=file,
+                                                                      error=import_state)
     return "graded", ""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import sandbox
+from grader.i18n import _
 from grader.worker.codec import dumps
 from grader.worker.protocol import (
     Answer,
@@ -211,7 +212,7 @@ class WorkerLink:
                 raise ProtocolError("a message before the notice that it is ready")
         except TimeoutError:
             self.close()
-            raise WorkerGone("the sandboxed worker did not start in time") from None
+            raise WorkerGone(_("the sandboxed worker did not start in time")) from None
         except OSError:
             death = self._death()
             self.close()
@@ -257,7 +258,7 @@ class WorkerLink:
                 message = read_message(parse(self._read_line(deadline)))
                 if isinstance(message, Answer):
                     if not isinstance(message.reply, dict):
-                        raise ReplyRefused("a reply that is not a JSON object")
+                        raise ReplyRefused(_("a reply that is not a JSON object"))
                     return message.reply
                 if isinstance(message, Ready):
                     raise ProtocolError("a second notice that it is ready")
@@ -266,7 +267,8 @@ class WorkerLink:
                 self.on_event(message)
         except TimeoutError:
             self.close()
-            raise WorkerGone(f"it did not finish within {timeout:.0f} s", timed_out=True) from None
+            raise WorkerGone(_("it did not finish within {seconds:.0f} s").format(seconds=timeout),
+                             timed_out=True) from None
         except OSError:
             death = self._death()  # before the kill, which would hide how it ended
             self.close()
@@ -287,19 +289,19 @@ class WorkerLink:
         self._done.wait(5)
         outcome = self._outcome
         if outcome is None:
-            return "the process running your code ended unexpectedly"
+            return _("the process running your code ended unexpectedly")
         if outcome.timed_out:
-            return "the process running your code hit its time limit and was stopped"
+            return _("the process running your code hit its time limit and was stopped")
         reason = outcome.killed_reason
         if reason == "memory":
-            return "the process running your code ran out of memory (memory limit reached)"
+            return _("the process running your code ran out of memory (memory limit reached)")
         if reason == "process limit":
-            return ("the process running your code was stopped: it started too many "
-                    "processes or threads")
+            return _("the process running your code was stopped: it started too many "
+                     "processes or threads")
         if reason:
-            return f"the process running your code was killed ({reason})"
-        return (f"the process running your code exited (exit code {outcome.returncode}): "
-                "os._exit, sys.exit in a thread, or a crash")
+            return _("the process running your code was killed ({reason})").format(reason=reason)
+        return _("the process running your code exited (exit code {code}): "
+                 "os._exit, sys.exit in a thread, or a crash").format(code=outcome.returncode)
 
 
 def broke_protocol(exc: Exception) -> str:
@@ -312,10 +314,11 @@ def broke_protocol(exc: Exception) -> str:
     if isinstance(exc, ReplyRefused | ProtocolError):
         what = str(exc)
     else:
-        what = f"data the grader could not handle ({type(exc).__name__}: {str(exc)[:200]})"
-    return (f"the process running your code sent the grader {what} on its private channel, "
-            "and was stopped: your code shares that process and must not write to the "
-            "grader's channel or change the grader's worker")
+        what = _("data the grader could not handle ({error})").format(
+            error=f"{type(exc).__name__}: {str(exc)[:200]}")
+    return _("the process running your code sent the grader {what} on its private channel, "
+             "and was stopped: your code shares that process and must not write to the "
+             "grader's channel or change the grader's worker").format(what=what)
 
 
 def worker_env(folder: Path) -> dict[str, str]:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from grader.i18n import _
 from grader.worker.codec import MAX_DEPTH
 
 MAX_REPLY_BYTES = 2 << 20  # one line; an honest reply is far smaller (codec caps bytes at 1 MiB)
@@ -64,7 +65,7 @@ class LineReader:
 
     def _too_long(self) -> ReplyRefused:
         self._buffer = bytearray()  # the channel is out of step from here: the link closes it
-        return ReplyRefused(f"a line of more than {self.limit >> 20} MiB")
+        return ReplyRefused(_("a line of more than {mib} MiB").format(mib=self.limit >> 20))
 
 
 def parse(line: bytes) -> dict[str, Any]:
@@ -72,13 +73,15 @@ def parse(line: bytes) -> dict[str, Any]:
     try:
         data = json.loads(line)
     except RecursionError:  # the C parser stops at Python's recursion limit: cheap
-        raise ReplyRefused(f"a line nested more than {MAX_REPLY_DEPTH} levels deep") from None
+        raise ReplyRefused(_("a line nested more than {depth} levels deep").format(
+            depth=MAX_REPLY_DEPTH)) from None
     except ValueError:
-        raise ReplyRefused("a line that is not JSON") from None
+        raise ReplyRefused(_("a line that is not JSON")) from None
     if not isinstance(data, dict):
-        raise ReplyRefused("a line that is not a JSON object")
+        raise ReplyRefused(_("a line that is not a JSON object"))
     if depth(data, MAX_REPLY_DEPTH) > MAX_REPLY_DEPTH:
-        raise ReplyRefused(f"a line nested more than {MAX_REPLY_DEPTH} levels deep")
+        raise ReplyRefused(_("a line nested more than {depth} levels deep").format(
+            depth=MAX_REPLY_DEPTH))
     return data
 
 

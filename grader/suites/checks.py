@@ -11,6 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from grader.i18n import _
+from grader.results import location_of
 from grader.worker.codec import Opaque
 
 CLOCK_SLACK = 0.002  # s: two clocks (time.time vs perf_counter) read a few µs apart
@@ -22,9 +24,19 @@ NUMBER = re.compile(r"\d+[.,]\d+(?:[eE][-+]?\d+)?")
 def short(value: Any, limit: int = 120) -> str:
     """A one-line repr of a student's value, cut at `limit` characters."""
     if isinstance(value, Opaque) and value.coroutine:
-        return "a coroutine object"
+        return _("a coroutine object")
     text = " ".join(repr(value).split())  # reprs such as ClientResponse's span lines
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def located(where: str) -> str:
+    """The worker's `"req.py, line 27"` in the student's language; anything else as it is.
+
+    The sandboxed worker cannot translate: it sends the place as data, worded
+    here. A place already worded is returned unchanged.
+    """
+    file, line = location_of(where)
+    return _("{file}, line {line}").format(file=file, line=line) if file else where
 
 
 def type_name(value: Any) -> str:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from grader.i18n import _
+
 
 class Feedback(AssertionError):
     """A failed check that carries words for the student instead of test source."""
 
     def __init__(self, observed: str, expected: str, hint: str = "") -> None:
-        super().__init__(f"{observed}; expected {expected}")
+        super().__init__(_("{observed}; expected {expected}").format(
+            observed=observed, expected=expected))
         self.observed = observed
         self.expected = expected
         self.hint = hint
 
     @property
     def message(self) -> str:
-        return f"{self.observed}; expected {self.expected}"
+        return _("{observed}; expected {expected}").format(
+            observed=self.observed, expected=self.expected)
 
 
 def expect(condition: object, *, observed: str, expected: str, hint: str = "") -> None:
@@ -37,7 +41,8 @@ class WorkerFault(Feedback):
 
     def __init__(self, what: str) -> None:
         super().__init__(
-            f"the process running your code answered the grader with {what}",
-            "well-formed answers from the process running your code",
-            "your code shares that process with the grader's worker: do not write to its "
-            "channel or change the worker's code or data")
+            _("the process running your code answered the grader with {what}").format(
+                what=what),
+            _("well-formed answers from the process running your code"),
+            _("your code shares that process with the grader's worker: do not write to its "
+              "channel or change the worker's code or data"))

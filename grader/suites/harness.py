@@ -22,15 +22,20 @@ only lie about its own behaviour.
 
 from __future__ import annotations
 
+import functools
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-from grader.results import MESSAGE_LIMIT, cap
+from grader.i18n import _
+from grader.results import MESSAGE_LIMIT, cap, location_of
+from grader.suites.checks import located
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
 from grader.suites.web import FakeWeb, WebServer
 from grader.worker.codec import ErrorInfo
 from grader.worker.protocol import (
+    IMPORT_FAILURES,
     CallReply,
     CallRequest,
     DecorateReply,
@@ -58,9 +63,61 @@ def _read(request: Request[R], reply: dict[str, Any]) -> R:
     try:
         return request.read_reply(reply)
     except WorkerError as report:
-        raise WorkerFault(f"an error report of its own ({report.text[:200]})") from None
+        raise WorkerFault(_("an error report of its own ({report})").format(
+            report=report.text[:200])) from None
     except ProtocolError as wrong:
         raise WorkerFault(str(wrong)) from None
+
+
+@dataclass
+class PlacedError(ErrorInfo):
+    """An exception of the student's as feedback shows it: `where` in the student's language.
+
+    The worker sends its place as `"req.py, line 27"` (it cannot translate);
+    `file` and `line` keep that place as data for the results.
+    """
+
+    file: str = ""
+    line: int = 0
+
+
+def placed(error: ErrorInfo) -> PlacedError:
+    """`error` with its place worded for the student (see PlacedError); idempotent."""
+    if isinstance(error, PlacedError):
+        return error
+    file, line = location_of(error.where)
+    kept = {f.name: getattr(error, f.name) for f in fields(ErrorInfo)}
+    return PlacedError(**{**kept, "where": located(error.where)}, file=file, line=line)
+
+
+_FIELDS = {"file": r"(?P<file>[^\n]*?)", "line": r"(?P<line>\d+)", "name": r"(?P<name>[\w.]+)",
+           "text": r"(?P<text>.*?)", "where": r"(?: \((?P<where>[^()\n]*, line \d+)\))?"}
+
+
+@functools.cache
+def _import_failures() -> list[tuple[str, re.Pattern[str]]]:
+    """Each of the worker's import sentences, and a pattern that reads its values back."""
+    patterns = []
+    for template in IMPORT_FAILURES.values():
+        parts = re.split(r"\{(\w+)\}", template)  # literal, name, literal, name, ...
+        regex = "".join(_FIELDS[part] if n % 2 else re.escape(part) for n, part in enumerate(parts))
+        patterns.append((template, re.compile(regex, re.DOTALL)))
+    return patterns
+
+
+def import_words(error: str) -> str:
+    """The worker's reason an import failed, in the student's language (else as it came).
+
+    The sandboxed worker cannot translate: its English sentence is one of
+    IMPORT_FAILURES, whose values are read back and worded here.
+    """
+    for template, pattern in _import_failures():
+        match = pattern.fullmatch(error)
+        if match:
+            values = match.groupdict(default="")
+            where = values.pop("where", "")
+            return _(template).format(**values, where=f" ({located(where)})" if where else "")
+    return error
 
 
 class StudentFailure(Exception):
@@ -118,16 +175,16 @@ class Run:
     def value_or_raise(self) -> Any:
         """The returned value; otherwise the reason it has none, for the plugin to explain."""
         if self.crashed:
-            raise Feedback(f"the call did not return: {self.crashed}",
-                           "the call to return a value or raise an exception",
-                           "do not exit the process (os._exit, sys.exit in a thread) or "
-                           "use up its memory or process limits")
+            raise Feedback(_("the call did not return: {reason}").format(reason=self.crashed),
+                           _("the call to return a value or raise an exception"),
+                           _("do not exit the process (os._exit, sys.exit in a thread) or "
+                             "use up its memory or process limits"))
         if self.timed_out:
             raise Feedback(
-                f"the call did not finish within {self.seconds:.0f} s",
-                "it to finish quickly (every HTTP answer here comes at once)",
-                "look for a loop that never ends, a blocking call such as time.sleep, "
-                "or an await on something that never happens",
+                _("the call did not finish within {seconds:.0f} s").format(seconds=self.seconds),
+                _("it to finish quickly (every HTTP answer here comes at once)"),
+                _("look for a loop that never ends, a blocking call such as time.sleep, "
+                  "or an await on something that never happens"),
             )
         if self.error is not None:
             raise StudentFailure(self.error)
@@ -198,21 +255,25 @@ class StudentCode:
         try:
             wire = self.link.request(request, IMPORT_TIMEOUT)
         except WorkerGone as gone:
-            message = (f"importing {self.file} never finished within {IMPORT_TIMEOUT:.0f} s: "
-                       "code at module level runs forever or blocks (an infinite loop, input(),"
-                       " time.sleep...). Put such code under `if __name__ == \"__main__\":`"
-                       if gone.timed_out else f"importing {self.file} failed: {gone}")
+            message = (_("importing {file} never finished within {seconds:.0f} s: code at "
+                         "module level runs forever or blocks (an infinite loop, input(), "
+                         "time.sleep...). Put such code under "
+                         "`if __name__ == \"__main__\":`").format(file=self.file,
+                                                                   seconds=IMPORT_TIMEOUT)
+                       if gone.timed_out else _("importing {file} failed: {reason}").format(
+                           file=self.file, reason=gone))
             self._import_error = StudentImportError(message)
             raise self._import_error from None
         try:
             reply = _read(request, wire)
         except WorkerFault as fault:  # the import's verdict: every test of the module has it
             self._import_error = StudentImportError(
-                cap(f"importing {self.file} failed: {fault.observed}", MESSAGE_LIMIT))
+                cap(_("importing {file} failed: {reason}").format(
+                    file=self.file, reason=fault.observed), MESSAGE_LIMIT))
             raise self._import_error from None
         if reply.error:
             # capped here, where it enters: every test of the module repeats it
-            self._import_error = StudentImportError(cap(reply.error, MESSAGE_LIMIT))
+            self._import_error = StudentImportError(cap(import_words(reply.error), MESSAGE_LIMIT))
             raise self._import_error
         self._imported_by = self.link.starts
 
@@ -225,9 +286,11 @@ class StudentCode:
                 break
             except WorkerGone as gone:
                 if gone.timed_out or attempt == 2:
-                    raise Feedback(f"the grader could not ask about your module: {gone}",
-                                   "the module to stay importable and quick to answer",
-                                   "do not exit the process or start work at import") from None
+                    raise Feedback(
+                        _("the grader could not ask about your module: {reason}").format(
+                            reason=gone),
+                        _("the module to stay importable and quick to answer"),
+                        _("do not exit the process or start work at import")) from None
         return _read(request, wire)
 
     # ------------------------------------------------------------ what the module has
@@ -238,16 +301,20 @@ class StudentCode:
 
     def _function(self, name: str, info: InspectReply, is_async: bool | None) -> Function:
         if not info.exists:
-            raise Feedback(f"{self.file} has no function {name}", f"a function named {name}",
-                           "keep the names and signatures of the stub")
+            raise Feedback(_("{file} has no function {name}").format(file=self.file, name=name),
+                           _("a function named {name}").format(name=name),
+                           _("keep the names and signatures of the stub"))
         if not info.callable:
-            raise Feedback(f"{self.file}: {name} is a {info.type}, not a function",
-                           f"a function named {name}", "keep the names and signatures of the stub")
+            raise Feedback(_("{file}: {name} is a {type}, not a function").format(
+                               file=self.file, name=name, type=info.type),
+                           _("a function named {name}").format(name=name),
+                           _("keep the names and signatures of the stub"))
         if is_async is True and not info.coroutine_function:
             raise Feedback(
-                f"{self.file}: {name} is a plain function, not a coroutine function",
+                _("{file}: {name} is a plain function, not a coroutine function").format(
+                    file=self.file, name=name),
                 f"`async def {name}(...)`",
-                "declare it with `async def` so that calling it returns a coroutine to await",
+                _("declare it with `async def` so that calling it returns a coroutine to await"),
             )
         return Function(name, info.coroutine_function, info.is_function, info.async_call,
                         info.type)
@@ -257,9 +324,9 @@ class StudentCode:
         info = self._ask(InspectRequest(name))
         if not info.exists:
             raise Feedback(
-                f"{self.file} has no module-level name {name}",
-                f"{name} defined at the top of {self.file}",
-                "keep the names the stub defines",
+                _("{file} has no module-level name {name}").format(file=self.file, name=name),
+                _("{name} defined at the top of {file}").format(name=name, file=self.file),
+                _("keep the names the stub defines"),
             )
         return info.value
 
@@ -325,18 +392,18 @@ class StudentCode:
 def _not_flooded(fake: FakeWeb) -> None:
     """A call whose web refused or cut connections is not judged: the test fails, saying so."""
     if fake.flooded:
-        raise Feedback(f"during the call, {fake.flooded}",
-                       "at most one connection per request, each sending its request at once",
-                       "do not open connections you do not use or leave requests unfinished")
+        raise Feedback(_("during the call, {what}").format(what=fake.flooded),
+                       _("at most one connection per request, each sending its request at once"),
+                       _("do not open connections you do not use or leave requests unfinished"))
 
 
 def _decorated(info: DecorateReply) -> Decorated:
     """A decorator that raised is the student's error; one that returned, what it made."""
     if info.error is not None:
-        raise StudentFailure(info.error)
+        raise StudentFailure(placed(info.error))
     made = info.made
     if made is None:
-        raise WorkerFault("a reply to a decoration with neither what it made nor an error")
+        raise WorkerFault(_("a reply to a decoration with neither what it made nor an error"))
     return Decorated(info.handle, made.kind, made.type, made.coroutine_function, made.is_function,
                      made.async_call, made.name, made.qualname, made.doc,
                      made.wrapped_is_target, made.value, info.raw)
@@ -350,7 +417,7 @@ def _run_of(reply: CallReply, *, stdout: str, seconds: float,
             open_connections: int) -> Run:
     return Run(
         value=reply.value,
-        error=reply.error,
+        error=placed(reply.error) if reply.error is not None else None,
         stdout=stdout,
         seconds=seconds,
         open_connections=open_connections,

@@ -15,15 +15,16 @@ from typing import IO, Any
 import pytest
 
 from grader import i18n
-from grader.results import MESSAGE_LIMIT, cap, location_of
+from grader.i18n import N_, _
+from grader.results import MESSAGE_LIMIT, cap
 from grader.suites.feedback import Feedback, StudentImportError, WorkerFault
-from grader.suites.harness import StudentCode, StudentFailure
+from grader.suites.harness import StudentCode, StudentFailure, placed
 from grader.suites.web import FakeWeb, WebServer
 from grader.test_run import TestRun
 from grader.worker.codec import ErrorInfo
 from grader.worker_link import WorkerLink, WorkerSpec
 
-TIMEOUT_HINT = (
+TIMEOUT_HINT = N_(
     "look for an infinite loop, a blocking call such as time.sleep, "
     "or an await on something that never finishes"
 )
@@ -166,19 +167,21 @@ def _verdict(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.Test
         return {"status": "skipped", "message": _skip_reason(report), "hint": ""}
     exc = call.excinfo.value if call.excinfo else None
     if isinstance(exc, StudentImportError):
-        return {"status": "error", "message": f"could not import the module: {exc}",
-                "hint": "run `python <file>` yourself to see the error, fix it and check again"}
+        return {"status": "error",
+                "message": _("could not import the module: {error}").format(error=exc),
+                "hint": _("run `python <file>` yourself to see the error, fix it and check "
+                          "again")}
     if isinstance(exc, WorkerFault):  # the student's process broke the channel: an error
         return {"status": "error", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, Feedback):
         return {"status": "failed", "message": exc.message, "hint": exc.hint}
     if isinstance(exc, StudentFailure):
-        file, line = location_of(exc.error.where)
-        where = {"file": file, "line": line} if file else {}
-        return {"status": "failed", **describe_student_error(exc.error), **where}
+        error = placed(exc.error)
+        where = {"file": error.file, "line": error.line} if error.file else {}
+        return {"status": "failed", **describe_student_error(error), **where}
     if _is_timeout(exc):
-        return {"status": "timeout", "message": "the test did not finish in its time limit",
-                "hint": TIMEOUT_HINT}
+        return {"status": "timeout", "message": _("the test did not finish in its time limit"),
+                "hint": _(TIMEOUT_HINT)}
     return {"status": "error", **describe_student_exception(exc, item)}
 
 
@@ -195,20 +198,23 @@ def describe_student_exception(exc: BaseException | None, item: pytest.Item) -> 
     """Message and hint for an unexpected exception in a test: a grader fault, not the student's."""
     del item
     if exc is None:
-        return {"message": "the check failed", "hint": ""}
-    return {"message": f"the grader failed on this test ({type(exc).__name__}: "
-                       f"{str(exc)[:200]})",
-            "hint": "tell your teacher: this is not your code's fault"}
+        return {"message": _("the check failed"), "hint": ""}
+    return {"message": _("the grader failed on this test ({error})").format(
+                error=f"{type(exc).__name__}: {str(exc)[:200]}"),
+            "hint": _("tell your teacher: this is not your code's fault")}
 
 
 def describe_student_error(error: ErrorInfo) -> dict[str, str]:
     """Message and hint for an exception the student's code raised during a test."""
+    error = placed(error)
     suffix = f" ({error.where})" if error.where else ""
     if error.is_a("NotImplementedError"):
-        return {"message": f"still raises NotImplementedError{suffix}",
-                "hint": "replace the stub's `raise NotImplementedError` with your code"}
+        return {"message": _("still raises NotImplementedError{where}").format(where=suffix),
+                "hint": _("replace the stub's `raise NotImplementedError` with your code")}
     if error.is_a("SystemExit"):
-        return {"message": f"your code called sys.exit({error.code}){suffix}",
-                "hint": "return a value or raise an exception instead of exiting"}
-    return {"message": f"your code raised {error.summary()}",
-            "hint": "reproduce the call yourself and read the traceback"}
+        return {"message": _("your code called sys.exit({code}){where}").format(
+                    code=error.code, where=suffix),
+                "hint": _("return a value or raise an exception instead of exiting")}
+    return {"message": _("your code raised {error}").format(error=error.summary()),
+            "hint": _("reproduce the call yourself and read the traceback")}
+

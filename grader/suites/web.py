@@ -32,6 +32,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from grader.i18n import _
 from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
 from grader.worker.protocol import Notice, Quiet
 
@@ -152,11 +153,13 @@ class FakeWeb:
         """Why this call's web was not an ordinary one, in words; "" when it was."""
         what = []
         if self.connections_refused:
-            what.append(f"{self.connections_refused} connection(s) refused because "
-                        f"{MAX_CONNECTIONS} were already open")
+            what.append(_("{refused} connection(s) refused because {limit} were already "
+                          "open").format(refused=self.connections_refused,
+                                         limit=MAX_CONNECTIONS))
         if self.connections_cut:
-            what.append(f"{self.connections_cut} connection(s) closed because a request's head "
-                        f"did not arrive whole within {REQUEST_SECONDS:.0f} s")
+            what.append(_("{cut} connection(s) closed because a request's head did not arrive "
+                          "whole within {seconds:.0f} s").format(cut=self.connections_cut,
+                                                                  seconds=REQUEST_SECONDS))
         return "; ".join(what)
 
     def urls(self) -> list[str]:
@@ -443,12 +446,12 @@ class WebServer:
         """Why this run's web was flooded, in words for the student; "" when it was not."""
         if not (self.connections_refused or self.connections_cut):
             return ""
-        return (f"your code flooded the grader's web server ({self.connections_refused} "
-                f"connection(s) refused because {MAX_CONNECTIONS} were already open, "
-                f"{self.connections_cut} closed "
-                f"because a request's head did not arrive whole within {REQUEST_SECONDS:.0f} s):"
-                " what it observed of your requests cannot be trusted, so this assignment is "
-                "not graded")
+        return _("your code flooded the grader's web server ({refused} connection(s) refused "
+                 "because {limit} were already open, {cut} closed because a request's head did "
+                 "not arrive whole within {seconds:.0f} s): what it observed of your requests "
+                 "cannot be trusted, so this assignment is not graded").format(
+            refused=self.connections_refused, limit=MAX_CONNECTIONS, cut=self.connections_cut,
+            seconds=REQUEST_SECONDS)
 
     def note(self, what: str) -> None:
         """`what` (connections_refused or _cut) happened: counted for the run and the call."""

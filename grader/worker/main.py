@@ -46,6 +46,7 @@ import aiohttp  # noqa: F401 - loaded before the student's folder joins sys.path
 from .agent import Agent
 from .codec import ERROR_CHARS, REPR_CHARS, ErrorInfo, cap, decode, dumps, encode
 from .protocol import (
+    IMPORT_FAILURES,
     CallReply,
     CallRequest,
     DecorateReply,
@@ -396,31 +397,34 @@ def student_location(exc: BaseException, folder: str) -> str:
 
 
 def describe_import_error(exc: BaseException, folder: str, module: str = "") -> str:
-    """One sentence naming why importing the student's module failed, cut to a sendable size."""
-    return cap(_import_error_text(exc, folder, module), ERROR_CHARS)
+    """One sentence naming why importing the student's module failed, cut to a sendable size.
 
-
-def _import_error_text(exc: BaseException, folder: str, module: str) -> str:
+    In English, from protocol.IMPORT_FAILURES: the trusted side reads it back to translate it.
+    """
     line = _first_non_utf8_line(Path(folder) / f"{module}.py") if module else None
     if isinstance(exc, SyntaxError | UnicodeDecodeError) and line is not None:
-        return (f"{module}.py is not saved as UTF-8 (line {line}): "
-                "save it as UTF-8 in your editor")
-    if isinstance(exc, SyntaxError) and ("unicode error" in str(exc.msg)
-                                         or "Non-UTF-8" in str(exc.msg)):
-        return (f"{Path(exc.filename or '').name} is not saved as UTF-8 (line {exc.lineno}): "
-                "save it as UTF-8 in your editor")
+        return _failure("not_utf8", file=f"{module}.py", line=line)
     if isinstance(exc, SyntaxError):
-        return f"syntax error in {Path(exc.filename or '').name}, line {exc.lineno}: {exc.msg}"
+        file = Path(exc.filename or "").name
+        if "unicode error" in str(exc.msg) or "Non-UTF-8" in str(exc.msg):
+            return _failure("not_utf8", file=file, line=_line(exc.lineno))
+        return _failure("syntax", file=file, line=_line(exc.lineno), text=str(exc.msg))
     if isinstance(exc, SystemExit):
-        return f"the module called sys.exit({exc.code!r}) while being imported"
+        return _failure("sys_exit", text=repr(exc.code))
     if isinstance(exc, ModuleNotFoundError) and exc.name in {"requests", "httpx"}:
-        return (
-            f"it imports {exc.name}, which is not available while grading: "
-            "use aiohttp, which does not block the event loop"
-        )
+        return _failure("unavailable", name=exc.name)
     where = student_location(exc, folder)
-    suffix = f" ({where})" if where else ""
-    return f"importing it raised {type(exc).__name__}: {exc}{suffix}"
+    return _failure("raised", name=type(exc).__name__, text=str(exc),
+                    where=f" ({where})" if where else "")
+
+
+def _failure(kind: str, **values: object) -> str:
+    return cap(IMPORT_FAILURES[kind].format(**values), ERROR_CHARS)
+
+
+def _line(number: object) -> int:
+    """A line number as the protocol carries it (0 when Python gave none)."""
+    return number if type(number) is int else 0
 
 
 def _first_non_utf8_line(path: Path) -> int | None:

@@ -144,9 +144,27 @@ class Request(Record, Generic[R]):
         return cast(R, self.reply.from_wire(data, "a reply"))
 
 
+def N_(message: str) -> str:
+    """Marks a text for the grader's catalog (grader/i18n.py); the worker cannot translate."""
+    return message
+
+
+# Why importing the student's module failed: the worker words it in English (the catalog's
+# source); the trusted side reads the values back and words it in the student's language
+# (grader/suites/harness.py, import_words). {where} is "" or " (req.py, line 12)".
+IMPORT_FAILURES: dict[str, str] = {
+    "not_utf8": N_("{file} is not saved as UTF-8 (line {line}): save it as UTF-8 in your editor"),
+    "syntax": N_("syntax error in {file}, line {line}: {text}"),
+    "sys_exit": N_("the module called sys.exit({text}) while being imported"),
+    "unavailable": N_("it imports {name}, which is not available while grading: use aiohttp, "
+                      "which does not block the event loop"),
+    "raised": N_("importing it raised {name}: {text}{where}"),
+}
+
+
 @dataclass(frozen=True)
 class ImportReply(Record):
-    error: str  # why importing the student's module failed, or ""
+    error: str  # why importing the student's module failed (IMPORT_FAILURES), or ""
 
 
 @dataclass(frozen=True)
