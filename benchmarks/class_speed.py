@@ -270,11 +270,14 @@ class MemoryGroup:
 
     def pids(self) -> list[int]:
         found = []
-        for procs in self.path.rglob("cgroup.procs"):
-            try:
-                found += [int(p) for p in procs.read_text().split()]
-            except (OSError, ValueError):
-                pass
+        try:
+            for procs in self.path.rglob("cgroup.procs"):
+                try:
+                    found += [int(p) for p in procs.read_text().split()]
+                except (OSError, ValueError):
+                    pass
+        except OSError:  # a run's own cgroup went away while we walked the tree
+            pass
         return found
 
     def remove(self) -> None:
