@@ -131,9 +131,14 @@ def _test_lines(test: TestResult, paint: Painter) -> list[str]:
     """A lost test: its title as the heading, then what was observed and expected, then a hint."""
     mark = paint(_MARKS[test.status], fg="red")
     worth = _worth(test.points, test.max_points)
-    lines = [f"    {mark} {terminal(test.heading)}{_status_words(test)}  ({worth})"]
+    return [f"    {mark} {terminal(test.heading)}{_status_words(test)}  ({worth})",
+            *_details(test, paint)]
+
+
+def _details(test: TestResult, paint: Painter) -> list[str]:
+    """What was observed and expected, then the hint: the body of a lost test or group."""
     message = terminal(plain_message(test.message), multiline=True) or _("no details")
-    lines += ["      " + line for line in _indented(message, "")]
+    lines = ["      " + line for line in _indented(message, "")]
     if test.hint:
         hint = terminal(plain_message(test.hint), multiline=True)
         hint_first, *hint_rest = _indented(hint, " " * 12)
@@ -203,14 +208,7 @@ def _group_lines(group: list[TestResult], paint: Painter) -> list[str]:
     said = _("{count} tests lost {worth} the same way{status}, first “{title}”:").format(
         count=len(group), worth=_worth(lost, most), status=_status_words(first),
         title=terminal(first.heading))
-    lines = [f"    {mark} {said}"]
-    message = terminal(plain_message(first.message), multiline=True) or _("no details")
-    lines += ["      " + line for line in _indented(message, "")]
-    if first.hint:
-        hint = terminal(plain_message(first.hint), multiline=True)
-        hint_first, *hint_rest = _indented(hint, " " * 12)
-        lines += [f"      {paint(_hint_word(), fg='yellow')} {hint_first}", *hint_rest]
-    return lines
+    return [f"    {mark} {said}", *_details(first, paint)]
 
 
 def _score_table(result: SubmissionResult, assignments: list[AssignmentResult],
