@@ -17,11 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-# As runner.MAX_EVENT_BYTES: a longer line is not one the test process writes; it is skipped.
+# An event line longer than this is not one the test process writes (it caps its texts):
+# it is skipped unread, here and in runner.read_events, so a flood in the events file
+# cannot flood the grader's memory.
 MAX_LINE_BYTES = 256 * 1024
 _CHUNK = 64 * 1024
 _READ_BUDGET = 8 * 1024 * 1024  # bytes one poll reads at most: a flood cannot stall the tailer
 POLL_SECONDS = 0.2
+
+def event_of(line: bytes) -> dict[str, Any] | None:
+    """One line of a test process's events file as an event, or None if it is not one."""
+    try:
+        event = json.loads(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) and isinstance(event.get("event"), str) else None
+
 
 ProgressKind = Literal["started", "test_started", "test_finished", "done"]
 
@@ -163,9 +174,6 @@ class Tailer:
             self._skipping = True
 
     def _emit(self, line: bytes) -> None:
-        try:
-            event = json.loads(line.decode("utf-8", errors="replace"))
-        except ValueError:
-            return
-        if isinstance(event, dict) and isinstance(event.get("event"), str):
+        event = event_of(line)
+        if event is not None:
             self._on_event(event)

@@ -12,7 +12,6 @@ reported a result gets none: a killed run keeps what finished and no more.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import shutil
 import threading
@@ -26,7 +25,7 @@ import pytest
 from grader import i18n, sandbox, test_launch, trusted_limits
 from grader.catalog import SUITES_DIR, Assignment
 from grader.i18n import N_, _, first_line, language
-from grader.progress import Tailer, Tracker
+from grader.progress import MAX_LINE_BYTES, Tailer, Tracker, event_of
 from grader.results import (
     HINT_LIMIT,
     MESSAGE_LIMIT,
@@ -41,9 +40,7 @@ from grader.results import (
 )
 from grader.test_run import TestRun
 
-# An event line longer than this is not one the test process writes (it caps its texts):
-# it is skipped unread, so a flood in the events file cannot flood the grader's memory.
-MAX_EVENT_BYTES = 256 * 1024
+MAX_EVENT_BYTES = MAX_LINE_BYTES  # an over-long line is skipped unread (grader/progress.py)
 
 # Code finds the grader's own failures by this prefix (grading.internal_errors, the results
 # file), so a message starts with it in English whatever the language: see internal_error().
@@ -209,11 +206,8 @@ def read_events(report: Path) -> list[dict[str, Any]]:
             if len(line) > MAX_EVENT_BYTES:
                 _skip_line(stream, line)
                 continue
-            try:
-                event = json.loads(line.decode("utf-8", errors="replace"))
-            except ValueError:
-                continue
-            if isinstance(event, dict) and isinstance(event.get("event"), str):
+            event = event_of(line)
+            if event is not None:
                 events.append(event)
     return events
 
