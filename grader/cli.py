@@ -54,14 +54,8 @@ CHECK_JOBS = len(catalog.assignments()) * grading.MAX_SHARDS
 
 
 def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
-    """Speak `value` (else GRADER_LANG, else the course's); GRADER_LANG then says it too.
-
-    The hidden suites are collected in this process by a plugin that reads
-    GRADER_LANG: without it, `--lang en` would end up speaking the default.
-    """
-    language = i18n.use(value)
-    os.environ[i18n.ENV] = language
-    return language
+    """Speak `value` (else GRADER_LANG, else the course's); test processes get it in TestRun."""
+    return i18n.use(value)
 
 
 # click's own words in the help: its headings and the help of -h/--help (click speaks English)
@@ -168,17 +162,6 @@ class _Group(_TranslatedHelp, click.Group):
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _translated_help_option(super().get_help_option(ctx))
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the command; GRADER_LANG, set for it by --lang, is as it was afterwards."""
-        before = os.environ.get(i18n.ENV)
-        try:
-            return super().main(*args, **kwargs)
-        finally:
-            if before is None:
-                os.environ.pop(i18n.ENV, None)
-            else:
-                os.environ[i18n.ENV] = before
 
     def make_context(self, info_name: str | None, args: list[str],
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
