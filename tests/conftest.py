@@ -26,6 +26,18 @@ os.environ[i18n.ENV] = "en"
 i18n.use("en")
 
 
+@pytest.fixture
+def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Russian in this test, and in any grader command it invokes (they read GRADER_LANG).
+
+    The test processes follow the parent's choice (TestRun.language); English again after.
+    """
+    monkeypatch.setenv(i18n.ENV, "ru")
+    i18n.use("ru")
+    yield
+    i18n.use("en")  # the other tests read English
+
+
 def reference_submission(folder: Path, overrides: Path | None = None) -> Path:
     """A folder with every reference solution, then the files of `overrides` on top."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,14 +53,6 @@ def english_left(text: str, clauses: set[str]) -> list[str]:
     found = [clause for clause in clauses if clause in text]
     return found + TWO_ENGLISH_WORDS.findall(CODE.sub(" ", text))
 
-
-@pytest.fixture
-def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # GRADER_LANG too: the in-process collection loads the suites' plugin, which reads it.
-    monkeypatch.setenv(i18n.ENV, "ru")
-    i18n.use("ru")
-    yield
-    i18n.use("en")  # the other tests read English
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,6 @@ CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # suite's text: it is translated where it is written.
 CONNECTOR = "; expected "
 
-
-@pytest.fixture
-def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Speak Russian here and in the test processes (they read GRADER_LANG)."""
-    monkeypatch.setenv(i18n.ENV, "ru")
-    i18n.use("ru")
-    yield
-    i18n.use("en")  # the other tests read English
 
 
 def english_left(text: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -57,14 +56,6 @@ async def main():
 LOST = {"all_requests_in_flight", "no_blocking", "long_func_works_alone", "prints_i",
         "sessions_closed"}
 
-
-@pytest.fixture
-def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # GRADER_LANG too: whatever reads the environment for the language (a grading process)
-    monkeypatch.setenv(i18n.ENV, "ru")
-    i18n.use("ru")
-    yield
-    i18n.use("en")
 
 
 def spans(*intervals: tuple[float, float]) -> SimpleNamespace:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
 
-from grader import catalog, i18n, runner
+from grader import catalog, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAWED = ROOT / "tests" / "flawed" / "req"
@@ -35,14 +34,6 @@ def english_clauses() -> set[str]:
                         clauses.add(piece)
     return clauses
 
-
-@pytest.fixture
-def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # GRADER_LANG too: the in-process collection loads the suites' plugin, which reads it.
-    monkeypatch.setenv(i18n.ENV, "ru")
-    i18n.use("ru")
-    yield
-    i18n.use("en")  # the other tests read English
 
 
 def test_the_english_clauses_are_found() -> None:

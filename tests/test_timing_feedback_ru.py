@@ -11,7 +11,6 @@ import importlib
 import re
 import shutil
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -29,15 +28,6 @@ CODE = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\S*[_.()=\[\]{}]\S*")
 CODE_WORDS = {"await", "async", "def", "func", "print", "gather", "raise", "try", "finally"}
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
-
-@pytest.fixture
-def russian(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # The variable too: the suite's plugin, loaded in this process to collect the
-    # suite, chooses the language again from it.
-    monkeypatch.setenv(i18n.ENV, "ru")
-    i18n.use("ru")
-    yield
-    i18n.use("en")
 
 
 def english_words(text: str) -> set[str]:
