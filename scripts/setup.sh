@@ -4,38 +4,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v bwrap >/dev/null 2>&1; then
+# apt_install WHAT WITHOUT PACKAGE...: install Debian packages when we may (root, apt-get);
+# otherwise, or if that fails, say what goes without them (WITHOUT) and go on.
+apt_install() {
+  local what=$1 without=$2
+  shift 2
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing bubblewrap (the sandbox for student code)..."
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap util-linux >/dev/null; } \
-      || echo "note: could not install bubblewrap; the grader falls back to weaker isolation" >&2
+    echo "Installing $1 ($what)..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; } \
+      || echo "note: could not install $1; $without" >&2
   else
-    echo "note: bubblewrap is not installed; the grader falls back to weaker isolation" >&2
+    echo "note: $1 is missing; $without" >&2
   fi
+}
+
+if ! command -v bwrap >/dev/null 2>&1; then
+  apt_install "the sandbox for student code" "the grader falls back to weaker isolation" \
+    bubblewrap util-linux
 fi
 
 # libseccomp: compiles the sandbox's syscall filter (through pyseccomp); without it runs
 # go on unfiltered and the grader says so.
 if ! { ldconfig -p 2>/dev/null || true; } | grep -q 'libseccomp\.so\.2'; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing libseccomp2 (the sandbox's syscall filter)..."
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libseccomp2 >/dev/null; } \
-      || echo "note: could not install libseccomp2; sandboxed runs get no syscall filter" >&2
-  else
-    echo "note: libseccomp2 is missing; sandboxed runs get no syscall filter" >&2
-  fi
+  apt_install "the sandbox's syscall filter" "sandboxed runs get no syscall filter" libseccomp2
 fi
 
 # chromium: the tests open OUT/report.html in a real headless browser (tests/test_html_report.py);
 # the grader itself never needs it; without it those tests fail, saying to install it.
 if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing chromium (the HTML report's tests)..."
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-      || echo "note: could not install chromium; the HTML report's browser tests will fail" >&2
-  else
-    echo "note: chromium is missing; the HTML report's browser tests will fail" >&2
-  fi
+  apt_install "the HTML report's tests" "the HTML report's browser tests will fail" chromium
 fi
 
 if [ ! -x .venv/bin/grader ]; then
