@@ -259,9 +259,10 @@ class Agent:
     async def pace(self) -> None:
         """Say "quiet" whenever requests are out and the loop turned HOLD_TURNS times idle.
 
-        It spins only while it counts those turns: a student's timer is waited
-        for, and a notice already sent is repeated now and then, both asleep,
-        so a worker waiting on held answers costs no CPU.
+        It spins only while it counts those turns, never for the time: the rest
+        of the idle time, a student's timer and the pause before a notice is
+        repeated are all waited for asleep, so a worker waiting on held answers
+        costs no CPU.
         """
         self._changed = asyncio.Event()
         self._loop = loop = asyncio.get_running_loop()
@@ -287,12 +288,14 @@ class Agent:
                 if (self.sent, self.received) == seen:
                     self._say_quiet()
                     told += 1
-            else:
+            elif turns < HOLD_TURNS:  # give every ready callback its turns first
                 await asyncio.sleep(0)
                 turns += 1
-                if turns >= HOLD_TURNS and loop.time() - started >= _hold_min():
-                    self._say_quiet()
-                    told = 1
+            elif (rest := _hold_min() - (loop.time() - started)) > 0:
+                await self._wait_change(rest)  # idle for its turns: sit out the rest asleep
+            else:
+                self._say_quiet()
+                told = 1
 
     def _say_quiet(self) -> None:
         self.notify(Quiet(self.sent, self.received).to_wire())
