@@ -334,3 +334,27 @@ def test_what_a_decorator_made_comes_back_as_it_was(student) -> None:
     coroutine = code.decorate("is_async", spec)
     assert coroutine.kind == "coroutine"
     assert isinstance(coroutine.value, Opaque) and coroutine.value.coroutine == "is_async"
+
+
+def test_a_web_folder_deeper_than_a_socket_path_allows_still_serves(tmp_path: Path) -> None:
+    """A teacher's output folder (or pytest's tmp_path under xdist) may be deeper than the
+    107 bytes a Unix socket's path may have: the worker still reaches the trusted web."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    folder = deep / "submission"
+    folder.mkdir(parents=True)
+    (folder / "long_func.py").write_text(
+        (ROOT / "solutions/long_func/long_func.py").read_text(encoding="utf-8"), encoding="utf-8")
+    server = WebServer(deep / "trusted" / "web")
+    assert len(str(server.folder / "https.sock")) > 107
+    link = WorkerLink(WorkerSpec(folder, "long_func", server.folder, deep / "trusted" / "runtime",
+                                 60), server.on_worker_event)
+    try:
+        web = FakeWeb(expect_in_flight=15)
+        web.route(re.compile(".*"), lambda request: Reply(200))
+        run = StudentCode(link, server, "long_func").call("main", web=web, label="long_func",
+                                                          drain=1.0)
+        assert run.value == [200] * 15, run
+        assert web.max_in_flight == 15
+    finally:
+        link.close()
+        server.close()

@@ -33,6 +33,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from grader.i18n import _
+from grader.worker import sockpath
 from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
 from grader.worker.protocol import Notice, Quiet
 
@@ -432,11 +433,11 @@ class WebServer:
                                    max_line_size=MAX_LINE, max_field_size=MAX_FIELD,
                                    max_headers=MAX_HEADERS)
             await runner.setup()
-            path = self.folder / f"{scheme}.sock"
+            path = sockpath.address(self.folder, f"{scheme}.sock")
             protocol = runner.server
             assert protocol is not None
             server = await self._loop.create_unix_server(
-                functools.partial(self._guarded, protocol), str(path))
+                functools.partial(self._guarded, protocol), path)
             os.chmod(path, 0o777)  # the worker's uid must be able to connect
             self._runners.append(runner)
             self._servers.append(server)

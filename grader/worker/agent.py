@@ -35,6 +35,7 @@ from typing import Any
 import aiohttp
 from aiohttp import client_reqrep, connector
 
+from . import sockpath
 from .protocol import Blocking, Quiet
 
 CALLER_HEADER = "X-Grader-Caller"
@@ -178,9 +179,9 @@ class Agent:
 
         @functools.wraps(connector.TCPConnector._create_connection)
         async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
-            path = agent.web_dir / ("https.sock" if req.is_ssl() else "http.sock")
+            path = sockpath.address(agent.web_dir, "https.sock" if req.is_ssl() else "http.sock")
             try:
-                _, proto = await conn._loop.create_unix_connection(conn._factory, str(path))
+                _, proto = await conn._loop.create_unix_connection(conn._factory, path)
             except OSError as exc:
                 raise aiohttp.ClientConnectorError(req.connection_key, exc) from exc
             return proto
