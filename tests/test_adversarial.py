@@ -45,7 +45,8 @@ from grader.results import SubmissionResult
 from grader.submission import discover
 from tests.conftest import reference_submission
 
-pytestmark = pytest.mark.slow  # the whole attack class is graded once, in about two minutes
+# the whole attack class is graded once, in about two minutes, on one xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
