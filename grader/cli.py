@@ -229,6 +229,11 @@ def _require_isolation(required: str | None, own_code: bool = False) -> None:
     own code on their own machine (`own_code`: `check`, `selfcheck`); the
     commands that grade others' code refuse it unless it is asked for by name.
     """
+    if required is not None and not sandbox.at_least(required):
+        raise click.UsageError(_(
+            "this machine gives only `{isolation}`, below the required `{required}`. Install "
+            "bubblewrap and libseccomp2 (Debian: apt-get install bubblewrap libseccomp2) or "
+            "lower --require-isolation.").format(isolation=sandbox.isolation(), required=required))
     if sandbox.level() == "process" and not own_code and required != "process":
         raise click.UsageError(_(
             "this system has no POSIX process controls (Windows): student code would run as "
@@ -236,11 +241,6 @@ def _require_isolation(required: str | None, own_code: bool = False) -> None:
             "level). That is for a student's own check of their own code (`grader check`). To "
             "grade others' code here anyway, pass --require-isolation process; better, grade "
             "on Linux with bubblewrap (or in WSL)."))
-    if required is not None and not sandbox.at_least(required):
-        raise click.UsageError(_(
-            "this machine gives only `{isolation}`, below the required `{required}`. Install "
-            "bubblewrap and libseccomp2 (Debian: apt-get install bubblewrap libseccomp2) or "
-            "lower --require-isolation.").format(isolation=sandbox.isolation(), required=required))
 
 
 def _say_if_weaker() -> None:

@@ -34,15 +34,16 @@ import signal
 import tempfile
 import threading
 import time
-
-import psutil
+from typing import TYPE_CHECKING
 
 from grader import sandbox, test_process
-from grader.sandbox import portable_run
 from grader.sandbox.policy import Limits, Outcome
 from grader.sandbox.spawn import Capture, Pump
 from grader.test_process import InheritedFd, OutputFile, Target
 from grader.test_run import TestRun
+
+if TYPE_CHECKING:
+    import psutil
 
 _PRELOAD = ["__main__", "grader.zygote"]
 _TERM_GRACE = 5.0  # seconds a test process gets to kill its worker after SIGTERM
@@ -145,6 +146,10 @@ def run(test_run: TestRun, target: Target = test_process.run_suite) -> Outcome:
 
 def _run_spawned(test_run: TestRun, target: Target) -> Outcome:
     """`run` where there is no fork server: a spawned test process, its output in files."""
+    import psutil  # the `process` level only: Linux never loads it
+
+    from grader.sandbox import portable_run
+
     start = time.monotonic()
     cap = Limits(test_run.suite_timeout).output_bytes
     with tempfile.TemporaryDirectory(prefix="grader-test-output-") as folder:
@@ -176,6 +181,8 @@ def _run_spawned(test_run: TestRun, target: Target) -> Outcome:
 def _join_watching(process: multiprocessing.process.BaseProcess, deadline: float,
                    seen: dict[int, psutil.Process]) -> bool:
     """Wait for `process` up to `deadline`, noting the processes it starts; True if it ended."""
+    from grader.sandbox import portable_run
+
     while time.monotonic() < deadline:
         process.join(min(deadline - time.monotonic(), 0.25))
         if process.exitcode is not None:
