@@ -71,7 +71,7 @@ def windows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(folder)}
 
 
-def on_windows(env: dict[str, str], *args: str, cwd: Path = ROOT,
+def grader_on(env: dict[str, str], *args: str, cwd: Path = ROOT,
                timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "grader", "--lang", "en", *args], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=timeout)
@@ -112,7 +112,7 @@ def test_the_simulation_really_removes_what_windows_lacks(windows: dict[str, str
 
 @pytest.mark.parametrize("args", [("--help",), ("list",), ("check", "--help")])
 def test_help_and_list_work_on_windows(windows: dict[str, str], args: tuple[str, ...]) -> None:
-    run = on_windows(windows, *args)
+    run = grader_on(windows, *args)
     assert run.returncode == 0, run.stderr
     if args == ("list",):
         assert [line.split()[0] for line in run.stdout.splitlines()[:-1]] == [
@@ -120,7 +120,7 @@ def test_help_and_list_work_on_windows(windows: dict[str, str], args: tuple[str,
 
 
 def test_handout_works_on_windows(windows: dict[str, str], tmp_path: Path) -> None:
-    run = on_windows(windows, "handout", str(tmp_path / "kit"))
+    run = grader_on(windows, "handout", str(tmp_path / "kit"))
     assert run.returncode == 0, run.stderr
     assert all((tmp_path / "kit" / a.slug / a.file).is_file() for a in catalog.assignments())
 
@@ -132,7 +132,7 @@ def test_grading_others_code_or_asking_more_is_refused_at_the_process_level(
     folder = tmp_path / "ivanov"
     folder.mkdir()
     (folder / "req.py").write_text("x = 1\n", encoding="utf-8")
-    run = on_windows(windows, *args, str(folder), "--out", str(tmp_path / "out"))
+    run = grader_on(windows, *args, str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert ("--require-isolation process" in run.stderr if args == ("grade",)
             else "below the required `rlimits`" in run.stderr), run.stderr
@@ -152,7 +152,7 @@ def test_check_grades_the_reference_solution_in_full_on_windows(
     folder.mkdir()
     for a in catalog.assignments():
         shutil.copy(a.solution, folder / a.file)
-    run = on_windows(windows, "check", str(folder), "--out", str(tmp_path / "out"))
+    run = grader_on(windows, "check", str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     assert run.stdout.count(WEAKER) == 1, run.stdout
     assert f"{catalog.max_total()}/{catalog.max_total()}" in run.stdout, run.stdout
@@ -169,7 +169,7 @@ def test_check_on_windows_takes_points_from_a_flawed_solution_and_stops_an_infin
     folder.mkdir()
     shutil.copy(ROOT / "tests/flawed/long_func/sequential_for_loop/long_func.py", folder)
     (folder / "req.py").write_text("spins = 0\nwhile True:\n    spins += 1\n", encoding="utf-8")
-    run = on_windows(windows, "check", str(folder), "--out", str(tmp_path / "out"))
+    run = grader_on(windows, "check", str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     assert WEAKER in run.stdout
     scores = _results(tmp_path / "out")["assignments"]
@@ -224,3 +224,73 @@ def test_the_loopback_channel_gives_up_when_the_worker_is_gone() -> None:
     threading.Timer(0.3, gone.set).start()
     with pytest.raises(ConnectionError):
         channel.connected(time.monotonic() + 30, gone.is_set)
+
+
+# --------------------------------------------------------------------------- macOS
+
+MACOS = textwrap.dedent("""\
+    '''macOS, as far as the grader can tell (tests/test_portability.py).'''
+    import sys
+    for name in ("pyseccomp", "seccomp"):
+        sys.modules[name] = None  # no libseccomp on macOS
+    import os
+    if hasattr(os, "pidfd_open"):
+        del os.pidfd_open
+    import ctypes
+    _symbol = ctypes.CDLL.__getattr__
+    def _darwin_libc(self, name):
+        if name in ("prctl", "unshare", "keyctl", "pidfd_open"):
+            raise AttributeError(name)  # dlsym finds no such function in macOS's libc
+        return _symbol(self, name)
+    ctypes.CDLL.__getattr__ = _darwin_libc
+    from grader import posix
+    posix.LINUX = False  # what sys.platform == "darwin" makes it
+    """)
+
+
+@pytest.fixture(scope="module")
+def macos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A simulated macOS: POSIX, but none of Linux's calls (setting sys.platform itself
+    sends the standard library down macOS-only paths that need macOS's own modules)."""
+    folder = tmp_path_factory.mktemp("macos")
+    (folder / "sitecustomize.py").write_text(MACOS, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    return {**env, "PYTHONPATH": str(folder)}
+
+
+def test_macos_gets_rlimits_without_linux_guards_and_still_kills_the_tree(
+        macos: dict[str, str], tmp_path: Path) -> None:
+    code = textwrap.dedent(f"""
+        import subprocess, sys
+        from pathlib import Path
+        from grader import sandbox
+        print(sandbox.isolation())
+        script = "import subprocess, time; subprocess.Popen(['sleep', '97.25']); time.sleep(60)"
+        outcome = sandbox.run([sys.executable, "-c", script], workdir=Path({str(tmp_path)!r}),
+                              limits=sandbox.Limits(wall_seconds=1),
+                              env={{"PATH": "/usr/bin:/bin"}})
+        print(outcome.timed_out)
+    """)
+    run = subprocess.run([sys.executable, "-c", code], env=macos, capture_output=True,
+                         text=True, timeout=120, cwd=ROOT)
+    described, timed_out = run.stdout.splitlines()
+    assert described.startswith("rlimits: rlimits and a process group only; no fork guard"), \
+        run.stderr
+    assert "no keyring of its own" in described and "no syscall filter" in described
+    assert timed_out == "True"
+    assert _left_running("97.25") == []
+
+
+@pytest.mark.slow
+def test_check_grades_the_reference_solution_in_full_on_macos(
+        macos: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "student"
+    folder.mkdir()
+    for a in catalog.assignments():
+        shutil.copy(a.solution, folder / a.file)
+    run = grader_on(macos, "check", str(folder), "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("Weaker isolation on this system (`rlimits`)") == 1, run.stdout
+    result = _results(tmp_path / "out")
+    assert (result["score"], result["isolation"], result["syscall_filter"]) == (
+        catalog.max_total(), "rlimits", "none")
