@@ -155,6 +155,7 @@ def test_check_grades_the_reference_solution_in_full_on_windows(
     run = grader_on(windows, "check", str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     assert run.stdout.count(WEAKER) == 1, run.stdout
+    assert "Your code ran without a sandbox, as a process of its own" in run.stdout
     assert f"{catalog.max_total()}/{catalog.max_total()}" in run.stdout, run.stdout
     result = _results(tmp_path / "out")
     assert (result["score"], result["isolation"], result["syscall_filter"]) == (
