@@ -57,7 +57,8 @@ class OutputFile:
         self.path = path
 
     def open(self) -> int:
-        return os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # Windows
+        return os.open(self.path, flags, 0o600)
 
 
 def main(target: Target, run: TestRun, out: InheritedFd | OutputFile,

@@ -3,7 +3,8 @@
 Windows is simulated here, on Linux, by a `sitecustomize` on PYTHONPATH, so
 it applies to the grader and to every test process it spawns (not to the
 worker, whose environment is scrubbed): the POSIX-only modules cannot be
-imported; os.fork, setsid, killpg and pidfd_open are gone; subprocess refuses
+imported; os.fork, setsid, killpg, pidfd_open, getuid, O_NOFOLLOW, O_DIRECTORY,
+O_NONBLOCK and signal.SIGXCPU/SIGXFSZ are gone; subprocess refuses
 preexec_fn, pass_fds and start_new_session (Windows refuses the first two and
 ignores the third, so nothing may rely on it); multiprocessing has only
 "spawn"; asyncio cannot serve or reach a Unix socket. What it cannot remove
@@ -31,7 +32,9 @@ from grader import catalog, worker_channel
 from tests.conftest import ROOT
 
 POSIX_ONLY = ("fcntl", "resource", "termios", "pwd", "grp", "pyseccomp", "seccomp")
-GONE_FROM_OS = ("fork", "forkpty", "setsid", "killpg", "pidfd_open")
+GONE_FROM_OS = ("fork", "forkpty", "setsid", "killpg", "pidfd_open", "getuid", "geteuid",
+                "getgid", "O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK")
+GONE_FROM_SIGNAL = ("SIGXCPU", "SIGXFSZ")  # SIGKILL stays: psutil's Linux backend sends it
 WINDOWS = textwrap.dedent(f"""\
     '''Windows, as far as the grader can tell (tests/test_portability.py).'''
     import sys
@@ -42,6 +45,9 @@ WINDOWS = textwrap.dedent(f"""\
     for name in {GONE_FROM_OS!r}:
         if hasattr(os, name):
             delattr(os, name)
+    import signal
+    for name in {GONE_FROM_SIGNAL!r}:
+        delattr(signal, name)
     import subprocess
     _init = subprocess.Popen.__init__
     def _windows_popen(self, *args, preexec_fn=None, pass_fds=(), start_new_session=False,
@@ -84,7 +90,9 @@ def test_the_simulation_really_removes_what_windows_lacks(windows: dict[str, str
             import fcntl
         except ImportError:
             print("no fcntl")
-        print(hasattr(os, "fork"), hasattr(os, "killpg"))
+        import signal
+        print(hasattr(os, "fork"), hasattr(os, "killpg"), hasattr(os, "O_NOFOLLOW"),
+              hasattr(signal, "SIGXCPU"))
         for kwargs in ({"preexec_fn": print}, {"pass_fds": (0,)}, {"start_new_session": True}):
             try:
                 subprocess.Popen(["true"], **kwargs)
@@ -106,7 +114,7 @@ def test_the_simulation_really_removes_what_windows_lacks(windows: dict[str, str
     run = subprocess.run([sys.executable, "-c", code], env=windows, capture_output=True,
                          text=True, timeout=60, cwd=ROOT)
     assert run.stdout.split("\n") == [
-        "no fcntl", "False False", "refused", "refused", "refused", "no forkserver",
+        "no fcntl", "False False False False", "refused", "refused", "refused", "no forkserver",
         "no unix sockets", "process", ""], run.stderr
 
 

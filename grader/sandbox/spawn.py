@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 _CHUNK = 64 << 10
 _TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
 _DRAIN_GRACE = 1.0  # seconds to wait for pipes to close once the main process is gone
-_SIGNAL_REASONS: dict[int, str] = {
-    int(signal.SIGXCPU): "cpu time",
-    int(signal.SIGXFSZ): "file size",
+_SIGNAL_REASONS: dict[int, str] = {  # POSIX's: Windows has neither signal
+    int(number): reason for name, reason in (("SIGXCPU", "cpu time"), ("SIGXFSZ", "file size"))
+    if (number := getattr(signal, name, None)) is not None
 }
 _PR_SET_PDEATHSIG = 1
 _RUN_UID_BASE = 200_000  # root: run k of grader process p runs as a uid of its own from here
