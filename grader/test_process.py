@@ -29,6 +29,9 @@ from grader.test_run import TestRun, trusted_path
 
 Target = Callable[[TestRun], int]
 TIME_UP = 124  # exit status after the parent's SIGTERM (the suite's wall limit)
+# A test over its time fails and the suite goes on (SIGALRM); without SIGALRM (Windows) the
+# thread method ends the whole test process instead, and the tests after it count zero.
+TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 
 
 class InheritedFd:
@@ -144,7 +147,7 @@ def pytest_args_without_suite(timeout: float) -> list[str]:
         "-p", "pytest_timeout",
         "-p", "grader.suites.plugin",
         "--timeout", str(timeout),
-        "--timeout-method", "signal",
+        "--timeout-method", TIMEOUT_METHOD,
         "-p", "no:cacheprovider",
         "-q", "--no-header", "-rN", "--tb=no", "-W", "ignore",
     ]

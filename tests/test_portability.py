@@ -4,7 +4,7 @@ Windows is simulated here, on Linux, by a `sitecustomize` on PYTHONPATH, so
 it applies to the grader and to every test process it spawns (not to the
 worker, whose environment is scrubbed): the POSIX-only modules cannot be
 imported; os.fork, setsid, killpg, pidfd_open, getuid, O_NOFOLLOW, O_DIRECTORY,
-O_NONBLOCK and signal.SIGXCPU/SIGXFSZ are gone; subprocess refuses
+O_NONBLOCK and signal.SIGXCPU/SIGXFSZ/SIGALRM are gone; subprocess refuses
 preexec_fn, pass_fds and start_new_session (Windows refuses the first two and
 ignores the third, so nothing may rely on it); multiprocessing has only
 "spawn"; asyncio cannot serve or reach a Unix socket. What it cannot remove
@@ -34,7 +34,7 @@ from tests.conftest import ROOT
 POSIX_ONLY = ("fcntl", "resource", "termios", "pwd", "grp", "pyseccomp", "seccomp")
 GONE_FROM_OS = ("fork", "forkpty", "setsid", "killpg", "pidfd_open", "getuid", "geteuid",
                 "getgid", "O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK")
-GONE_FROM_SIGNAL = ("SIGXCPU", "SIGXFSZ")  # SIGKILL stays: psutil's Linux backend sends it
+GONE_FROM_SIGNAL = ("SIGXCPU", "SIGXFSZ", "SIGALRM")  # SIGKILL stays: psutil's Linux backend
 WINDOWS = textwrap.dedent(f"""\
     '''Windows, as far as the grader can tell (tests/test_portability.py).'''
     import sys
@@ -92,7 +92,7 @@ def test_the_simulation_really_removes_what_windows_lacks(windows: dict[str, str
             print("no fcntl")
         import signal
         print(hasattr(os, "fork"), hasattr(os, "killpg"), hasattr(os, "O_NOFOLLOW"),
-              hasattr(signal, "SIGXCPU"))
+              hasattr(signal, "SIGXCPU") or hasattr(signal, "SIGALRM"))
         for kwargs in ({"preexec_fn": print}, {"pass_fds": (0,)}, {"start_new_session": True}):
             try:
                 subprocess.Popen(["true"], **kwargs)
