@@ -25,7 +25,6 @@ from grader import (
     handout,
     i18n,
     layout,
-    posix,
     sandbox,
     selfcheck,
     trusted_limits,
@@ -223,15 +222,38 @@ def _isolation_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
-def _require_isolation(required: str | None) -> None:
-    """Stop before grading when the machine cannot give the isolation asked for, or none."""
-    if not posix.can_grade():
-        raise click.UsageError(_(posix.CANNOT_GRADE))
+def _require_isolation(required: str | None, own_code: bool = False) -> None:
+    """Stop before grading when the machine cannot give the isolation asked for.
+
+    The `process` level (no POSIX process controls: Windows) is for a person's
+    own code on their own machine (`own_code`: `check`, `selfcheck`); the
+    commands that grade others' code refuse it unless it is asked for by name.
+    """
     if required is not None and not sandbox.at_least(required):
         raise click.UsageError(_(
             "this machine gives only `{isolation}`, below the required `{required}`. Install "
             "bubblewrap and libseccomp2 (Debian: apt-get install bubblewrap libseccomp2) or "
             "lower --require-isolation.").format(isolation=sandbox.isolation(), required=required))
+    if sandbox.level() == "process" and not own_code and required != "process":
+        raise click.UsageError(_(
+            "this system has no POSIX process controls (Windows): student code would run as "
+            "a plain process of its own, with no limits but its time and output (the `process` "
+            "level). That is for a student's own check of their own code (`grader check`). To "
+            "grade others' code here anyway, pass --require-isolation process; better, grade "
+            "on Linux with bubblewrap (or in WSL)."))
+
+
+def _say_if_weaker() -> None:
+    """One line when this system isolates a student's code less than Linux's sandbox does."""
+    level = sandbox.level()
+    if level == "process":
+        _say(_("Weaker isolation on this system (`process`): your code runs as a plain "
+               "process of yours, with your files and network; only its time and output are "
+               "limited. Teachers grade it sandboxed on Linux."))
+    elif level == "rlimits":
+        _say(_("Weaker isolation on this system (`rlimits`): your code runs as you, with your "
+               "files and network; its time, memory and output are limited. Teachers grade it "
+               "sandboxed on Linux."))
 
 
 def _in_github_actions() -> bool:
@@ -532,11 +554,14 @@ def check(folder: Path, min_score: float | None, out: Path | None, force: bool, 
     """`grader check`: its help (above) is what a student reads."""
     if click.get_current_context().get_parameter_source("jobs") is ParameterSource.DEFAULT:
         jobs = max(jobs, CHECK_JOBS)  # one submission: its suites' waits overlap (shards)
+        if sandbox.portable():  # each test process a fresh interpreter: no shards, 4 not 12
+            jobs = len(catalog.assignments())
     try:
         submission = submission_for(folder)
     except SubmissionError as exc:
         raise click.UsageError(_shown(str(exc))) from None
-    _require_isolation(require)
+    _require_isolation(require, own_code=True)
+    _say_if_weaker()
     trusted_limits.limit_parent(jobs)
     problems = _Problems()
     with contextlib.ExitStack() as stack:
@@ -648,7 +673,7 @@ def selfcheck_command(jobs: int) -> None:
     if missing:
         raise click.UsageError(_shown(_("no reference solution at {paths}").format(
             paths=", ".join(missing))))
-    _require_isolation(None)
+    _require_isolation(None, own_code=True)  # the course's own reference solutions
     trusted_limits.limit_parent(jobs)
     report, ok = selfcheck.run(jobs=jobs)
     click.echo(report)

@@ -1,19 +1,20 @@
-"""[parent, test process] fcntl and resource where the system has them (Linux, macOS), else None.
+"""[parent, test process] What this operating system offers the sandbox: POSIX modules, Linux calls.
 
-They are POSIX-only: importing them here, optionally, lets the package import
-on Windows too (`grader --help`, `list`, `handout`), where no sandboxed run can
-be spawned. Code that may run there asks `available(...)` before using them;
-for the type checker they are the real modules.
+fcntl and resource are POSIX-only: importing them here, optionally, lets the
+package import on Windows too, where student code runs at the weakest level
+(`process`: a worker process of its own, no rlimits). Code that may run there
+asks `available(...)` before using them; for the type checker they are the
+real modules. `LINUX` gates the Linux-only calls (prctl, pidfd, cgroups,
+keyrings, namespaces), which macOS, a POSIX system, does not have.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
 from typing import TYPE_CHECKING
-
-from grader.i18n import N_
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -38,13 +39,13 @@ def available(name: str) -> bool:
     return _AVAILABLE[name]
 
 
-def can_grade() -> bool:
-    """Whether student code can be run here at all: a sandboxed run forks and sets rlimits."""
+def has_process_controls() -> bool:
+    """Whether a run can be forked with limits set before exec (POSIX: rlimits, process groups).
+
+    Without them (Windows) student code still runs in a process of its own,
+    at the `process` level (grader.sandbox.backend.Process).
+    """
     return all(_AVAILABLE.values()) and hasattr(os, "fork")
 
 
-CANNOT_GRADE = N_(
-    "grading runs student code in processes of its own with limits, which needs Linux or "
-    "macOS; this system has no fork() or no resource/fcntl modules (Windows). Run the grader "
-    "in WSL (Windows Subsystem for Linux) or a Linux machine; `grader list` and `grader "
-    "handout` work here.")
+LINUX = sys.platform.startswith("linux")  # prctl, pidfd, cgroups, keyrings, namespaces

@@ -35,6 +35,12 @@ MAX_ZIP_ENTRIES = 5000  # raw entries of an archive, junk included
 MAX_ZIP_BYTES = 100 << 20  # the archive file itself (big files inside are skipped, not fatal)
 MAX_ZIP_DIRECTORY_BYTES = 4 << 20  # its central directory, checked before zipfile reads it
 MAX_UNWRAP = 5  # "one folder holding one folder" levels unwrapped
+# Windows has no O_NOFOLLOW, O_NONBLOCK or O_DIRECTORY (it cannot open a folder), and
+# needs O_BINARY for bytes as they are (else its C library turns CRLF into LF).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_DIRECTORY: int | None = getattr(os, "O_DIRECTORY", None)
+_BINARY = getattr(os, "O_BINARY", 0)
 
 JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini"})  # ignored silently
 HIJACK_FILES = frozenset(
@@ -319,6 +325,17 @@ def _scan_folder(root: Path, label: str) -> _Listing:
     return listing
 
 
+def _open_not_a_link(path: Path, flags: int, mode: int = 0o777) -> int:
+    """os.open that never follows a symbolic link, and reads and writes bytes as they are.
+
+    Where O_NOFOLLOW does not exist (Windows) the link is refused by its own
+    status first: a link swapped in between the two calls is followed there.
+    """
+    if not _NOFOLLOW and os.path.islink(path):
+        raise OSError(errno.ELOOP, "it is a symbolic link")
+    return os.open(path, flags | _NOFOLLOW | _BINARY, mode)
+
+
 def _cannot_read(label: str, exc: OSError) -> str:
     return _("cannot read the submission {label}: {error}").format(
         label=label, error=exc.strerror or exc)
@@ -326,13 +343,20 @@ def _cannot_read(label: str, exc: OSError) -> str:
 
 def _real_folder(root: Path) -> Path:
     """The folder's real path, refusing it if it is (or just became) a symbolic link."""
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        opened = os.fstat(fd)
+    if _DIRECTORY is None:  # Windows cannot open a folder: its own (not followed) status
+        opened = os.lstat(root)
+        if stat.S_ISLNK(opened.st_mode):
+            raise OSError(errno.ELOOP, "it is a symbolic link")
         real = root.resolve(strict=True)
         now = os.stat(real)
-    finally:
-        os.close(fd)
+    else:
+        fd = os.open(root, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
+        try:
+            opened = os.fstat(fd)
+            real = root.resolve(strict=True)
+            now = os.stat(real)
+        finally:
+            os.close(fd)
     if (opened.st_dev, opened.st_ino) != (now.st_dev, now.st_ino):
         raise OSError(errno.ELOOP, "it was replaced while being read")
     return real
@@ -396,7 +420,7 @@ class _Unreadable(Exception):
 def _file_opener(path: Path) -> Callable[[], BinaryIO]:
     def opener() -> BinaryIO:
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = _open_not_a_link(path, os.O_RDONLY | _NONBLOCK)
         except OSError as exc:
             raise _Unreadable(exc.strerror or str(exc)) from exc
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -568,7 +592,7 @@ def _refuse_link(source: Path, label: str) -> None:
 def _open_file(source: Path, label: str) -> BinaryIO:
     """Open the archive itself, never a link swapped in for it."""
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_not_a_link(source, os.O_RDONLY | _NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             _refuse_link(source, label)
@@ -779,7 +803,7 @@ def _write_all(entries: list[_Entry], root: Path, notes: list[str], label: str) 
 def _write_file(entry: _Entry, target: Path, budget: list[int], label: str) -> None:
     assert entry.open is not None
     with entry.open() as source:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        fd = _open_not_a_link(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "wb") as out:
             written = 0
             while chunk := source.read(_CHUNK):

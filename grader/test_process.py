@@ -29,6 +29,9 @@ from grader.test_run import TestRun, trusted_path
 
 Target = Callable[[TestRun], int]
 TIME_UP = 124  # exit status after the parent's SIGTERM (the suite's wall limit)
+# A test over its time fails and the suite goes on (SIGALRM); without SIGALRM (Windows) the
+# thread method ends the whole test process instead, and the tests after it count zero.
+TIMEOUT_METHOD = "signal" if hasattr(signal, "SIGALRM") else "thread"
 
 
 class InheritedFd:
@@ -50,26 +53,51 @@ def _received(dup: object) -> InheritedFd:
     return InheritedFd(dup.detach())  # type: ignore[attr-defined]
 
 
-def main(target: Target, run: TestRun, out: InheritedFd, err: InheritedFd) -> None:
-    """The forked call: become the run's own test process, then run `target` (the suite)."""
-    enter(run, out.fd, err.fd)
+class OutputFile:
+    """A file for the test process's output, where no descriptor can travel (`process` level)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def open(self) -> int:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # Windows
+        return os.open(self.path, flags, 0o600)
+
+
+def main(target: Target, run: TestRun, out: InheritedFd | OutputFile,
+         err: InheritedFd | OutputFile) -> None:
+    """The forked (or spawned) call: become the run's own test process, then run `target`."""
+    if isinstance(out, InheritedFd) and isinstance(err, InheritedFd):
+        enter(run, out.fd, err.fd)
+    else:
+        assert isinstance(out, OutputFile) and isinstance(err, OutputFile)
+        enter(run, out.open(), err.open(), forked=False)
     sys.exit(target(run))
 
 
-def enter(run: TestRun, out: int, err: int) -> None:
-    """Everything a fresh `python -I -B` test process had, set up in the fork instead."""
-    os.setsid()  # a session of its own: the parent's kill reaches it and all it started
-    # The zygote cannot have ended yet: it waits for our copy of its "alive" pipe too.
-    die_with_parent(os.getppid())  # the zygote ends with the grader, and we end with it
-    _leave_the_zygotes_lifeline()
+def enter(run: TestRun, out: int, err: int, forked: bool = True) -> None:
+    """Everything a fresh `python -I -B` test process had, set up in the fork instead.
+
+    A spawned test process (not `forked`: the `process` level) has no zygote,
+    and the parent ends its whole tree itself; it ignores Ctrl-C, which the
+    grader handles (running test processes finish).
+    """
+    if forked:
+        os.setsid()  # a session of its own: the parent's kill reaches it and all it started
+        # The zygote cannot have ended yet: it waits for our copy of its "alive" pipe too.
+        die_with_parent(os.getppid())  # the zygote ends with the grader, and we end with it
+        _leave_the_zygotes_lifeline()
+    else:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     for source, target in ((out, 1), (err, 2)):
         os.dup2(source, target)
         os.close(source)
     trusted_limits.limit_test_process()
     sys.path[:] = trusted_path(sys.path)  # multiprocessing gave us the parent's again
     os.chdir(run.home)
+    env = run.env(os.path.dirname(sys.executable))  # before the clear: Windows keeps SYSTEMROOT
     os.environ.clear()
-    os.environ.update(run.env(os.path.dirname(sys.executable)))
+    os.environ.update(env)
     tempfile.tempdir = None  # found again, from the TMPDIR just set
     sys.dont_write_bytecode = True
     signal.signal(signal.SIGTERM, _time_is_up)
@@ -119,7 +147,7 @@ def pytest_args_without_suite(timeout: float) -> list[str]:
         "-p", "pytest_timeout",
         "-p", "grader.suites.plugin",
         "--timeout", str(timeout),
-        "--timeout-method", "signal",
+        "--timeout-method", TIMEOUT_METHOD,
         "-p", "no:cacheprovider",
         "-q", "--no-header", "-rN", "--tb=no", "-W", "ignore",
     ]

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+_WINDOWS_ENV = ("SYSTEMROOT", "WINDIR") if os.name == "nt" else ()  # or Python cannot start
+
 
 @dataclass(frozen=True)
 class TestRun:
@@ -36,7 +38,8 @@ class TestRun:
     def env(self, python_bin: str) -> dict[str, str]:
         """The test process's whole environment: small, and nothing of the grader's own."""
         return {
-            "PATH": f"{python_bin}:/usr/bin:/bin",
+            **{name: os.environ[name] for name in _WINDOWS_ENV if name in os.environ},
+            "PATH": os.pathsep.join([python_bin, "/usr/bin", "/bin"]),
             "HOME": str(self.home),
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",

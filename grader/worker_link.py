@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import sandbox
+from grader import sandbox, worker_channel
 from grader.i18n import _
 from grader.worker.codec import dumps
 from grader.worker.protocol import (
@@ -43,6 +43,7 @@ RUNTIME_PACKAGE = "_launcher"  # the worker's code as the sandbox sees it: a nam
 OUTPUT_CAP = 64 * 1024  # bytes of the worker's stdout kept per call; the rest is counted only
 REPLY_GRACE = 2.0  # seconds past a call's own timeout (which the worker keeps) before a kill
 START_SECONDS = 30.0  # for the worker to start and import aiohttp on a loaded machine
+_POLL_SECONDS = 0.05  # how often the `process` level looks at the worker's stdout pipe
 
 
 class OutputLog:
@@ -56,9 +57,11 @@ class OutputLog:
     handled, which is how printed text is placed relative to answers.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, polled: bool = False) -> None:
         self.fd = fd
-        os.set_blocking(fd, False)
+        self.polled = polled  # no select on pipes (the `process` level): a look every 50 ms
+        if sys.platform != "win32":
+            os.set_blocking(fd, False)  # Windows: PeekNamedPipe says what can be read
         self.total = 0
         self.closed = False
         self._kept = bytearray()
@@ -69,10 +72,13 @@ class OutputLog:
     def _pump(self) -> None:
         """Keep the pipe drained, so a chatty worker never blocks on a full pipe."""
         while not self.closed:
-            try:
-                select.select([self.fd], [], [], 0.5)
-            except (OSError, ValueError):
-                return
+            if self.polled:
+                time.sleep(_POLL_SECONDS)
+            else:
+                try:
+                    select.select([self.fd], [], [], 0.5)
+                except (OSError, ValueError):
+                    return
             self.mark()
 
     def mark(self) -> int:
@@ -80,7 +86,7 @@ class OutputLog:
         with self._lock:
             while not self.closed:
                 try:
-                    chunk = os.read(self.fd, 1 << 16)
+                    chunk = _read_ready(self.fd)
                 except BlockingIOError:
                     break
                 except OSError:
@@ -118,6 +124,22 @@ class OutputLog:
         if not self.closed:
             self.closed = True
             os.close(self.fd)
+
+
+def _read_ready(fd: int) -> bytes:
+    """What the pipe holds now, without waiting (BlockingIOError: nothing yet; b"": its end)."""
+    if sys.platform == "win32":  # a Windows pipe cannot be non-blocking before Python 3.12
+        import _winapi
+        import msvcrt
+
+        try:
+            available = _winapi.PeekNamedPipe(msvcrt.get_osfhandle(fd), 0)[0]
+        except BrokenPipeError:
+            return b""
+        if not available:
+            raise BlockingIOError
+        return os.read(fd, min(int(available), 1 << 16))
+    return os.read(fd, 1 << 16)
 
 
 class WorkerGone(Exception):
@@ -163,11 +185,12 @@ class WorkerLink:
     # ------------------------------------------------------------ lifecycle
 
     def _start(self) -> None:
-        ours, theirs = socket.socketpair()
+        portable = sandbox.portable()  # no descriptor can be inherited: see worker_channel
+        channel = worker_channel.for_level(portable)
         out_read, out_write = os.pipe()
-        launch = Launch(channel=theirs.fileno(), stdout=out_write, folder=str(self.spec.folder),
+        launch = Launch(stdout=-1 if portable else out_write, folder=str(self.spec.folder),
                         module=self.spec.module, web=str(self.spec.web_dir),
-                        runtime=str(self.spec.runtime))
+                        runtime=str(self.spec.runtime), **channel.launch_fields())
         # Not -I (sys.flags.isolated would tell a submission it is graded): the
         # environment is scrubbed (worker_env), -s and -P do the rest of it.
         argv = [sys.executable, "-s", "-P", "-B", "-u", *launch.argv(RUNTIME_PACKAGE)]
@@ -187,7 +210,8 @@ class WorkerLink:
                     env=worker_env(self.spec.folder),
                     readable=[self.spec.runtime, self.spec.web_dir],
                     writable=[self.spec.folder],
-                    pass_fds=[theirs.fileno(), out_write], on_start=on_start)
+                    pass_fds=[] if portable else [*channel.pass_fds, out_write],
+                    stdout=out_write if portable else None, on_start=on_start)
             finally:
                 started.set()
                 self._done.set()
@@ -195,19 +219,20 @@ class WorkerLink:
         thread = threading.Thread(target=run, name="grader-worker", daemon=True)
         thread.start()  # the thread outlives the worker: --die-with-parent is per thread
         started.wait()
-        theirs.close()  # only the worker holds its end now: its death closes the channel
+        channel.started()  # only the worker holds its end now: its death closes the channel
         os.close(out_write)  # likewise its stdout: end of file here when it is gone
         if self.output is not None:
             self.output.close()
-        self.output = OutputLog(out_read)
-        self._sock, self._reader = ours, LineReader(ours)
+        self.output = OutputLog(out_read, polled=portable)
         self.starts += 1
-        self._await_ready()
+        self._await_ready(channel)
 
-    def _await_ready(self) -> None:
+    def _await_ready(self, channel: worker_channel.Channel) -> None:
         """Wait for the worker's first word, so start-up time never counts against a request."""
         deadline = time.monotonic() + START_SECONDS
         try:
+            sock = channel.connected(deadline, self._done.is_set)
+            self._sock, self._reader = sock, LineReader(sock)
             if not isinstance(read_message(parse(self._read_line(deadline))), Ready):
                 raise ProtocolError("a message before the notice that it is ready")
         except TimeoutError:

@@ -433,7 +433,8 @@ def test_a_channel_passes_in_and_hidden_paths_are_empty(workdir: Path, tmp_path:
 # --------------------------------------------------------------------------- weaker levels
 
 
-LEVELS = ["bwrap without cgroup", "unshare", "setpriv", "rlimits", "rlimits without cgroup"]
+LEVELS = ["bwrap without cgroup", "unshare", "setpriv", "rlimits", "rlimits without cgroup",
+          "process"]
 
 
 @pytest.mark.parametrize("kind", LEVELS)
@@ -497,7 +498,7 @@ def filtered(level: str) -> sandbox.detect.Setup:
     return setup
 
 
-ALL_LEVELS = list(sandbox.LEVELS)
+ALL_LEVELS = list(sandbox.detect.FILTERED)  # `process` has no filter, keyring or cgroup
 DENIED_PROBES = {  # name -> arguments of a call that succeeds or fails otherwise without the filter
     "unshare": (0x10000000,),  # CLONE_NEWUSER
     "keyctl": (0, -3, 0),  # KEYCTL_GET_KEYRING_ID of the session keyring
@@ -669,4 +670,4 @@ def test_the_filter_in_force_is_recorded_and_can_be_required() -> None:
     state = sandbox.syscall_filter()
     assert state == ("seccomp" if sandbox.detect.setup().seccomp else "none")
     assert sandbox.at_least(f"{sandbox.level()}+seccomp") == (state == "seccomp")
-    assert sandbox.at_least("rlimits")
+    assert sandbox.at_least("rlimits") and sandbox.at_least("process")

@@ -85,7 +85,7 @@ def _suite_and_what_it_saw(run: TestRun) -> int:
 
 def _hang_with_a_worker(run: TestRun) -> int:
     """Start a sandboxed process (and a plain child if asked), marked by the lifetime; hang."""
-    marker = f"{run.lifetime:.3f}"
+    marker = f"{run.lifetime + (100 if 'long' in run.module else 0):.3f}"
     (run.home / "pids").write_text(f"{os.getpid()} {os.getppid()}")
     if "plain-child" in run.module:  # in our session, not sandboxed
         subprocess.Popen(["sleep", marker])  # noqa: S607
@@ -264,3 +264,20 @@ def test_code_still_looping_at_the_suites_limit_is_the_students_not_the_graders(
     assert not any("grader failed" in m or "SystemExit" in m for m in messages), messages
     assert any(t.status == "timeout" and "hit their 12 s limit" in t.message
                for t in result.tests), messages
+
+
+@pytest.mark.slow
+def test_at_the_process_level_a_test_process_is_spawned_and_killed_with_its_tree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No fork server, no session (Windows): spawned by us, its tree found and killed by psutil."""
+    monkeypatch.setitem(sandbox.detect.setup_cache, "setup", sandbox.detect.Setup("process"))
+    run = make_run(tmp_path, suite_timeout=_unique_seconds(8.0))  # spawning imports it all
+    run = TestRun(**{**run.__dict__, "module": "plain-child+long"})
+    marker = f"{run.lifetime + 100:.3f}"  # its children would sleep 100 s more than it lives
+    outcome = test_launch.run(run, target=_hang_with_a_worker)
+    assert report(outcome) == {"started": True}, outcome
+    assert (outcome.timed_out, outcome.returncode, outcome.killed_reason) == (True, None,
+                                                                               "timeout")
+    pid, parent = map(int, (tmp_path / "pids").read_text().split())
+    assert parent == os.getpid() and pid != os.getpid()  # ours, not the zygote's
+    assert _gone(marker, seconds=3), f"left running: {_alive_with(marker)}"

@@ -279,7 +279,10 @@ def render_check(result: SubmissionResult, *, color: bool) -> str:
     head = _("Grading report for {student}: {score}").format(
         student=terminal(result.student), score=total)
     lines = [paint(head, bold=True)]
-    if result.isolation:
+    if result.isolation == "process":  # Windows: nothing but a process of its own
+        lines.append(_("Your code ran without a sandbox, as a process of its own ({level} "
+                       "isolation).").format(level=result.isolation))
+    elif result.isolation:
         lines.append(_("Your code ran in a sandbox: {level} isolation.").format(
             level=result.isolation))
     lines.append("")

@@ -9,7 +9,9 @@ strongest first (`LEVELS`):
    the sandbox's pid 1;
 2. `unshare`: a network namespace of its own only (no bwrap installed);
 3. `setpriv`: no namespaces, but an unprivileged uid of its own (root only);
-4. `rlimits`: nothing but rlimits and a process group.
+4. `rlimits`: nothing but rlimits and a process group (also macOS);
+5. `process`: a process of its own, its wall-clock limit and output caps,
+   nothing else (Windows, where there is no fork, rlimit or process group).
 
 When the grader runs as root every run also drops to a uid of its own: it
 cannot signal the grader, RLIMIT_NPROC applies, and every process left with
@@ -18,7 +20,8 @@ cgroup of our own when cgroupfs is writable, and the run's memory as a whole by
 a memory cgroup. At every level each run gets a fresh session keyring and,
 where libseccomp and the kernel allow, a seccomp filter; detection checks both
 for real. `isolation()` says what applied; GRADER_SANDBOX=bwrap|unshare|setpriv|rlimits
-forces a weaker level (debugging, tests).
+forces a weaker level (debugging, tests;
+`process` also simulates Windows' path on Linux).
 
 The package, one concern a module:
 
@@ -28,7 +31,8 @@ The package, one concern a module:
 - `cgroups`: the pids and memory cgroups of each run;
 - `seccomp`, `keyring`: the syscall filter and the fresh session keyring;
 - `view`: what the box shows of Python (bwrap level);
-- `spawn`: fork, limits between fork and exec, capture, end of a run.
+- `spawn`: fork, limits between fork and exec, capture, end of a run;
+- `portable_run`: the `process` level's spawn, drain and kill (no fork, no select, no group).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from grader.sandbox.detect import (
     folder_capped,
     isolation,
     level,
+    portable,
     syscall_filter,
 )
 from grader.sandbox.detect import setup as _setup
@@ -52,12 +57,13 @@ from grader.sandbox.policy import Limits, Outcome, Policy
 from grader.sandbox.spawn import run_with
 
 __all__ = ["LEVELS", "REQUIREMENTS", "Limits", "Outcome", "Policy", "adopt", "at_least",
-           "export_setup", "folder_capped", "isolation", "level", "run", "syscall_filter"]
+           "export_setup", "folder_capped", "isolation", "level", "portable", "run",
+           "syscall_filter"]
 
 
 def run(argv: list[str], *, workdir: Path, limits: Limits, env: dict[str, str],
         readable: Sequence[Path] = (), writable: Sequence[Path] = (),
-        hidden: Sequence[Path] = (), pass_fds: Sequence[int] = (),
+        hidden: Sequence[Path] = (), pass_fds: Sequence[int] = (), stdout: int | None = None,
         on_start: Callable[[Callable[[], None]], None] | None = None) -> Outcome:
     """Run `argv` in `workdir` under the machine's best isolation; never raises for the child.
 
@@ -66,7 +72,9 @@ def run(argv: list[str], *, workdir: Path, limits: Limits, env: dict[str, str],
     the child exits, so the thread must outlive the child, which this guarantees.
     A long-lived child (the grader's worker) is run from a thread of its own;
     `on_start` receives a function that kills the whole run from anywhere.
-    Writable paths are handed to the run's uid when it gets one.
+    Writable paths are handed to the run's uid when it gets one. `stdout`
+    (the `process` level's stand-in for an inherited descriptor) becomes the
+    run's stdout.
     """
-    policy = Policy(limits, readable, writable, hidden, pass_fds)
+    policy = Policy(limits, readable, writable, hidden, pass_fds, stdout)
     return run_with(_setup(), argv, Path(workdir).resolve(strict=True), policy, env, on_start)

@@ -2,7 +2,7 @@
 
 Detection picks the level once (grader.sandbox.detect); everything that
 differs between levels is a method or attribute of its backend, so the rest of
-the package never asks which level it runs at. The three levels without
+the package never asks which level it runs at. The levels without
 bubblewrap live here; bubblewrap's is grader.sandbox.bwrap.Bwrap.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader import posix
 from grader.posix import fcntl  # Linux only here: the unshare level
 from grader.sandbox.policy import Policy
 
@@ -28,7 +29,7 @@ _CLONE_NEWNET = 0x40000000
 _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
-_libc = ctypes.CDLL(None, use_errno=True)
+_libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None  # Windows: no libc
 
 
 class Backend:
@@ -45,6 +46,7 @@ class Backend:
     applies_filter = False  # it loads the syscall filter itself, after its own set-up
     drops_uid = False  # it drops to the run's uid itself
     dies_with_parent = False  # it ends with the thread that spawned it by itself
+    portable = False  # spawned the portable way (grader.sandbox.portable_run): no fork, no preexec
 
     def command(self, setup: Setup, argv: Sequence[str], workdir: Path, policy: Policy,
                 env: dict[str, str], uid: int | None) -> tuple[list[str], int | None]:
@@ -72,6 +74,22 @@ class Backend:
         return {}
 
 
+class Process(Backend):
+    """`process`, the weakest: the worker is a process of its own and nothing more (Windows).
+
+    For `grader check` on a student's own machine where POSIX process controls
+    do not exist: no rlimits, no process group, no uid, no filter. The run is
+    spawned without fork or preexec, drained by threads, bounded by its
+    wall-clock limit and output caps, and ended by killing its process tree
+    (grader.sandbox.portable_run). Teachers' commands refuse it unless asked for.
+    """
+
+    name = "process"
+    summary = ("a process of its own only: no rlimits, no namespaces, no syscall filter, "
+               "no uid of its own; wall-clock kill of its process tree and output caps")
+    portable = True
+
+
 class Setpriv(Backend):
     """`setpriv`: root without namespaces; each run drops to a uid of its own (in preexec)."""
 
@@ -94,6 +112,7 @@ class Unshare(Backend):
 
 def _unshare_net(userns: bool) -> None:
     """New network namespace (plus a user namespace if not root), with loopback up."""
+    assert _libc is not None and posix.LINUX  # detection offers `unshare` on Linux only
     uid, gid = os.getuid(), os.getgid()
     flags = _CLONE_NEWNET | (_CLONE_NEWUSER if userns else 0)
     if _libc.unshare(flags) != 0:

@@ -4,7 +4,9 @@ The strongest level that works (`LEVELS`, strongest first) and the guards
 every level can add (pids and memory cgroups, keyring, syscall filter). The
 result, a `Setup`, is exported to the grader's own test processes (in their
 run description, grader/test_run.py: `adopt`) so they never probe again.
-GRADER_SANDBOX=LEVEL forces a weaker level.
+GRADER_SANDBOX=LEVEL forces a weaker level. Namespaces, uid drops, cgroups,
+keyrings and the syscall filter are Linux's (`posix.LINUX`); macOS gets
+`rlimits`, and a system without POSIX process controls (Windows) `process`.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import posix
 from grader.sandbox import bwrap, cgroups, keyring, seccomp, spawn
-from grader.sandbox.backend import Backend, Setpriv, Unshare
+from grader.sandbox.backend import Backend, Process, Setpriv, Unshare
 from grader.sandbox.cgroups import Cgroup
 from grader.sandbox.policy import Limits, Policy
 
-LEVELS = ("bwrap", "unshare", "setpriv", "rlimits")  # strongest first
-REQUIREMENTS = (*LEVELS, *(f"{name}+seccomp" for name in LEVELS))  # --require-isolation
+LEVELS = ("bwrap", "unshare", "setpriv", "rlimits", "process")  # strongest first
+FILTERED = LEVELS[:-1]  # the levels that can have the syscall filter
+REQUIREMENTS = (*LEVELS, *(f"{name}+seccomp" for name in FILTERED))  # --require-isolation
 BACKENDS: dict[str, Backend] = {
-    backend.name: backend for backend in (bwrap.Bwrap(), Unshare(), Setpriv(), Backend())
+    backend.name: backend
+    for backend in (bwrap.Bwrap(), Unshare(), Setpriv(), Backend(), Process())
 }
 _UNSHARE_NO_USER = ("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                     "--unshare-cgroup-try")  # fmt: skip
@@ -63,6 +68,8 @@ class Setup:
 
     def describe(self) -> str:
         base = self.backend.summary
+        if self.backend.portable:
+            return f"{self.kind}: {base}"
         if self.drop_uid:
             base += "; an unprivileged uid of its own per run"
         if self.cgroup is not None:
@@ -101,6 +108,11 @@ def isolation() -> str:
 def level() -> str:
     """The isolation level runs get here: one of LEVELS."""
     return setup().kind
+
+
+def portable() -> bool:
+    """Whether runs here take the portable path (the `process` level: no fork, no fd passing)."""
+    return setup().backend.portable
 
 
 def syscall_filter() -> str:
@@ -151,10 +163,14 @@ def import_setup(text: str) -> Setup:
 
 def detect(forced: str) -> Setup:
     """The strongest level that works here, then the guards every level can add."""
+    if forced == "process" or not posix.has_process_controls():
+        return Setup("process")  # nothing to add: no cgroups, keyring or filter without fork
     return _add_guards(_detect_level(forced))
 
 
 def _detect_level(forced: str) -> Setup:
+    if not posix.LINUX:  # macOS: no namespaces, no uid drop of ours, no cgroups
+        return Setup("rlimits")
     cgroup = cgroups.find_cgroup()
     root = os.geteuid() == 0
     weaker = LEVELS[LEVELS.index(forced):] if forced in LEVELS else LEVELS
@@ -220,6 +236,8 @@ print(eperm(libc.unshare(0)) and eperm(libc.syscall({keyctl}, 0, -3, 0))
 
 def _add_guards(setup: Setup) -> Setup:
     """Memory cgroup, keyring and syscall filter: each used only if it works here, probed."""
+    if not posix.LINUX:
+        return setup
     setup = dataclasses.replace(setup, memory=cgroups.find_cgroup("memory"),
                                 keyring=_keyring_works())
     bpf, keyctl = seccomp.build(), keyring.keyctl_number()

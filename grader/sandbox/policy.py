@@ -36,7 +36,10 @@ class Policy:
 
     `readable` is shown read-only, `writable` read-write (and handed to the
     run's uid), `hidden` covered by an empty folder (bwrap only); `pass_fds`
-    are inherited file descriptors (a channel to the grader).
+    are inherited file descriptors (a channel to the grader). `stdout`, at the
+    `process` level only (where nothing but the standard three descriptors can
+    be inherited), is a descriptor to become the run's stdout instead of a
+    captured pipe.
     """
 
     limits: Limits
@@ -44,6 +47,7 @@ class Policy:
     writable: Sequence[Path] = ()
     hidden: Sequence[Path] = ()
     pass_fds: Sequence[int] = ()
+    stdout: int | None = None
 
 
 @dataclass

@@ -42,15 +42,15 @@ if TYPE_CHECKING:
 _CHUNK = 64 << 10
 _TAIL = 4 << 10  # bytes of stderr kept apart from the capture, to recognise a MemoryError
 _DRAIN_GRACE = 1.0  # seconds to wait for pipes to close once the main process is gone
-_SIGNAL_REASONS: dict[int, str] = {
-    int(signal.SIGXCPU): "cpu time",
-    int(signal.SIGXFSZ): "file size",
+_SIGNAL_REASONS: dict[int, str] = {  # POSIX's: Windows has neither signal
+    int(number): reason for name, reason in (("SIGXCPU", "cpu time"), ("SIGXFSZ", "file size"))
+    if (number := getattr(signal, name, None)) is not None
 }
 _PR_SET_PDEATHSIG = 1
 _RUN_UID_BASE = 200_000  # root: run k of grader process p runs as a uid of its own from here
 _run_ids = itertools.count()
-_libc = ctypes.CDLL(None, use_errno=True)
-_HAS_PRCTL = hasattr(_libc, "prctl")
+_libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None  # Windows: no libc
+_HAS_PRCTL = posix.LINUX and hasattr(_libc, "prctl")  # macOS has no prctl
 
 
 class Capture:
@@ -82,6 +82,10 @@ def run_with(setup: Setup, argv: Sequence[str], workdir: Path, policy: Policy,
     """Run `argv` under `setup` (the machine's, or a probe's) and `policy`; see sandbox.run."""
     backend = setup.backend
     child_env = {**env, "HOME": str(workdir)}
+    if backend.portable:
+        from grader.sandbox import portable_run  # imports this module: not at the top
+
+        return portable_run.run(setup, argv, workdir, policy, child_env, on_start)
     uid = _next_uid() if setup.drop_uid else None
     if uid is not None:
         for path in [*policy.writable, workdir]:
@@ -161,7 +165,7 @@ def _spawn_and_wait(setup: Setup, command: list[str], workdir: Path, limits: Lim
         kill()
         proc.wait()
     duration = time.monotonic() - start
-    return _outcome(setup, proc.returncode, timed_out, out, err, duration,
+    return outcome(setup, proc.returncode, timed_out, out, err, duration,
                     fork_refusals(cgroups), sum(oom_kills(path) for _, path in cgroups))
 
 
@@ -246,6 +250,9 @@ def _pump(proc: subprocess.Popen[bytes], out: Capture, err: Capture, deadline: f
 
 
 def _pidfd(pid: int) -> int | None:
+    """A descriptor readable when `pid` ends (Linux 5.3+; elsewhere None: the exit is polled)."""
+    if not posix.LINUX:
+        return None
     try:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -260,8 +267,9 @@ def _read_into(fd: int, capture: Capture) -> bool:
     return True
 
 
-def _outcome(setup: Setup, rc: int | None, timed_out: bool, out: Capture, err: Capture,
-             duration: float, fork_refusals: int, oom_kills: int = 0) -> Outcome:
+def outcome(setup: Setup, rc: int | None, timed_out: bool, out: Capture, err: Capture,
+            duration: float, fork_refusals: int, oom_kills: int = 0) -> Outcome:
+    """How a run ended, its reason read from the signal, the counters and stderr's tail."""
     if timed_out:
         return Outcome(None, True, out.text(), err.text(), duration, "timeout")
     assert rc is not None
@@ -348,7 +356,7 @@ def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
 
 def die_with_parent(parent: int) -> None:
     """SIGKILL us when the thread that spawned us exits (the grader died); Linux only."""
-    if _HAS_PRCTL:
+    if _HAS_PRCTL and _libc is not None:
         _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:
             os._exit(137)

@@ -1,7 +1,9 @@
 """[test process] The trusted fake web: a real aiohttp server that the student's requests reach.
 
 `WebServer` runs in a thread of the trusted test process and listens on two
-Unix sockets (`http.sock`, `https.sock`) in a folder the sandbox can see.
+Unix sockets (`http.sock`, `https.sock`) in a folder the sandbox can see (at
+the `process` level, where Windows has none, on two loopback ports named in
+`http.port` and `https.port` there).
 The worker routes every aiohttp connection there, whatever host the URL
 names, so what a test knows about HTTP (requests in flight, URLs, query
 strings, headers) is observed here, on the wire, never inside the worker.
@@ -32,6 +34,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from grader import sandbox
 from grader.i18n import _
 from grader.worker import sockpath
 from grader.worker.agent import CALLER_HEADER  # the worker sets it, the server reads it
@@ -433,12 +436,17 @@ class WebServer:
                                    max_line_size=MAX_LINE, max_field_size=MAX_FIELD,
                                    max_headers=MAX_HEADERS)
             await runner.setup()
-            path = sockpath.address(self.folder, f"{scheme}.sock")
             protocol = runner.server
             assert protocol is not None
-            server = await self._loop.create_unix_server(
-                functools.partial(self._guarded, protocol), path)
-            os.chmod(path, 0o777)  # the worker's uid must be able to connect
+            factory = functools.partial(self._guarded, protocol)
+            if sandbox.portable():  # no Unix sockets (Windows): a loopback port, in a file
+                server = await self._loop.create_server(factory, "127.0.0.1", 0)
+                port = server.sockets[0].getsockname()[1]
+                (self.folder / f"{scheme}.port").write_text(str(port), encoding="ascii")
+            else:
+                path = sockpath.address(self.folder, f"{scheme}.sock")  # may be deep
+                server = await self._loop.create_unix_server(factory, path)
+                os.chmod(path, 0o777)  # the worker's uid must be able to connect
             self._runners.append(runner)
             self._servers.append(server)
 

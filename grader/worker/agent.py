@@ -2,8 +2,10 @@
 
 - Routing: every aiohttp connection goes to the trusted web server over a
   Unix socket (`http.sock` or `https.sock` by the URL's scheme), whatever
-  host the URL names. The trusted side sees each request on the wire and
-  judges from that; nothing here is trusted for a verdict.
+  host the URL names (at the `process` level, to the loopback port that
+  `http.port` or `https.port` names: Windows has no Unix sockets). The
+  trusted side sees each request on the wire and judges from that; nothing
+  here is trusted for a verdict.
 - Labels: each request carries `X-Grader-Caller`, the first argument of the
   innermost call of the function the test names (long_func(i) -> i), so the
   server can answer each call with an answer of its own.
@@ -164,6 +166,13 @@ class Agent:
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def web_port(self, scheme: str) -> int:
+        """The trusted web's loopback port for `scheme` (`process` level), or 0: a Unix socket."""
+        try:
+            return int((self.web_dir / f"{scheme}.port").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return 0
+
     # ------------------------------------------------------------ installation
 
     def install(self) -> None:
@@ -179,9 +188,15 @@ class Agent:
 
         @functools.wraps(connector.TCPConnector._create_connection)
         async def create_connection(conn: Any, req: Any, traces: Any, timeout: Any) -> Any:
-            path = sockpath.address(agent.web_dir, "https.sock" if req.is_ssl() else "http.sock")
+            scheme = "https" if req.is_ssl() else "http"
             try:
-                _, proto = await conn._loop.create_unix_connection(conn._factory, path)
+                port = agent.web_port(scheme)
+                if port:
+                    _, proto = await conn._loop.create_connection(conn._factory, "127.0.0.1",
+                                                                  port)
+                else:
+                    _, proto = await conn._loop.create_unix_connection(
+                        conn._factory, sockpath.address(agent.web_dir, f"{scheme}.sock"))
             except OSError as exc:
                 raise aiohttp.ClientConnectorError(req.connection_key, exc) from exc
             return proto

@@ -493,11 +493,26 @@ def _hide_runtime(module: str) -> None:
     sys.argv = [f"{module}.py"]
 
 
+def _channel(launch: Launch) -> socket.socket:
+    """The inherited end of the socket pair, or (`process` level) a loopback connection.
+
+    The connection's first line is the launch's token: the trusted side takes
+    no other connection for this worker's.
+    """
+    if launch.port == 0:
+        return socket.socket(fileno=launch.channel)
+    channel = socket.create_connection(("127.0.0.1", launch.port), timeout=30)
+    channel.settimeout(None)
+    channel.sendall(launch.token.encode() + b"\n")
+    return channel
+
+
 def main() -> None:
     launch = Launch.from_argv(sys.argv)
-    os.dup2(launch.stdout, 1)  # stdout is the trusted side's pipe from now on
-    os.close(launch.stdout)
-    channel = socket.socket(fileno=launch.channel)
+    if launch.stdout >= 0:
+        os.dup2(launch.stdout, 1)  # stdout is the trusted side's pipe from now on
+        os.close(launch.stdout)
+    channel = _channel(launch)
     worker = Worker(channel, launch.folder, launch.module, launch.web)
     worker.agent.install()
     _hide_runtime(launch.module)

@@ -78,12 +78,16 @@ class Record:
 class Launch(Record):
     """What the worker is started with: its inherited descriptors and paths, as one argument."""
 
-    channel: int  # the worker's end of the socket pair it answers on
-    stdout: int  # the write end of the pipe that becomes its fd 1
+    channel: int  # the worker's end of the socket pair it answers on (-1: connect to `port`)
+    stdout: int  # the write end of the pipe that becomes its fd 1 (-1: fd 1 already is)
     folder: str  # the scratch copy of the submission, its working directory
     module: str  # the student's module to import
     web: str  # the folder of the trusted web server's sockets
     runtime: str  # the folder holding this package, for sys.path
+    # The `process` level (no inherited descriptors): the trusted side's loopback port, and
+    # the token the worker sends first so that no other local process can speak for it.
+    port: int = 0
+    token: str = ""
 
     def argv(self, package: str) -> list[str]:
         """Python's arguments after its options: a one-line boot and this record."""
