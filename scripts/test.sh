@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/mypy  # configured in pyproject.toml ([tool.mypy]: the grader/ package)
-# The tests mostly wait (held answers, sandboxed workers), so four pytest processes finish them
-# about twice as soon on two cores; GRADER_TEST_PROCESSES=0 runs them in this one process.
-.venv/bin/python -m pytest -n "${GRADER_TEST_PROCESSES:-4}" --dist loadgroup "$@"
+# The tests mostly wait (held answers, sandboxed workers), so several pytest processes finish
+# them sooner; GRADER_TEST_PROCESSES=0 runs them in this one process. --dist loadfile keeps each
+# module on one process, so a module fixture that grades a whole class runs once.
+.venv/bin/python -m pytest -n "${GRADER_TEST_PROCESSES:-4}" --dist loadfile "$@"

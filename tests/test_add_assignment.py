@@ -18,8 +18,7 @@ import pytest
 from grader import catalog
 from tests.conftest import Installed, copy_of_the_tree, install_tree
 
-# builds and installs a wheel, grades two submissions; one xdist worker for its module fixture
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("add_assignment")]
+pytestmark = pytest.mark.slow  # builds and installs a wheel, grades two submissions
 
 # Named like a standard-library module on purpose: intake drops such files (they would
 # shadow the module) unless the catalog makes them a contract file.

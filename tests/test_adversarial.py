@@ -45,8 +45,7 @@ from grader.results import SubmissionResult
 from grader.submission import discover
 from tests.conftest import reference_submission
 
-# the whole attack class is graded once, in about two minutes, on one xdist worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial")]
+pytestmark = pytest.mark.slow  # the whole attack class is graded once, in about two minutes
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

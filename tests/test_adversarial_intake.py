@@ -46,9 +46,6 @@ from grader.reports.results_file import validate
 from grader.submission import discover
 from tests.conftest import reference_submission
 
-# its module fixture grades once: the module runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("adversarial_intake")
-
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "adversarial"
 KIND = "intake"

@@ -45,7 +45,7 @@ from tests.conftest import reference_submission
 from tests.test_adversarial import processes, run_uids
 from tests.test_escape import FORMULA, runner_commands
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial_reports")]
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

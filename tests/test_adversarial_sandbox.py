@@ -31,7 +31,7 @@ from grader.submission import discover
 from tests.conftest import reference_submission
 from tests.test_adversarial import CORPUS, ChildWatcher, build_attack, expectations
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial_sandbox")]
+pytestmark = pytest.mark.slow
 
 KINDS = ("keyring", "syscall", "memory_cgroup")
 ATTACKS = sorted(p for p in CORPUS.iterdir()

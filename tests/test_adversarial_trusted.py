@@ -32,7 +32,7 @@ from grader import catalog, sandbox
 from tests.conftest import reference_submission
 from tests.test_adversarial import CORPUS, REFERENCE, Proc, build_attack, expectations, processes
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("adversarial_trusted")]
+pytestmark = pytest.mark.slow
 
 KIND = "trusted"
 ATTACKS = sorted(p for p in CORPUS.iterdir()

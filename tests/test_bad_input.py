@@ -13,9 +13,6 @@ from grader import grading
 from grader.results import SubmissionResult
 from grader.submission import discover
 
-# its module fixture grades once: the module runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("bad_input")
-
 GOOD_TIMING = (Path(__file__).resolve().parent.parent / "solutions/timing/timing.py").read_text(
     encoding="utf-8")
 

@@ -25,9 +25,6 @@ from grader.suites import harness
 from grader.worker import main
 from grader.worker.protocol import ImportReply
 
-# its module fixture grades once: the module runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("common_russian")
-
 POT = Path(i18n.LOCALE_DIR) / "grader.pot"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # What may stay as it is in a Russian text: code spans, Python reprs, URLs, file names,

@@ -27,8 +27,6 @@ from grader.results import SubmissionResult
 from grader.submission import Submission
 from tests.conftest import reference_submission
 
-pytestmark = pytest.mark.xdist_group("corpus")  # its module fixture grades once: one xdist worker
-
 HERE = Path(__file__).resolve().parent
 # Grading mostly waits on answers the trusted web holds on purpose (the worker sleeps
 # meanwhile), so three submissions per core finish the corpus about three times sooner;

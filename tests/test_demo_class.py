@@ -83,7 +83,6 @@ def _verdicts(data: dict) -> dict[str, dict[str, tuple[float, str, set[str]]]]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("installed")  # the wheel test_install.py builds, built once
 def test_demo_class_gets_its_exact_scores(installed: Installed, tmp_path: Path) -> None:
     """Graded by the grader installed from its wheel, run outside the clone (test_install.py)."""
     graded = installed.run("grade", "all", str(ROOT / "examples" / "submissions"),

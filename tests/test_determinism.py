@@ -28,9 +28,6 @@ from grader.results import SubmissionResult
 from grader.submission import Submission
 from tests.conftest import cpu_burners, reference_submission
 
-# its module fixture grades once: the module runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("determinism")
-
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p for p in (HERE / "determinism").iterdir() if p.is_dir())
 IDLE_RUNS = 3

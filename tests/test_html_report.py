@@ -22,9 +22,6 @@ from grader.results import TestResult as Verdict
 from grader.runner import timeline_of
 from grader.suites.web import TIMELINE_LIMIT, FakeWeb, Request
 
-# its module fixture grades once: the module runs on one xdist worker
-pytestmark = pytest.mark.xdist_group("html_report")
-
 HASH = "ab" * 32
 SCRIPT_NAME = "<script>alert(1)</script>"
 IMG_NAME = '"><img src=x onerror=alert(2)>'

@@ -23,8 +23,7 @@ from packaging.requirements import Requirement
 from grader import catalog
 from tests.conftest import ROOT, Installed, reference_submission
 
-# builds a wheel and a venv (the session fixture `installed`): on one xdist worker
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed")]
+pytestmark = pytest.mark.slow  # builds a wheel and a venv
 
 
 def test_the_wheel_holds_the_course_but_no_solution(installed: Installed) -> None:
