@@ -517,6 +517,10 @@ def main() -> None:
     worker.agent.install()
     _hide_runtime(launch.module)
     os.chdir(launch.folder)
+    # What is alive now (aiohttp, asyncio, this worker) lives as long as the process: frozen,
+    # it is left out of every collection, and the full gc.collect() after each call (which
+    # surfaces the call's never-awaited coroutines) only walks what the student's code made.
+    gc.freeze()
     try:
         worker.send(Ready().to_wire())
         worker.serve()
