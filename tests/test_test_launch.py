@@ -168,14 +168,15 @@ def _unique_seconds(base: float) -> float:
 
 
 @pytest.mark.parametrize("module", [
-    "plain-child",
-    pytest.param("plain-child+ignore-sigterm", marks=pytest.mark.slow),  # SIGKILL after 5 s
+    "plain-child+long",
+    pytest.param("plain-child+ignore-sigterm+long", marks=pytest.mark.slow),  # SIGKILL after 5 s
 ])
 def test_a_hanging_test_process_is_killed_with_what_it_started(tmp_path: Path,
                                                                 module: str) -> None:
+    """Its children sleep 100 s longer than the run lives: gone within 10 s means killed."""
     run = make_run(tmp_path, suite_timeout=_unique_seconds(2.0))
     run = TestRun(**{**run.__dict__, "module": module})
-    marker = f"{run.lifetime:.3f}"
+    marker = f"{run.lifetime + 100:.3f}"
     outcome = test_launch.run(run, target=_hang_with_a_worker)
     assert report(outcome) == {"started": True}
     assert (outcome.timed_out, outcome.returncode, outcome.killed_reason) == (True, None,
