@@ -110,12 +110,7 @@ class Tree:
             self.look()
         with self._lock:
             processes = list(self.seen.values())
-        for process in processes:
-            try:
-                process.kill()
-            except psutil.Error:
-                pass
-        psutil.wait_procs(processes, timeout=_DRAIN_GRACE)
+        _kill_all(processes)
 
 
 def kill_tree(pid: int) -> None:
@@ -125,6 +120,11 @@ def kill_tree(pid: int) -> None:
         processes = [*root.children(recursive=True), root]
     except psutil.Error:
         return
+    _kill_all(processes)
+
+
+def _kill_all(processes: list[psutil.Process]) -> None:
+    """SIGKILL (TerminateProcess) each, gone or not, and wait a little for them to end."""
     for process in processes:
         try:
             process.kill()
