@@ -25,6 +25,8 @@ from grader.suites import harness
 from grader.worker import main
 from grader.worker.protocol import ImportReply
 
+from .test_trusted_limits import assembled_at_memory_limit
+
 POT = Path(i18n.LOCALE_DIR) / "grader.pot"
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # What may stay as it is in a Russian text: code spans, Python reprs, URLs, file names,
@@ -120,16 +122,12 @@ def test_a_missing_file_is_said_in_russian(tmp_path: Path, russian: None) -> Non
 
 def test_the_graders_own_failure_is_found_in_russian_too(russian: None) -> None:
     """A test process at its memory limit: Russian words, but the prefix code matches on."""
-    assignment = catalog.get("req")
-    specs = runner.collect(assignment)
-    outcome = sandbox.Outcome(1, False, "", "MemoryError\n", 1.0, "memory")
-    events = [{"event": "import_start"}, {"event": "import_done", "error": ""},
-              {"event": "start", "test": specs[0].id}]
-    result = runner.assemble(assignment, specs, events, outcome)
+    result = assembled_at_memory_limit()
     assert result.message.startswith(f"{grading.INTERNAL_ERROR} (внутренняя ошибка грейдера, "
                                      "сообщите преподавателю): ")
-    assert f", пока выполнялся {specs[0].id.split('::')[-1]}" in result.message
-    graded = SubmissionResult("ivanov", {assignment.slug: result})
+    first = runner.collect(catalog.get("req"))[0].id  # the test running when the limit hit
+    assert f", пока выполнялся {first.split('::')[-1]}" in result.message
+    graded = SubmissionResult("ivanov", {result.slug: result})
     assert grading.internal_errors([graded]) == ["ivanov/req"]
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from grader import catalog, worker_channel
-from tests.conftest import ROOT
+from tests.conftest import ROOT, reference_submission
 
 POSIX_ONLY = ("fcntl", "resource", "termios", "pwd", "grp", "pyseccomp", "seccomp")
 GONE_FROM_OS = ("fork", "forkpty", "setsid", "killpg", "pidfd_open", "getuid", "geteuid",
@@ -156,10 +156,7 @@ def _results(out: Path) -> dict[str, Any]:
 @pytest.mark.slow
 def test_check_grades_the_reference_solution_in_full_on_windows(
         windows: dict[str, str], tmp_path: Path) -> None:
-    folder = tmp_path / "student"
-    folder.mkdir()
-    for a in catalog.assignments():
-        shutil.copy(a.solution, folder / a.file)
+    folder = reference_submission(tmp_path / "student")
     run = grader_on(windows, "check", str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     assert run.stdout.count(WEAKER) == 1, run.stdout
@@ -293,10 +290,7 @@ def test_macos_gets_rlimits_without_linux_guards_and_still_kills_the_tree(
 @pytest.mark.slow
 def test_check_grades_the_reference_solution_in_full_on_macos(
         macos: dict[str, str], tmp_path: Path) -> None:
-    folder = tmp_path / "student"
-    folder.mkdir()
-    for a in catalog.assignments():
-        shutil.copy(a.solution, folder / a.file)
+    folder = reference_submission(tmp_path / "student")
     run = grader_on(macos, "check", str(folder), "--out", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("Weaker isolation on this system (`rlimits`)") == 1, run.stdout

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from grader import grading, runner, sandbox, trusted_limits
+from grader.results import AssignmentResult
 from grader.suites import web as web_module
 from grader.suites.feedback import StudentImportError, WorkerFault
 from grader.suites.harness import StudentCode
@@ -454,7 +455,8 @@ def test_an_oversized_head_is_refused_with_a_client_error(server: WebServer,
 # ---------------------------------------------------------------- memory limits
 
 
-def test_a_test_process_at_its_limit_is_an_internal_error_of_the_grader() -> None:
+def assembled_at_memory_limit() -> AssignmentResult:
+    """req's result when its test process met its memory limit during the first test."""
     from grader import catalog
 
     assignment = catalog.get("req")
@@ -462,7 +464,11 @@ def test_a_test_process_at_its_limit_is_an_internal_error_of_the_grader() -> Non
     outcome = sandbox.Outcome(1, False, "", "MemoryError\n", 1.0, "memory")
     events = [{"event": "import_start"}, {"event": "import_done", "error": ""},
               {"event": "start", "test": specs[0].id}]
-    result = runner.assemble(assignment, specs, events, outcome)
+    return runner.assemble(assignment, specs, events, outcome)
+
+
+def test_a_test_process_at_its_limit_is_an_internal_error_of_the_grader() -> None:
+    result = assembled_at_memory_limit()
     assert result.message.startswith(grading.INTERNAL_ERROR)
     assert "memory limit" in result.message
     assert result.score == 0
