@@ -165,13 +165,21 @@ class Agent:
         self.watching = False
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._ports: dict[str, int] = {}
 
     def web_port(self, scheme: str) -> int:
-        """The trusted web's loopback port for `scheme` (`process` level), or 0: a Unix socket."""
-        try:
-            return int((self.web_dir / f"{scheme}.port").read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            return 0
+        """The trusted web's loopback port for `scheme` (`process` level), or 0: a Unix socket.
+
+        Read once per scheme, not per connection: the trusted web wrote it before the
+        worker started.
+        """
+        if scheme not in self._ports:
+            try:
+                port = int((self.web_dir / f"{scheme}.port").read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                port = 0
+            self._ports[scheme] = port
+        return self._ports[scheme]
 
     # ------------------------------------------------------------ installation
 
